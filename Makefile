@@ -1,0 +1,54 @@
+# BitBot: two commands do all set-up on a fresh machine.
+#   make backtest   the four POC strategies side by side (real data if found, else synthetic)
+#   make test       the full test suite
+# Both create .venv when it is missing and (re)install only when pyproject.toml changed.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PY := $(VENV)/bin/python
+BITBOT := $(VENV)/bin/bitbot
+STAMP := $(VENV)/.bitbot-installed
+
+STRATEGY ?= SupertrendStrategy
+EPOCHS ?= 30
+SPACES ?= buy sell
+HYPEROPT_LOSS ?= CalmarDrawdownLoss
+
+.PHONY: install test backtest hyperopt bias-check bench lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+test: install
+	$(PY) -m pytest
+
+backtest: install
+	$(BITBOT) compare
+
+hyperopt: install
+	$(BITBOT) tune --strategy $(STRATEGY) --epochs $(EPOCHS) --spaces $(SPACES) \
+		--hyperopt-loss $(HYPEROPT_LOSS)
+
+bias-check: install
+	$(BITBOT) bias-check
+
+bench: install
+	$(PY) bench/bench_strategies.py
+	$(PY) bench/bench_indicators.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,392 @@
+"""
+The ``bitbot`` command.
+
+``bitbot <freqtrade subcommand> ...`` runs Freqtrade unchanged, with three additions:
+
+* markets and leverage tiers come from a markets snapshot when one is configured or the exchange
+  cannot be reached (:mod:`meta_strategy.markets`), so every command works offline;
+* ``--datadir`` defaults to ``$BITBOT_DATA`` when that is set;
+* commands that read candles first check the data files and stop with a clear error naming the
+  file and the problem (:mod:`meta_strategy.data`).
+
+BitBot's own subcommands: ``markets`` (snapshot / build / show), ``synth`` (synthetic market),
+``data check`` and ``compare`` (the main backtest of ``make backtest``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from meta_strategy import markets
+
+
+logger = logging.getLogger(__name__)
+
+# Freqtrade subcommands that accept --datadir and read candles from it.
+DATA_COMMANDS = {
+    "backtesting",
+    "hyperopt",
+    "lookahead-analysis",
+    "recursive-analysis",
+    "plot-dataframe",
+    "edge",
+}
+# Freqtrade subcommands that accept --datadir at all (ARGS_COMMON or data arguments).
+DATADIR_COMMANDS = DATA_COMMANDS | {
+    "trade",
+    "webserver",
+    "list-data",
+    "download-data",
+    "convert-data",
+    "convert-trade-data",
+    "trades-to-ohlcv",
+    "plot-profit",
+    "backtesting-analysis",
+    "backtesting-show",
+    "list-pairs",
+    "list-markets",
+    "show-config",
+}
+BITBOT_COMMANDS = {"markets", "synth", "data", "compare", "bias-check", "tune"}
+
+
+def _has_option(argv: list[str], *names: str) -> bool:
+    return any(a == n or a.startswith(n + "=") for a in argv for n in names)
+
+
+def inject_datadir(argv: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """
+    Add ``--datadir $BITBOT_DATA`` to a Freqtrade command line that has no ``--datadir``.
+
+    :param argv: command line without the program name
+    :param env: environment (``os.environ`` by default)
+    :return: the command line to run
+    """
+    env = os.environ if env is None else env
+    if not argv or argv[0] not in DATADIR_COMMANDS:
+        return argv
+    data = env.get("BITBOT_DATA")
+    if not data or _has_option(argv, "-d", "--datadir", "--data-dir"):
+        return argv
+    return [*argv, "--datadir", data]
+
+
+def preflight(argv: list[str]) -> None:
+    """
+    Check the data files a Freqtrade data command will read, before Freqtrade starts.
+
+    :param argv: Freqtrade command line without the program name
+    :raises meta_strategy.data.DataError: a file is missing or broken
+    """
+    if not argv or argv[0] not in DATA_COMMANDS:
+        return
+    from freqtrade.commands import Arguments
+    from freqtrade.configuration.load_config import load_from_files
+
+    from meta_strategy.data import validate_datadir
+
+    args = Arguments(argv).get_parsed_arg()  # argparse prints usage and exits on bad arguments
+    if not args.get("config"):
+        return
+    try:
+        config = load_from_files(args["config"])
+    except Exception:  # Freqtrade reports config errors itself, and better.
+        return
+    exchange = config.get("exchange", {}).get("name", "").lower()
+    datadir = args.get("datadir") or config.get("datadir")
+    if datadir is None:
+        user_data = Path(args.get("user_data_dir") or config.get("user_data_dir") or "user_data")
+        datadir = user_data / "data" / exchange
+    pairs = args.get("pairs") or config.get("exchange", {}).get("pair_whitelist", [])
+    timeframe = args.get("timeframe") or config.get("timeframe")
+    if pairs and markets.markets_mode(config) == "snapshot":
+        check_pairs_in_snapshot(pairs, config, args["config"])
+    if not pairs or not timeframe:
+        return
+    validate_datadir(
+        Path(datadir),
+        pairs=list(pairs),
+        timeframes=[timeframe],
+        trading_mode=config.get("trading_mode", "spot"),
+        timerange=args.get("timerange"),
+    )
+
+
+def check_pairs_in_snapshot(pairs: list[str], config: dict[str, Any], files: list[str]) -> None:
+    """
+    :param pairs: pairs the command will trade or test
+    :param config: merged configuration
+    :param files: the configuration files (named in the error)
+    :raises markets.SnapshotError: a pair is not a market in the snapshot
+    """
+    path = markets.snapshot_path(config)
+    exchange = config["exchange"]["name"].lower()
+    snap = markets.load_snapshot(path, exchange=exchange)
+    unknown = [p for p in pairs if p not in snap.markets]
+    if unknown:
+        raise markets.SnapshotError(
+            f"Unknown pair {', '.join(unknown)} on {exchange}: not a market in the snapshot "
+            f"{path}, which has {', '.join(snap.markets)}. Check --pairs or "
+            f"exchange.pair_whitelist in {', '.join(files)}; for a new market, refresh the "
+            f"snapshot online with `bitbot markets snapshot --exchange {exchange} --pairs ...`."
+        )
+
+
+def run_freqtrade(argv: list[str]) -> int:
+    """
+    Run a Freqtrade command in this process with offline markets installed.
+
+    :param argv: command line without the program name
+    :return: exit code
+    """
+    from freqtrade.main import main as freqtrade_main
+
+    from meta_strategy.data import DataError
+
+    markets.install_offline_markets()
+    argv = inject_datadir(argv)
+    try:
+        preflight(argv)
+    except SystemExit as e:  # usage error or --help, already printed by argparse
+        return e.code if isinstance(e.code, int) else 2
+    except DataError as e:
+        print(f"bitbot: data error: {e}", file=sys.stderr)
+        return 2
+    except markets.SnapshotError as e:
+        print(f"bitbot: markets error: {e}", file=sys.stderr)
+        return 2
+    _exit_nonzero_on_configuration_error()
+    try:
+        freqtrade_main(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0
+
+
+class _NotCaughtHereError(Exception):
+    """Stands in for ConfigurationError in ``freqtrade.main``'s first except clause."""
+
+
+def _exit_nonzero_on_configuration_error() -> None:
+    """
+    Freqtrade 2026.9's ``main()`` logs a ``ConfigurationError`` and then exits with code 0 (that
+    branch never sets ``return_code``). With this, such an error reaches the next branch, which
+    logs the same message and exits 2, so scripts and CI see the failure.
+    """
+    import freqtrade.main
+
+    freqtrade.main.ConfigurationError = _NotCaughtHereError  # type: ignore[attr-defined,misc]
+
+
+# --------------------------------------------------------------------------------------------
+# bitbot markets
+# --------------------------------------------------------------------------------------------
+
+
+def _cmd_markets(ns: argparse.Namespace) -> int:
+    if ns.markets_command == "show":
+        path = Path(ns.file) if ns.file else markets.default_snapshot_path(ns.exchange)
+        snap = markets.load_snapshot(path)
+        print(f"{path}: {snap.exchange}, created {snap.created}, source: {snap.source}")
+        for symbol, market in snap.markets.items():
+            tiers = snap.leverage_tiers.get(symbol, [])
+            max_lev = max((t.get("maxLeverage") or 0 for t in tiers), default=None)
+            print(
+                f"  {symbol:<16} id={market['id']:<12} precision={market['precision']} "
+                f"taker={market.get('taker')} maker={market.get('maker')} "
+                f"tiers={len(tiers)} max_leverage={max_lev}"
+            )
+        return 0
+    output = Path(ns.output) if ns.output else markets.default_snapshot_path(ns.exchange)
+    if ns.markets_command == "snapshot":
+        snap = markets.fetch_snapshot(
+            ns.exchange,
+            ns.pairs,
+            ns.trading_mode,
+            api_key=os.environ.get("BITBOT_EXCHANGE_KEY"),
+            secret=os.environ.get("BITBOT_EXCHANGE_SECRET"),
+        )
+    else:
+        raw: dict[str, Any] = json.loads(Path(ns.raw).read_text())
+        source = raw.pop("_source", f"raw API responses from {ns.raw}")
+        snap = markets.build_snapshot_from_raw(
+            ns.exchange,
+            raw,
+            ns.pairs,
+            ns.trading_mode,
+            source=source,
+            notes=(
+                f"Built offline by `bitbot markets build --raw {ns.raw}` through ccxt's own "
+                "parsers; `bitbot markets snapshot` refreshes it from the live exchange.",
+            ),
+        )
+    markets.save_snapshot(snap, output)
+    print(f"Saved {len(snap.markets)} market(s) and their leverage tiers to {output}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# bitbot synth / data check
+# --------------------------------------------------------------------------------------------
+
+
+def _cmd_synth(ns: argparse.Namespace) -> int:
+    from meta_strategy.synthetic import SyntheticMarketConfig, generate_market, write_freqtrade_data
+
+    config = SyntheticMarketConfig(seed=ns.seed, start=ns.start, end=ns.end)
+    market = generate_market(config)
+    paths = write_freqtrade_data(market, Path(ns.datadir), pair=ns.pair)
+    print(f"SYNTHETIC market (seed {ns.seed}, {ns.start} to {ns.end}) written to {ns.datadir}:")
+    for p in paths:
+        print(f"  {p}")
+    return 0
+
+
+def _cmd_data(ns: argparse.Namespace) -> int:
+    from meta_strategy.data import DataError, validate_datadir
+
+    try:
+        reports = validate_datadir(
+            Path(ns.datadir),
+            pairs=ns.pairs,
+            timeframes=ns.timeframes,
+            trading_mode=ns.trading_mode,
+            timerange=ns.timerange,
+        )
+    except DataError as e:
+        print(f"bitbot: data error: {e}", file=sys.stderr)
+        return 2
+    for report in reports:
+        print(report)
+    return 0
+
+
+def _cmd_compare(ns: argparse.Namespace) -> int:
+    from meta_strategy.runner import compare_strategies
+
+    return compare_strategies(
+        strategies=ns.strategies, timerange=ns.timerange, extra_args=ns.freqtrade_args or []
+    )
+
+
+def _cmd_bias_check(ns: argparse.Namespace) -> int:
+    from meta_strategy.runner import bias_check
+
+    return bias_check(strategies=ns.strategies, timerange=ns.timerange)
+
+
+def _cmd_tune(ns: argparse.Namespace) -> int:
+    from meta_strategy.runner import tune
+
+    return tune(
+        ns.strategy, ns.epochs, ns.spaces, ns.hyperopt_loss, ns.timerange, ns.freqtrade_args or []
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """:return: the parser for BitBot's own subcommands"""
+    parser = argparse.ArgumentParser(
+        prog="bitbot",
+        description="BitBot: Freqtrade with offline markets, plus BitBot's own commands. "
+        "Any Freqtrade subcommand (backtesting, hyperopt, trade, ...) is passed to Freqtrade.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_markets = sub.add_parser("markets", help="Markets snapshots (offline market definitions)")
+    msub = p_markets.add_subparsers(dest="markets_command", required=True)
+    for name, helptext in (
+        ("snapshot", "Save the live markets and leverage tiers of an exchange (needs network)"),
+        ("build", "Build a snapshot offline from saved raw API responses, via ccxt's parsers"),
+    ):
+        p = msub.add_parser(name, help=helptext)
+        p.add_argument("--exchange", required=True, help="ccxt id, e.g. krakenfutures, binance")
+        p.add_argument("--pairs", nargs="+", required=True, help="e.g. BTC/USD:USD")
+        p.add_argument("--trading-mode", default="futures", choices=("futures", "spot"))
+        p.add_argument("--output", help="default: user_data/markets/<exchange>.json")
+        if name == "build":
+            p.add_argument("--raw", required=True, help="JSON: ccxt raw method name -> response")
+    p_show = msub.add_parser("show", help="Print what a snapshot holds")
+    p_show.add_argument("--exchange", default="krakenfutures")
+    p_show.add_argument("--file", help="snapshot file (default: user_data/markets/<exchange>.json)")
+
+    p_synth = sub.add_parser("synth", help="Write a deterministic SYNTHETIC market (offline demo)")
+    p_synth.add_argument("--datadir", default="user_data/data/synthetic")
+    p_synth.add_argument("--pair", default="BTC/USD:USD")
+    p_synth.add_argument("--seed", type=int, default=42)
+    p_synth.add_argument("--start", default="2022-01-01")
+    p_synth.add_argument("--end", default="2024-01-01")
+
+    p_data = sub.add_parser("data", help="Check data files (exists, readable, no NaN, ordered)")
+    dsub = p_data.add_subparsers(dest="data_command", required=True)
+    p_check = dsub.add_parser("check")
+    p_check.add_argument("--datadir", default=os.environ.get("BITBOT_DATA"), required=False)
+    p_check.add_argument("--pairs", nargs="+", default=["BTC/USDT:USDT"])
+    p_check.add_argument("--timeframes", nargs="+", default=["1h"])
+    p_check.add_argument("--trading-mode", default="futures", choices=("futures", "spot"))
+    p_check.add_argument("--timerange")
+
+    p_cmp = sub.add_parser(
+        "compare", help="Backtest the POC strategies side by side on the resolved data"
+    )
+    p_cmp.add_argument("--strategies", nargs="+", default=None)
+    p_cmp.add_argument("--timerange", default=None)
+    p_cmp.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
+
+    p_bias = sub.add_parser(
+        "bias-check", help="lookahead-analysis + recursive-analysis of the POC strategies"
+    )
+    p_bias.add_argument("--strategies", nargs="+", default=None)
+    p_bias.add_argument("--timerange", default=None)
+
+    p_tune = sub.add_parser("tune", help="Hyperopt one strategy on the resolved data")
+    p_tune.add_argument("--strategy", required=True)
+    p_tune.add_argument("--epochs", type=int, default=30)
+    p_tune.add_argument("--spaces", nargs="+", default=["buy", "sell"])
+    p_tune.add_argument("--hyperopt-loss", default="CalmarDrawdownLoss")
+    p_tune.add_argument("--timerange", default=None)
+    p_tune.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Entry point of the ``bitbot`` console command.
+
+    :param argv: command line without the program name (``sys.argv[1:]`` by default)
+    :return: exit code
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        build_parser().print_help()
+        print(
+            "\nFreqtrade subcommands: run `bitbot <subcommand> --help`, e.g. "
+            "`bitbot backtesting --help`."
+        )
+        return 0
+    if argv[0] not in BITBOT_COMMANDS:
+        return run_freqtrade(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    ns = build_parser().parse_args(argv)
+    handlers = {
+        "markets": _cmd_markets,
+        "synth": _cmd_synth,
+        "data": _cmd_data,
+        "compare": _cmd_compare,
+        "bias-check": _cmd_bias_check,
+        "tune": _cmd_tune,
+    }
+    try:
+        return handlers[ns.command](ns)
+    except markets.SnapshotError as e:
+        print(f"bitbot: markets error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

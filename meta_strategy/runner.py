@@ -1,0 +1,324 @@
+"""
+The main backtest (``make backtest`` / ``bitbot compare``): the POC strategies side by side.
+
+Which data it runs on is decided by :func:`resolve_backtest_data`, in this order:
+
+1. ``$BITBOT_DATA`` (a Freqtrade data directory): the Binance BTC/USDT:USDT perpetual when it
+   holds that pair, otherwise Kraken futures BTC/USD:USD;
+2. ``user_data/data/krakenfutures`` when it holds BTC/USD:USD candles;
+3. online: Kraken futures candles, mark and funding are downloaded with ``download-data``;
+4. offline with no data: a deterministic SYNTHETIC market is generated (and said loudly).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from meta_strategy.data import candle_file
+
+
+logger = logging.getLogger(__name__)
+
+POC_STRATEGIES = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
+KRAKEN_CONFIG = "user_data/config.json"
+BINANCE_OVERLAY = "user_data/config.binance.json"
+KRAKEN_PAIR = "BTC/USD:USD"
+BINANCE_PAIR = "BTC/USDT:USDT"
+REAL_DATA_TIMERANGE = "20220101-"
+SYNTHETIC_DATADIR = Path("user_data/data/synthetic")
+SYNTHETIC_NOTICE = """
+################################################################################
+#  SYNTHETIC DATA: no real market data was found and the exchange is offline.   #
+#  These results come from a generated market (meta_strategy.synthetic) and     #
+#  say NOTHING about how the strategies trade real Bitcoin. Point BITBOT_DATA   #
+#  at a Freqtrade data directory for real results.                              #
+################################################################################
+"""
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """What the main backtest runs on."""
+
+    configs: tuple[str, ...]
+    datadir: Path
+    pair: str
+    timerange: str | None
+    synthetic: bool
+    description: str
+    download: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def exchange_reachable(exchange: str = "krakenfutures", timeout_ms: int = 5000) -> bool:
+    """
+    :param exchange: ccxt exchange id
+    :param timeout_ms: request timeout
+    :return: True when the exchange answers a public request
+    """
+    import ccxt
+
+    api = getattr(ccxt, exchange)({"timeout": timeout_ms})
+    try:
+        api.fetch_markets()
+    except ccxt.NetworkError:
+        return False
+    except ccxt.BaseError:
+        return True  # It answered, if not happily.
+    return True
+
+
+def resolve_backtest_data(
+    env: dict[str, str] | None = None,
+    user_data: Path = Path("user_data"),
+    is_online: Callable[[], bool] = exchange_reachable,
+) -> DataChoice:
+    """
+    Decide the data of the main backtest (see the module docstring for the order).
+
+    :param env: environment (``os.environ`` by default)
+    :param user_data: Freqtrade's user_data directory
+    :param is_online: probe for network access to Kraken futures
+    :return: the choice
+    """
+    env = os.environ if env is None else env
+    data = env.get("BITBOT_DATA")
+    if data:
+        datadir = Path(data)
+        if candle_file(datadir, BINANCE_PAIR, "1h").is_file():
+            return DataChoice(
+                (KRAKEN_CONFIG, BINANCE_OVERLAY),
+                datadir,
+                BINANCE_PAIR,
+                REAL_DATA_TIMERANGE,
+                False,
+                f"real Binance {BINANCE_PAIR} perpetual data from {datadir}",
+            )
+        return DataChoice(
+            (KRAKEN_CONFIG,),
+            datadir,
+            KRAKEN_PAIR,
+            None,
+            False,
+            f"Kraken futures {KRAKEN_PAIR} data from {datadir}",
+        )
+    kraken_dir = user_data / "data" / "krakenfutures"
+    if candle_file(kraken_dir, KRAKEN_PAIR, "1h").is_file():
+        return DataChoice(
+            (KRAKEN_CONFIG,),
+            kraken_dir,
+            KRAKEN_PAIR,
+            None,
+            False,
+            f"Kraken futures {KRAKEN_PAIR} data from {kraken_dir}",
+        )
+    if is_online():
+        return DataChoice(
+            (KRAKEN_CONFIG,),
+            kraken_dir,
+            KRAKEN_PAIR,
+            None,
+            False,
+            f"Kraken futures {KRAKEN_PAIR}, downloaded to {kraken_dir}",
+            download=True,
+        )
+    return DataChoice(
+        (KRAKEN_CONFIG,),
+        user_data / "data" / "synthetic",
+        KRAKEN_PAIR,
+        None,
+        True,
+        "SYNTHETIC market (offline, no data found)",
+    )
+
+
+def _config_args(configs: tuple[str, ...]) -> list[str]:
+    return [arg for c in configs for arg in ("-c", c)]
+
+
+def ensure_data(choice: DataChoice) -> None:
+    """
+    Download or generate the chosen data when it is not there yet.
+
+    :param choice: the data choice
+    """
+    from meta_strategy.cli import run_freqtrade
+
+    if choice.download:
+        code = run_freqtrade(
+            [
+                "download-data",
+                *_config_args(choice.configs),
+                "--datadir",
+                str(choice.datadir),
+                "--timeframes",
+                "1h",
+                "--timerange",
+                REAL_DATA_TIMERANGE,
+                "--candle-types",
+                "futures",
+                "mark",
+                "funding_rate",
+            ]
+        )
+        if code != 0:
+            raise RuntimeError(f"download-data failed with exit code {code}")
+    elif choice.synthetic and not candle_file(choice.datadir, choice.pair, "1h").is_file():
+        from meta_strategy.synthetic import (
+            SyntheticMarketConfig,
+            generate_market,
+            write_freqtrade_data,
+        )
+
+        print(SYNTHETIC_NOTICE)
+        market = generate_market(SyntheticMarketConfig())
+        write_freqtrade_data(market, choice.datadir, pair=choice.pair)
+
+
+def summarize_directions(results_dir: Path = Path("user_data/backtest_results")) -> dict:
+    """
+    :param results_dir: Freqtrade's backtest results folder
+    :return: ``{strategy: {"long": n, "short": n}}`` of the latest backtest
+    """
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    stats = load_backtest_stats(results_dir / get_latest_backtest_filename(results_dir))
+    out = {}
+    for name, strat in stats["strategy"].items():
+        trades = strat["trades"]
+        shorts = sum(1 for t in trades if t["is_short"])
+        out[name] = {"long": len(trades) - shorts, "short": shorts}
+    return out
+
+
+def compare_strategies(
+    strategies: list[str] | None = None,
+    timerange: str | None = None,
+    extra_args: list[str] | None = None,
+) -> int:
+    """
+    Backtest the POC strategies side by side with Freqtrade and print its comparison table.
+
+    :param strategies: strategy class names (the four POC strategies by default)
+    :param timerange: Freqtrade timerange (default: 2022-01-01 to the end on real data)
+    :param extra_args: further Freqtrade backtesting arguments
+    :return: exit code
+    """
+    from meta_strategy.cli import run_freqtrade
+
+    choice = resolve_backtest_data()
+    print(f"bitbot compare: {choice.description}")
+    ensure_data(choice)
+    argv = [
+        "backtesting",
+        *_config_args(choice.configs),
+        "--datadir",
+        str(choice.datadir),
+        "--strategy-list",
+        *(strategies or POC_STRATEGIES),
+        "--export",
+        "trades",
+    ]
+    if timerange or choice.timerange:
+        argv += ["--timerange", timerange or choice.timerange]
+    argv += extra_args or []
+    code = run_freqtrade(argv)
+    if code == 0:
+        for name, counts in summarize_directions().items():
+            print(
+                f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
+            )
+    if choice.synthetic:
+        print(SYNTHETIC_NOTICE)
+    return code
+
+
+def bias_check(strategies: list[str] | None = None, timerange: str | None = None) -> int:
+    """
+    Look-ahead and recursive analysis of the POC strategies on the resolved data.
+
+    :param strategies: strategy class names (the four POC strategies by default)
+    :param timerange: period to analyse (default: the last months of the data)
+    :return: exit code, 1 when any strategy shows bias
+    """
+    from meta_strategy.bias import run_bias_check
+
+    choice = resolve_backtest_data()
+    print(f"bitbot bias-check: {choice.description}")
+    ensure_data(choice)
+    results = run_bias_check(
+        list(strategies or POC_STRATEGIES),
+        list(choice.configs),
+        str(choice.datadir),
+        timerange or default_bias_timerange(choice),
+    )
+    for result in results:
+        print(result.summary())
+    if choice.synthetic:
+        print(SYNTHETIC_NOTICE)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def default_bias_timerange(choice: DataChoice) -> str:
+    """:return: the last four months of the chosen data as a Freqtrade timerange"""
+    from meta_strategy.data import load_candles
+
+    last = load_candles(candle_file(choice.datadir, choice.pair, "1h"))["date"].iloc[-1]
+    start = last - pd.Timedelta(days=120)
+    return f"{start:%Y%m%d}-{last:%Y%m%d}"
+
+
+def tune(
+    strategy: str,
+    epochs: int,
+    spaces: list[str],
+    loss: str,
+    timerange: str | None = None,
+    extra_args: list[str] | None = None,
+) -> int:
+    """
+    Hyperopt one strategy on the resolved data with BitBot's loss functions.
+
+    :param strategy: strategy class name
+    :param epochs: hyperopt epochs
+    :param spaces: hyperopt spaces
+    :param loss: hyperopt loss class (Freqtrade's or one in ``hyperopts/``)
+    :param timerange: period (default as the main backtest)
+    :param extra_args: more Freqtrade arguments
+    :return: exit code
+    """
+    from meta_strategy.cli import run_freqtrade
+
+    choice = resolve_backtest_data()
+    print(f"bitbot tune: {choice.description}")
+    ensure_data(choice)
+    argv = [
+        "hyperopt",
+        *_config_args(choice.configs),
+        "--datadir",
+        str(choice.datadir),
+        "--strategy",
+        strategy,
+        "--hyperopt-loss",
+        loss,
+        "--hyperopt-path",
+        "hyperopts",
+        "--epochs",
+        str(epochs),
+        "--spaces",
+        *spaces,
+        "-j",
+        "1",
+    ]
+    if timerange or choice.timerange:
+        argv += ["--timerange", timerange or choice.timerange]
+    code = run_freqtrade(argv + (extra_args or []))
+    if choice.synthetic:
+        print(SYNTHETIC_NOTICE)
+    return code

@@ -1,0 +1,69 @@
+"""Shared fixtures: the repository root, the real data folder, small candle frames."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "binance"
+BITBOT = [str(Path(sys.executable).parent / "bitbot")]
+
+
+def real_data_dir() -> Path:
+    """:return: BITBOT_DATA, or ../shared/data/binance beside the repository"""
+    return Path(os.environ.get("BITBOT_DATA") or SHARED_DATA)
+
+
+@pytest.fixture(scope="session")
+def binance_datadir() -> Path:
+    """The real Binance BTC/USDT:USDT perpetual data; skips the test when it is absent."""
+    datadir = real_data_dir()
+    if not (datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather").is_file():
+        pytest.skip(
+            f"real data not found at {datadir} (futures/BTC_USDT_USDT-1h-futures.feather); "
+            "set BITBOT_DATA to a Freqtrade data folder with the Binance BTC perpetual"
+        )
+    return datadir
+
+
+@pytest.fixture(scope="session")
+def btc_1h(binance_datadir: Path) -> pd.DataFrame:
+    """Real BTC perpetual 1h candles (2019-09 to 2025-11)."""
+    return pd.read_feather(binance_datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather")
+
+
+def run_bitbot(
+    *args: str,
+    env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+    timeout: int = 900,
+    cwd: Path = REPO,
+) -> subprocess.CompletedProcess:
+    """
+    Run the installed ``bitbot`` console command in a subprocess.
+
+    :param env: variables to set on top of this process's environment
+    :param unset: variables to remove
+    :return: the completed process (stdout and stderr merged into ``stdout``)
+    """
+    # A wide terminal: Rich would otherwise wrap log lines (and the paths in them) at 80.
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "400", **(env or {})}
+    for name in unset:
+        full_env.pop(name, None)
+    return subprocess.run(
+        [*BITBOT, *args],
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
