@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 backtest: install

@@ -91,7 +91,7 @@ def preflight(argv: list[str]) -> None:
 
     from meta_strategy.data import validate_datadir
 
-    args = Arguments(argv).get_parsed_arg()  # argparse prints usage and exits on bad arguments
+    args = Arguments(argv).get_parsed_arg()
     if not args.get("config"):
         return
     try:
@@ -145,6 +145,7 @@ def run_freqtrade(argv: list[str]) -> int:
     :param argv: command line without the program name
     :return: exit code
     """
+    from freqtrade.commands import Arguments
     from freqtrade.main import main as freqtrade_main
 
     from meta_strategy.data import DataError
@@ -152,6 +153,8 @@ def run_freqtrade(argv: list[str]) -> int:
     markets.install_offline_markets()
     argv = inject_datadir(argv)
     try:
+        # Freqtrade's main() turns argparse's exit code into 0; check the arguments first.
+        Arguments(argv).get_parsed_arg()
         preflight(argv)
     except SystemExit as e:  # usage error or --help, already printed by argparse
         return e.code if isinstance(e.code, int) else 2

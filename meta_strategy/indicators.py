@@ -1,4 +1,3 @@
-
 """Reusable technical indicators as plain functions of an OHLCV DataFrame or a Series.
 
 Every function takes a pandas DataFrame with the columns ``open``, ``high``, ``low``, ``close``,

@@ -1,4 +1,3 @@
-
 """Slow, obviously-correct pure-Python reference implementations of indicators.
 
 Written straight from the published formulas with plain loops over Python lists: no numba, no
