@@ -51,6 +51,7 @@ from meta_strategy.data import (
     timeframe_sort_key,
     timeframe_to_seconds,
 )
+from meta_strategy.timeframes import resample_ohlcv
 
 
 logger = logging.getLogger(__name__)
@@ -552,67 +553,6 @@ def generate_market(config: SyntheticMarketConfig | None = None) -> SyntheticMar
 # --------------------------------------------------------------------------------------------
 # Aggregation
 # --------------------------------------------------------------------------------------------
-
-
-def resample_ohlcv(
-    df: pd.DataFrame, timeframe: str, *, source_timeframe: str | None = None
-) -> pd.DataFrame:
-    """
-    Exact OHLCV aggregation onto epoch-aligned buckets; incomplete buckets are dropped.
-
-    Bucket ``b = floor((t - origin) / tf)`` with origin the Unix epoch (Monday 1970-01-05 for
-    weekly candles, as exchanges open weeks on Monday). Per bucket: first open, max high,
-    min low, last close, sum of volume. A bucket is kept only when it holds all
-    ``tf / source_tf`` source candles, so every timeframe is an exact function of the finest.
-    :param df: OHLCV frame with strictly increasing ``date`` (datetime64, UTC)
-    :param timeframe: target timeframe, e.g. ``1h``; a multiple of the source timeframe
-    :param source_timeframe: timeframe of ``df``; default: the smallest spacing in ``df``
-    :return: aggregated frame, ``date`` datetime64[ms, UTC], float64 values
-    :raises ValueError: the target is not a multiple of the source, monthly timeframes, or
-        dates not strictly increasing
-    """
-    if timeframe.endswith(("M", "y")):
-        raise ValueError(f"resample_ohlcv: calendar timeframe {timeframe} is not supported")
-    date_ms = np.asarray(pd.DatetimeIndex(df["date"]).as_unit("ms").asi8, dtype=np.int64)
-    tf_ms = timeframe_to_seconds(timeframe) * 1000
-    if len(date_ms) > 1 and (np.diff(date_ms) <= 0).any():
-        raise ValueError("resample_ohlcv: dates must be strictly increasing")
-    if source_timeframe is not None:
-        src_ms = timeframe_to_seconds(source_timeframe) * 1000
-    elif len(date_ms) > 1:
-        src_ms = int(np.diff(date_ms).min())
-    else:
-        src_ms = tf_ms
-    if tf_ms % src_ms:
-        raise ValueError(f"resample_ohlcv: {timeframe} is not a multiple of the source timeframe")
-    cols = ["open", "high", "low", "close", "volume"]
-    if tf_ms == src_ms:
-        out = df.loc[:, ["date", *cols]].reset_index(drop=True)
-        out["date"] = pd.DatetimeIndex(out["date"]).as_unit("ms")
-        return out
-    origin = 4 * 86_400_000 if timeframe.endswith("w") else 0
-    bucket = (date_ms - origin) // tf_ms
-    if len(bucket) == 0:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).assign(
-            date=pd.Series(dtype="datetime64[ms, UTC]")
-        )[["date", *cols]]
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(bucket)) + 1))
-    ends = np.concatenate((starts[1:], [len(bucket)]))
-    complete = (ends - starts) == tf_ms // src_ms
-    o, h, lo, c, v = (df[col].to_numpy(dtype=np.float64) for col in cols)
-    out = pd.DataFrame(
-        {
-            "date": pd.to_datetime(bucket[starts] * tf_ms + origin, unit="ms", utc=True).as_unit(
-                "ms"
-            ),
-            "open": o[starts],
-            "high": np.maximum.reduceat(h, starts),
-            "low": np.minimum.reduceat(lo, starts),
-            "close": c[ends - 1],
-            "volume": np.add.reduceat(v, starts),
-        }
-    )
-    return out.loc[complete].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,48 +12,75 @@ from __future__ import annotations
 
 import logging
 
-from freqtrade.exchange import timeframe_to_minutes
-from freqtrade.strategy import merge_informative_pair
+import numpy as np
+import pandas as pd
 from pandas import DataFrame
+
+from meta_strategy.data import timeframe_to_seconds
 
 
 logger = logging.getLogger(__name__)
 
-OHLCV_AGG = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
 
-
-def resample_ohlcv(df: DataFrame, timeframe: str, base_timeframe: str | None = None) -> DataFrame:
+def resample_ohlcv(
+    df: pd.DataFrame, timeframe: str, source_timeframe: str | None = None
+) -> pd.DataFrame:
     """
-    Aggregate OHLCV candles to a higher timeframe on epoch-aligned buckets.
+    Exact OHLCV aggregation onto epoch-aligned buckets; incomplete buckets are dropped.
 
-    Buckets with fewer base candles than the timeframe holds are dropped: the last one because it
-    has not closed yet, others because candles are missing.
-
-    :param df: candles with a ``date`` column (UTC, candle open time), sorted, one timeframe
-    :param timeframe: target timeframe, e.g. ``"3h"``
-    :param base_timeframe: timeframe of ``df``; inferred from the first two rows when omitted
-    :return: HTF candles with ``date`` = bucket open time
+    Bucket ``b = floor((t - origin) / tf)`` with origin the Unix epoch (Monday 1970-01-05 for
+    weekly candles, as exchanges open weeks on Monday). Per bucket: first open, max high,
+    min low, last close, sum of volume. A bucket is kept only when it holds all
+    ``tf / source_tf`` source candles, so every timeframe is an exact function of the finest.
+    :param df: OHLCV frame with strictly increasing ``date`` (datetime64, UTC)
+    :param timeframe: target timeframe, e.g. ``1h``; a multiple of the source timeframe
+    :param source_timeframe: timeframe of ``df``; default: the smallest spacing in ``df``
+    :return: aggregated frame, ``date`` datetime64[ms, UTC], float64 values
+    :raises ValueError: the target is not a multiple of the source, monthly timeframes, or
+        dates not strictly increasing
     """
-    target = timeframe_to_minutes(timeframe)
-    if base_timeframe is None:
-        if len(df) < 2:
-            return df.iloc[0:0][["date", *OHLCV_AGG]].copy()
-        base = int((df["date"].iloc[1] - df["date"].iloc[0]).total_seconds() // 60)
+    if timeframe.endswith(("M", "y")):
+        raise ValueError(f"resample_ohlcv: calendar timeframe {timeframe} is not supported")
+    date_ms = np.asarray(pd.DatetimeIndex(df["date"]).as_unit("ms").asi8, dtype=np.int64)
+    tf_ms = timeframe_to_seconds(timeframe) * 1000
+    if len(date_ms) > 1 and (np.diff(date_ms) <= 0).any():
+        raise ValueError("resample_ohlcv: dates must be strictly increasing")
+    if source_timeframe is not None:
+        src_ms = timeframe_to_seconds(source_timeframe) * 1000
+    elif len(date_ms) > 1:
+        src_ms = int(np.diff(date_ms).min())
     else:
-        base = timeframe_to_minutes(base_timeframe)
-    if target % base != 0 or target < base:
-        raise ValueError(
-            f"Cannot resample {base}m candles to {timeframe}: "
-            "the target must be a whole multiple of the base timeframe."
-        )
-    per_bucket = target // base
-    bucket = df["date"].dt.floor(f"{target}min")
-    grouped = df.groupby(bucket, sort=True)
-    out = grouped.agg(OHLCV_AGG)
-    counts = grouped["close"].count()
-    out = out[counts == per_bucket]
-    out.index.name = "date"
-    return out.reset_index()
+        src_ms = tf_ms
+    if tf_ms % src_ms:
+        raise ValueError(f"resample_ohlcv: {timeframe} is not a multiple of the source timeframe")
+    cols = ["open", "high", "low", "close", "volume"]
+    if tf_ms == src_ms:
+        out = df.loc[:, ["date", *cols]].reset_index(drop=True)
+        out["date"] = pd.DatetimeIndex(out["date"]).as_unit("ms")
+        return out
+    origin = 4 * 86_400_000 if timeframe.endswith("w") else 0
+    bucket = (date_ms - origin) // tf_ms
+    if len(bucket) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).assign(
+            date=pd.Series(dtype="datetime64[ms, UTC]")
+        )[["date", *cols]]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(bucket)) + 1))
+    ends = np.concatenate((starts[1:], [len(bucket)]))
+    complete = (ends - starts) == tf_ms // src_ms
+    o, h, lo, c, v = (df[col].to_numpy(dtype=np.float64) for col in cols)
+    out = pd.DataFrame(
+        {
+            "date": pd.to_datetime(bucket[starts] * tf_ms + origin, unit="ms", utc=True).as_unit(
+                "ms"
+            ),
+            "open": o[starts],
+            "high": np.maximum.reduceat(h, starts),
+            "low": np.minimum.reduceat(lo, starts),
+            "close": c[ends - 1],
+            "volume": np.add.reduceat(v, starts),
+        }
+    )
+    return out.loc[complete].reset_index(drop=True)
 
 
 def merge_closed(
@@ -77,6 +104,8 @@ def merge_closed(
     :param columns: HTF columns to merge (all when None)
     :return: ``base`` with the HTF columns added, forward-filled
     """
+    from freqtrade.strategy import merge_informative_pair
+
     if columns is not None:
         htf = htf[["date", *columns]]
     merged = merge_informative_pair(base, htf, base_timeframe, htf_timeframe, ffill=True)
@@ -94,4 +123,4 @@ def htf_label(hours: int) -> str:
     return f"{hours}h"
 
 
-__all__ = ["OHLCV_AGG", "htf_label", "merge_closed", "resample_ohlcv"]
+__all__ = ["htf_label", "merge_closed", "resample_ohlcv"]

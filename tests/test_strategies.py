@@ -126,5 +126,5 @@ def test_leverage_comes_from_config(name: str) -> None:
     assert three.leverage("BTC/USDT:USDT", now, 1.0, 1.0, 2.0, None, "short") == 2.0
     with pytest.raises(ValueError, match=r"bitbot.leverage is 0.5; expected a value from 1 to"):
         load_strategy(name, leverage=0.5)  # fails at start-up, before any trade
-    with pytest.raises(ValueError, match="bitbot.leverage must be a number"):
+    with pytest.raises(ValueError, match=r"bitbot\.leverage must be a number"):
         load_strategy(name, leverage="3x")

@@ -39,7 +39,7 @@ def test_resample_is_exact_and_drops_incomplete_buckets() -> None:
 
 
 def test_resample_rejects_non_multiples() -> None:
-    with pytest.raises(ValueError, match="whole multiple"):
+    with pytest.raises(ValueError, match="not a multiple of the source timeframe"):
         resample_ohlcv(_candles(10), "90m", "1h")
 
 
