@@ -175,3 +175,37 @@ def test_environment_snapshot_beats_config_mode() -> None:
         markets.markets_mode(config, env={markets.ENV_MODE: "live", markets.ENV_SNAPSHOT: "x.json"})
         == "live"
     )
+
+
+def test_snapshot_command_saves_live_markets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bitbot markets snapshot` online; the exchange's HTTP layer is replaced by its answer."""
+    from meta_strategy import cli
+
+    raw = _raw("krakenfutures")
+
+    def fake_fetch(self, url, method="GET", headers=None, body=None):
+        assert url.endswith("/derivatives/api/v3/instruments"), url
+        return raw["publicGetInstruments"]
+
+    monkeypatch.setattr(ccxt.krakenfutures, "fetch", fake_fetch)
+    out = tmp_path / "krakenfutures.json"
+    code = cli.main(
+        [
+            "markets",
+            "snapshot",
+            "--exchange",
+            "krakenfutures",
+            "--pairs",
+            "BTC/USD:USD",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    snap = markets.load_snapshot(out, exchange="krakenfutures")
+    assert snap.source == "live krakenfutures API"
+    assert snap.leverage_tiers["BTC/USD:USD"][0]["maxLeverage"] == 50.0
+    shipped = markets.load_snapshot(SHIPPED / "krakenfutures.json")
+    assert json.loads(json.dumps(snap.markets)) == shipped.markets
