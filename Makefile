@@ -14,6 +14,7 @@ STRATEGY ?= SupertrendStrategy
 EPOCHS ?= 30
 SPACES ?= buy sell
 HYPEROPT_LOSS ?= CalmarDrawdownLoss
+APPLY ?=
 
 .PHONY: install test backtest hyperopt bias-check bench lint format clean
 
@@ -34,7 +35,7 @@ backtest: install
 
 hyperopt: install
 	$(BITBOT) tune --strategy $(STRATEGY) --epochs $(EPOCHS) --spaces $(SPACES) \
-		--hyperopt-loss $(HYPEROPT_LOSS)
+		--hyperopt-loss $(HYPEROPT_LOSS) $(if $(APPLY),--apply)
 
 bias-check: install
 	$(BITBOT) bias-check

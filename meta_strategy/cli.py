@@ -288,7 +288,13 @@ def _cmd_tune(ns: argparse.Namespace) -> int:
     from meta_strategy.runner import tune
 
     return tune(
-        ns.strategy, ns.epochs, ns.spaces, ns.hyperopt_loss, ns.timerange, ns.freqtrade_args or []
+        ns.strategy,
+        ns.epochs,
+        ns.spaces,
+        ns.hyperopt_loss,
+        ns.timerange,
+        ns.freqtrade_args or [],
+        apply=ns.apply,
     )
 
 
@@ -353,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_tune.add_argument("--spaces", nargs="+", default=["buy", "sell"])
     p_tune.add_argument("--hyperopt-loss", default="CalmarDrawdownLoss")
     p_tune.add_argument("--timerange", default=None)
+    p_tune.add_argument(
+        "--apply", action="store_true", help="write the best parameters to <Strategy>.json"
+    )
     p_tune.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
     return parser
 

@@ -281,6 +281,7 @@ def tune(
     loss: str,
     timerange: str | None = None,
     extra_args: list[str] | None = None,
+    apply: bool = False,
 ) -> int:
     """
     Hyperopt one strategy on the resolved data with BitBot's loss functions.
@@ -291,6 +292,9 @@ def tune(
     :param loss: hyperopt loss class (Freqtrade's or one in ``hyperopts/``)
     :param timerange: period (default as the main backtest)
     :param extra_args: more Freqtrade arguments
+    :param apply: write the best parameters next to the strategy (``<Strategy>.json``), where
+        every later backtest and the bot pick them up. Off by default: parameters tuned on a
+        period make backtests of that period in-sample.
     :return: exit code
     """
     from meta_strategy.cli import run_freqtrade
@@ -318,7 +322,14 @@ def tune(
     ]
     if timerange or choice.timerange:
         argv += ["--timerange", timerange or choice.timerange]
+    if not apply:
+        argv.append("--disable-param-export")
     code = run_freqtrade(argv + (extra_args or []))
+    if code == 0 and not apply:
+        print(
+            f"Parameters were not applied to {strategy}. Re-run with --apply (make hyperopt "
+            f"APPLY=1) to write user_data/strategies/{strategy}.json."
+        )
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
     return code
