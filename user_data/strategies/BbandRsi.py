@@ -10,7 +10,7 @@ close is above the upper band, exit when RSI < 30.
 import logging
 
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
 from meta_strategy.futures import ConfiguredLeverage
 from meta_strategy.indicators import bollinger_bands, rsi, typical_price
@@ -63,3 +63,10 @@ class BbandRsi(ConfiguredLeverage, IStrategy):
         dataframe.loc[dataframe["rsi"] > self.rsi_exit.value, "exit_long"] = 1
         dataframe.loc[dataframe["rsi"] < 100 - self.rsi_exit.value, "exit_short"] = 1
         return dataframe
+
+    def signal_strength(self, dataframe: DataFrame) -> Series:
+        """
+        Conviction for the meta layer: (50 - RSI) / 50, positive when oversold (the long side
+        of a mean-reversion strategy), negative when overbought.
+        """
+        return (50.0 - dataframe["rsi"]) / 50.0

@@ -9,8 +9,9 @@ The reference computes OTT in O(N^2); ``meta_strategy.indicators.ott`` is one li
 
 import logging
 
+import numpy as np
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
 from meta_strategy.futures import ConfiguredLeverage
 from meta_strategy.indicators import adx, ott
@@ -61,3 +62,11 @@ class OTTStrategy(ConfiguredLeverage, IStrategy):
         overheated = dataframe["adx"] > self.adx_exit.value
         dataframe.loc[overheated, ["exit_long", "exit_short"]] = 1
         return dataframe
+
+    def signal_strength(self, dataframe: DataFrame) -> Series:
+        """
+        Conviction for the meta layer: tanh of VAR's distance from OTT in units of the OTT band
+        (``percent`` of OTT); positive when VAR is above.
+        """
+        band = dataframe["ott"] * self.ott_percent.value / 100.0
+        return np.tanh((dataframe["var"] - dataframe["ott"]) / band)

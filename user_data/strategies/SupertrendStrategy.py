@@ -11,7 +11,7 @@ reference futures version never set ``can_short``, so its shorts never fired; he
 import logging
 
 from freqtrade.strategy import IntParameter, IStrategy
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
 from meta_strategy.futures import ConfiguredLeverage
 from meta_strategy.indicators import supertrend
@@ -94,3 +94,10 @@ class SupertrendStrategy(ConfiguredLeverage, IStrategy):
         dataframe.loc[self._direction(dataframe, "sell_2") == -1, "exit_long"] = 1
         dataframe.loc[self._direction(dataframe, "buy_2") == 1, "exit_short"] = 1
         return dataframe
+
+    def signal_strength(self, dataframe: DataFrame) -> Series:
+        """
+        Conviction for the meta layer: the mean direction of the six Supertrends, from -1 (all
+        down) to +1 (all up).
+        """
+        return sum(self._direction(dataframe, name) for name in self._supertrends()) / 6.0

@@ -15,9 +15,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from freqtrade.persistence import Trade
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
 from meta_strategy.futures import ConfiguredLeverage
 from meta_strategy.indicators import atr
@@ -87,6 +88,13 @@ class VolatilitySystem(ConfiguredLeverage, IStrategy):
         dataframe.loc[dataframe["breakout"] == -1, "exit_long"] = 1
         dataframe.loc[dataframe["breakout"] == 1, "exit_short"] = 1
         return dataframe
+
+    def signal_strength(self, dataframe: DataFrame) -> Series:
+        """
+        Conviction for the meta layer: tanh(close change / ATR band) of the last closed
+        higher-timeframe candle; beyond +-1 band the breakout fires.
+        """
+        return np.tanh(dataframe["close_change"] / dataframe["atr"])
 
     def custom_stake_amount(
         self,
