@@ -66,14 +66,16 @@ class CalmarDrawdownLoss(IHyperOptLoss):
         :param starting_balance: wallet at the start
         :return: loss to minimise
         """
-        settings = {**DEFAULTS, **(config.get("bitbot", {}).get("hyperopt_loss", {}))}
+        settings = {**DEFAULTS, **((config.get("bitbot") or {}).get("hyperopt_loss") or {})}
         trade_shortfall = max(0, settings["min_trades"] - trade_count)
         if trade_count == 0:
             return 100.0 + settings["trade_penalty"] * trade_shortfall
         profits = results.sort_values("close_date")["profit_abs"].to_numpy(dtype=float)
         final = starting_balance + profits.sum()
+        if final <= 0:  # a wiped-out account is never better than not trading
+            return 101.0 + settings["trade_penalty"] * settings["min_trades"]
         years = max((max_date - min_date).total_seconds() / (365.25 * 86400), 1 / 365.25)
-        cagr = (final / starting_balance) ** (1 / years) - 1 if final > 0 else -1.0
+        cagr = (final / starting_balance) ** (1 / years) - 1
         drawdown = closed_trade_drawdown(profits, starting_balance)
         calmar = cagr / max(drawdown, 0.01)
         penalty = settings["drawdown_penalty"] * max(0.0, drawdown - settings["drawdown_limit"])

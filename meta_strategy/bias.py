@@ -32,6 +32,7 @@ class BiasResult:
     strategy: str
     signals_checked: int = 0
     lookahead_bias: bool = False
+    check_failed: bool = False
     biased_indicators: list[str] = field(default_factory=list)
     false_entries: int = 0
     false_exits: int = 0
@@ -49,7 +50,12 @@ class BiasResult:
     @property
     def ok(self) -> bool:
         """:return: no look-ahead and no recursive bias"""
-        return not self.lookahead_bias and self.recursive_ok and self.signals_checked > 0
+        return (
+            not self.lookahead_bias
+            and not self.check_failed
+            and self.recursive_ok
+            and self.signals_checked > 0
+        )
 
     def summary(self) -> str:
         """:return: one line for humans"""
@@ -57,6 +63,7 @@ class BiasResult:
         return (
             f"{self.strategy:<20} signals checked {self.signals_checked:>3}  "
             f"look-ahead bias: {'YES' if self.lookahead_bias else 'no':<3}  "
+            f"{'(too few trades to check)  ' if self.check_failed else ''}"
             f"biased columns: {', '.join(self.biased_indicators) or '-'}  "
             f"recursive worst diff at startup {self.startup_candle_count}: {worst:.2e}  "
             f"=> {'PASS' if self.ok else 'FAIL'}"
@@ -124,6 +131,8 @@ def run_bias_check(
                 strategy=name,
                 signals_checked=analysis.total_signals,
                 lookahead_bias=analysis.has_bias,
+                # Freqtrade's own verdict: too few trades to check is a failed check, not a pass.
+                check_failed=bool(look.failed_bias_check),
                 biased_indicators=list(analysis.false_indicators),
                 false_entries=analysis.false_entry_signals,
                 false_exits=analysis.false_exit_signals,

@@ -43,15 +43,12 @@ DATADIR_COMMANDS = DATA_COMMANDS | {
     "webserver",
     "list-data",
     "download-data",
-    "convert-data",
-    "convert-trade-data",
     "trades-to-ohlcv",
     "plot-profit",
     "backtesting-analysis",
     "backtesting-show",
     "list-pairs",
     "list-markets",
-    "show-config",
 }
 BITBOT_COMMANDS = {"markets", "synth", "data", "compare", "bias-check", "tune"}
 
@@ -216,7 +213,10 @@ def _cmd_markets(ns: argparse.Namespace) -> int:
             secret=os.environ.get("BITBOT_EXCHANGE_SECRET"),
         )
     else:
-        raw: dict[str, Any] = json.loads(Path(ns.raw).read_text())
+        try:
+            raw: dict[str, Any] = json.loads(Path(ns.raw).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise markets.SnapshotError(f"Cannot read raw responses {ns.raw}: {e}") from e
         source = raw.pop("_source", f"raw API responses from {ns.raw}")
         snap = markets.build_snapshot_from_raw(
             ns.exchange,
@@ -242,7 +242,11 @@ def _cmd_markets(ns: argparse.Namespace) -> int:
 def _cmd_synth(ns: argparse.Namespace) -> int:
     from meta_strategy.synthetic import SyntheticMarketConfig, generate_market, write_freqtrade_data
 
-    config = SyntheticMarketConfig(seed=ns.seed, start=ns.start, end=ns.end)
+    try:
+        config = SyntheticMarketConfig(seed=ns.seed, start=ns.start, end=ns.end)
+    except ValueError as e:
+        print(f"bitbot: synth: {e}", file=sys.stderr)
+        return 2
     market = generate_market(config)
     paths = write_freqtrade_data(market, Path(ns.datadir), pair=ns.pair)
     print(f"SYNTHETIC market (seed {ns.seed}, {ns.start} to {ns.end}) written to {ns.datadir}:")
@@ -254,6 +258,9 @@ def _cmd_synth(ns: argparse.Namespace) -> int:
 def _cmd_data(ns: argparse.Namespace) -> int:
     from meta_strategy.data import DataError, validate_datadir
 
+    if not ns.datadir:
+        print("bitbot: data check needs --datadir or BITBOT_DATA", file=sys.stderr)
+        return 2
     try:
         reports = validate_datadir(
             Path(ns.datadir),
@@ -335,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = p_data.add_subparsers(dest="data_command", required=True)
     p_check = dsub.add_parser("check")
     p_check.add_argument("--datadir", default=os.environ.get("BITBOT_DATA"), required=False)
-    p_check.add_argument("--pairs", nargs="+", default=["BTC/USDT:USDT"])
+    p_check.add_argument("--pairs", nargs="+", default=["BTC/USD:USD"])
     p_check.add_argument("--timeframes", nargs="+", default=["1h"])
     p_check.add_argument("--trading-mode", default="futures", choices=("futures", "spot"))
     p_check.add_argument("--timerange")

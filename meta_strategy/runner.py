@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +31,7 @@ BINANCE_OVERLAY = "user_data/config.binance.json"
 KRAKEN_PAIR = "BTC/USD:USD"
 BINANCE_PAIR = "BTC/USDT:USDT"
 REAL_DATA_TIMERANGE = "20220101-"
-SYNTHETIC_DATADIR = Path("user_data/data/synthetic")
+RESULTS_DIR = Path("user_data/backtest_results/compare")
 SYNTHETIC_NOTICE = """
 ################################################################################
 #  SYNTHETIC DATA: no real market data was found and the exchange is offline.   #
@@ -53,7 +53,6 @@ class DataChoice:
     synthetic: bool
     description: str
     download: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def exchange_reachable(exchange: str = "krakenfutures", timeout_ms: int = 5000) -> bool:
@@ -181,7 +180,7 @@ def ensure_data(choice: DataChoice) -> None:
         write_freqtrade_data(market, choice.datadir, pair=choice.pair)
 
 
-def summarize_directions(results_dir: Path = Path("user_data/backtest_results")) -> dict:
+def summarize_directions(results_dir: Path) -> dict[str, dict[str, int]]:
     """
     :param results_dir: Freqtrade's backtest results folder
     :return: ``{strategy: {"long": n, "short": n}}`` of the latest backtest
@@ -224,13 +223,15 @@ def compare_strategies(
         *(strategies or POC_STRATEGIES),
         "--export",
         "trades",
+        "--backtest-directory",
+        str(RESULTS_DIR),
     ]
     if timerange or choice.timerange:
         argv += ["--timerange", timerange or choice.timerange]
     argv += extra_args or []
     code = run_freqtrade(argv)
     if code == 0:
-        for name, counts in summarize_directions().items():
+        for name, counts in summarize_directions(RESULTS_DIR).items():
             print(
                 f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
             )
@@ -248,10 +249,16 @@ def bias_check(strategies: list[str] | None = None, timerange: str | None = None
     :return: exit code, 1 when any strategy shows bias
     """
     from meta_strategy.bias import run_bias_check
+    from meta_strategy.data import DataError, validate_datadir
 
     choice = resolve_backtest_data()
     print(f"bitbot bias-check: {choice.description}")
     ensure_data(choice)
+    try:
+        validate_datadir(choice.datadir, [choice.pair], ["1h"], "futures")
+    except DataError as e:
+        print(f"bitbot: data error: {e}")
+        return 2
     results = run_bias_check(
         list(strategies or POC_STRATEGIES),
         list(choice.configs),
@@ -319,6 +326,10 @@ def tune(
         *spaces,
         "-j",
         "1",
+        # Indicators depend on the tuned parameters: recompute them every epoch.
+        "--analyze-per-epoch",
+        # A strategy may have no parameter in a space (VolatilitySystem has no sell space).
+        "--ignore-missing-space",
     ]
     if timerange or choice.timerange:
         argv += ["--timerange", timerange or choice.timerange]

@@ -49,6 +49,8 @@ def resample_ohlcv(
         src_ms = timeframe_to_seconds(source_timeframe) * 1000
     elif len(date_ms) > 1:
         src_ms = int(np.diff(date_ms).min())
+    elif len(date_ms) == 1:
+        raise ValueError("resample_ohlcv: one candle; pass source_timeframe")
     else:
         src_ms = tf_ms
     if tf_ms % src_ms:

@@ -16,6 +16,18 @@ SHARED_DATA = REPO.parent / "shared" / "data" / "binance"
 BITBOT = [str(Path(sys.executable).parent / "bitbot")]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_tuned_parameter_files() -> None:
+    """The tests check the strategies' reference defaults; a tuned <Strategy>.json changes them."""
+    tuned = sorted((REPO / "user_data" / "strategies").glob("*.json"))
+    if tuned:
+        pytest.exit(
+            f"Tuned parameter files {[p.name for p in tuned]} in user_data/strategies would "
+            "override the defaults the tests check; move them away to run the tests.",
+            returncode=4,
+        )
+
+
 def real_data_dir() -> Path:
     """:return: BITBOT_DATA, or ../shared/data/binance beside the repository"""
     return Path(os.environ.get("BITBOT_DATA") or SHARED_DATA)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from meta_strategy import cli, runner
@@ -82,4 +83,14 @@ def test_data_check_on_real_data(binance_datadir: Path) -> None:
         "5m",
     )
     assert result.returncode == 0, result.stdout
-    assert "54271" in result.stdout.replace(",", "") or "54 271" in result.stdout
+    rows = len(pd.read_feather(binance_datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather"))
+    assert f"{rows}" in result.stdout.replace(",", ""), result.stdout
+
+
+def test_datadir_commands_accept_datadir() -> None:
+    """Every command that gets --datadir from BITBOT_DATA really has that option."""
+    from freqtrade.commands import Arguments
+
+    for command in sorted(cli.DATADIR_COMMANDS):
+        args = Arguments([command, "--datadir", "/x"]).get_parsed_arg()
+        assert args.get("datadir") == "/x", command

@@ -59,5 +59,6 @@ def test_penalties_for_deep_drawdown_and_few_trades() -> None:
     assert _loss(profits, relaxed) == pytest.approx(-(cagr / 0.5))
 
 
-def test_no_trades_is_worst() -> None:
-    assert _loss([]) > _loss([-500.0] * 20)
+def test_no_trades_and_ruin_are_worst() -> None:
+    assert _loss([]) > _loss([-40.0] * 20)
+    assert _loss([-500.0] * 20) >= _loss([]), "a wiped-out account must not beat doing nothing"

@@ -35,6 +35,8 @@ class OTTStrategy(ConfiguredLeverage, IStrategy):
 
     ott_length = IntParameter(1, 10, default=2, space="buy")
     ott_percent = DecimalParameter(0.4, 3.0, default=1.4, decimals=1, space="buy")
+    cmo_window = IntParameter(5, 20, default=9, space="buy")
+    adx_period = IntParameter(7, 28, default=14, space="sell")
     adx_exit = IntParameter(40, 80, default=60, space="sell")
 
     plot_config = {
@@ -43,10 +45,15 @@ class OTTStrategy(ConfiguredLeverage, IStrategy):
     }
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        lines = ott(dataframe, length=self.ott_length.value, percent=self.ott_percent.value)
+        lines = ott(
+            dataframe,
+            length=self.ott_length.value,
+            percent=self.ott_percent.value,
+            cmo_window=self.cmo_window.value,
+        )
         dataframe["var"] = lines["var"]
         dataframe["ott"] = lines["ott"]
-        dataframe["adx"] = adx(dataframe, 14)
+        dataframe["adx"] = adx(dataframe, self.adx_period.value)
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

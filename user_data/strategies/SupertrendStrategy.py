@@ -30,7 +30,7 @@ class SupertrendStrategy(ConfiguredLeverage, IStrategy):
     trailing_stop_positive = 0.05
     trailing_stop_positive_offset = 0.1
     trailing_only_offset_is_reached = False
-    # Wilder-smoothed ATR(21) settles within a few hundred candles.
+    # Supertrend's bands (simple average of the true range, as `technical`) settle quickly.
     startup_candle_count = 200
 
     buy_m1 = IntParameter(1, 7, default=4, space="buy")
@@ -70,7 +70,7 @@ class SupertrendStrategy(ConfiguredLeverage, IStrategy):
             dataframe[key] = values
         return dataframe
 
-    def _direction(self, dataframe: DataFrame, name: str) -> DataFrame:
+    def _direction(self, dataframe: DataFrame, name: str) -> Series:
         multiplier, period = self._supertrends()[name]
         return dataframe[f"st_dir_{multiplier.value}_{period.value}"]
 
