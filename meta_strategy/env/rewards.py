@@ -1,0 +1,121 @@
+"""
+Reward functions of the futures environment. All receive the step's equity before and after
+(net of every cost) and keep whatever state they need; every coefficient comes from config
+(``freqai.rl_config.model_reward_parameters``).
+
+* :class:`LogReturnReward` (default): ``log(E_t / E_{t-1})``, so the episode return is the log
+  growth of equity.
+* :class:`DifferentialSharpeReward`: Moody & Saffell (1998, 2001), "Learning to trade via direct
+  reinforcement": with exponential moving estimates ``A`` of the first and ``B`` of the second
+  moment of returns (rate ``eta``),
+  ``D_t = (B_{t-1} dA_t - A_{t-1} dB_t / 2) / (B_{t-1} - A_{t-1}^2)^{3/2}``.
+* :class:`DrawdownPenalisedReward`: log return minus ``penalty`` x the increase of the drawdown
+  from the equity peak in this step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+class RewardFunction:
+    """A reward computed from equity before and after one step."""
+
+    def reset(self, equity: float) -> None:
+        """:param equity: equity at the start of an episode (stateless rewards ignore it)"""
+        return None
+
+    def __call__(self, equity_before: float, equity_after: float) -> float:
+        """
+        :param equity_before: equity at the previous step
+        :param equity_after: equity now, net of all costs
+        :return: the reward
+        """
+        raise NotImplementedError
+
+
+def _log_return(before: float, after: float, floor: float = 1e-9) -> float:
+    return math.log(max(after, floor) / max(before, floor))
+
+
+class LogReturnReward(RewardFunction):
+    """``log(E_t / E_{t-1})``, scaled by ``scale`` (default 1)."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+
+    def __call__(self, equity_before: float, equity_after: float) -> float:
+        return self.scale * _log_return(equity_before, equity_after)
+
+
+class DifferentialSharpeReward(RewardFunction):
+    """Moody & Saffell's differential Sharpe ratio with adaptation rate ``eta``."""
+
+    def __init__(self, eta: float = 0.01, scale: float = 1.0) -> None:
+        if not 0 < eta < 1:
+            raise ValueError(f"DifferentialSharpeReward: eta must be in (0, 1), got {eta}")
+        self.eta = eta
+        self.scale = scale
+        self.a = 0.0
+        self.b = 0.0
+
+    def reset(self, equity: float) -> None:
+        self.a = 0.0
+        self.b = 0.0
+
+    def __call__(self, equity_before: float, equity_after: float) -> float:
+        r = _log_return(equity_before, equity_after)
+        delta_a = r - self.a
+        delta_b = r * r - self.b
+        variance = self.b - self.a * self.a
+        reward = 0.0
+        if variance > 1e-12:
+            reward = (self.b * delta_a - 0.5 * self.a * delta_b) / variance**1.5
+        self.a += self.eta * delta_a
+        self.b += self.eta * delta_b
+        return self.scale * reward
+
+
+class DrawdownPenalisedReward(RewardFunction):
+    """Log return minus ``penalty`` x the increase of drawdown (fraction of the peak)."""
+
+    def __init__(self, penalty: float = 1.0, scale: float = 1.0) -> None:
+        self.penalty = penalty
+        self.scale = scale
+        self.peak = 0.0
+        self.drawdown = 0.0
+
+    def reset(self, equity: float) -> None:
+        self.peak = equity
+        self.drawdown = 0.0
+
+    def __call__(self, equity_before: float, equity_after: float) -> float:
+        self.peak = max(self.peak, equity_after)
+        drawdown = 1.0 - equity_after / self.peak if self.peak > 0 else 0.0
+        increase = max(0.0, drawdown - self.drawdown)
+        self.drawdown = drawdown
+        return self.scale * (_log_return(equity_before, equity_after) - self.penalty * increase)
+
+
+REWARDS: dict[str, type[RewardFunction]] = {
+    "log_return": LogReturnReward,
+    "differential_sharpe": DifferentialSharpeReward,
+    "drawdown_penalised": DrawdownPenalisedReward,
+}
+
+
+def make_reward(params: dict[str, Any]) -> RewardFunction:
+    """
+    :param params: ``{"reward": "log_return" | "differential_sharpe" | "drawdown_penalised",
+        ...coefficients}`` (FreqAI's ``model_reward_parameters``; other FreqAI keys are ignored)
+    :return: the reward function
+    :raises ValueError: unknown reward name or coefficient
+    """
+    name = params.get("reward", "log_return")
+    if name not in REWARDS:
+        raise ValueError(f"Unknown reward {name!r}; choose one of {sorted(REWARDS)}")
+    cls = REWARDS[name]
+    accepted = cls.__init__.__code__.co_varnames[1 : cls.__init__.__code__.co_argcount]
+    kwargs = {k: v for k, v in params.items() if k in accepted}
+    return cls(**kwargs)
