@@ -122,11 +122,35 @@ def candles_since_change(direction: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return _age_kernel(np.asarray(direction, dtype=np.float64))
 
 
+# Strategy attributes Freqtrade copies into the config when it loads the calling strategy
+# (StrategyResolver). A sub-strategy must keep its own.
+_STRATEGY_ATTRIBUTES = (
+    "minimal_roi",
+    "stoploss",
+    "trailing_stop",
+    "trailing_stop_positive",
+    "trailing_stop_positive_offset",
+    "trailing_only_offset_is_reached",
+    "use_custom_stoploss",
+    "process_only_new_candles",
+    "startup_candle_count",
+    "use_exit_signal",
+    "exit_profit_only",
+    "ignore_roi_if_entry_signal",
+    "exit_profit_offset",
+    "disable_dataframe_checks",
+    "ignore_buying_expired_candle_after",
+    "position_adjustment_enable",
+    "max_entry_position_adjustment",
+    "order_time_in_force",
+)
+
+
 def _strategy_config(config: dict[str, Any], entry: RegistryEntry) -> dict[str, Any]:
-    cfg = deepcopy({k: v for k, v in config.items() if k not in ("freqai", "strategy_list")})
+    dropped = {"freqai", "freqaimodel", "strategy_list", "strategy_obj", *_STRATEGY_ATTRIBUTES}
+    cfg = deepcopy({k: v for k, v in config.items() if k not in dropped})
     cfg["strategy"] = entry.strategy
     cfg["timeframe"] = entry.timeframe
-    cfg.pop("strategy_obj", None)
     return cfg
 
 
@@ -170,6 +194,11 @@ class SignalEngine:
         candles = base[["date", "open", "high", "low", "close", "volume"]].reset_index(drop=True)
         if entry.timeframe != base_tf:
             candles = resample_ohlcv(candles, entry.timeframe, base_tf)
+        if candles.empty:  # not one closed candle at the entry's timeframe yet
+            empty = np.full(len(base), np.nan)
+            return pd.DataFrame(
+                {"direction": empty, "strength": empty, "age": empty}, index=base.index
+            )
         meta = {"pair": pair}
         df = strategy.advise_indicators(candles.copy(), meta)
         df = strategy.advise_entry(df, meta)

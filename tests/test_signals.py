@@ -145,3 +145,9 @@ def test_no_lookahead_in_any_signal(engine: SignalEngine, btc_1h: pd.DataFrame) 
         pd.testing.assert_frame_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
         truncated = engine.compute(base.iloc[: cut + 1], "BTC/USDT:USDT")
         pd.testing.assert_frame_equal(full.iloc[: cut + 1], truncated)
+
+
+def test_too_short_for_the_higher_timeframe(engine: SignalEngine, btc_1h: pd.DataFrame) -> None:
+    """One base candle: no closed 4h candle yet, so NaN signals rather than an error."""
+    out = engine.compute(btc_1h.iloc[-1:].reset_index(drop=True), "BTC/USDT:USDT")
+    assert len(out) == 1 and out.isna().all(axis=None)

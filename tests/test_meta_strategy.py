@@ -1,0 +1,102 @@
+"""
+MetaStrategy + MetaPPO end to end, offline: FreqAI walk-forward backtests on a short window of
+real data with a CI-sized agent, and the same seed giving the same trades.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_bitbot
+
+
+pytestmark = pytest.mark.slow
+
+CONFIGS = [
+    "-c",
+    "user_data/config.json",
+    "-c",
+    "user_data/config.binance.json",
+    "-c",
+    "user_data/config.freqai.json",
+]
+
+
+def _small_agent(tmp_path: Path, identifier: str, **rl: object) -> str:
+    """A CI-sized overlay: one-month training windows, two-week backtest windows, tiny net."""
+    path = tmp_path / f"{identifier}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "freqai": {
+                    "identifier": identifier,
+                    "train_period_days": 30,
+                    "backtest_period_days": 15,
+                    "model_training_parameters": {"n_steps": 256, "batch_size": 64, "n_epochs": 2},
+                    "rl_config": {"train_cycles": 1, "net_arch": [16, 16], **rl},
+                },
+            }
+        )
+    )
+    return str(path)
+
+
+def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> list[dict]:
+    results = tmp_path / f"results-{identifier}"
+    results.mkdir()
+    userdir = tmp_path / f"userdir-{identifier}"  # FreqAI's models and predictions go here
+    userdir.mkdir()
+    out = run_bitbot(
+        "backtesting",
+        *CONFIGS,
+        "-c",
+        _small_agent(tmp_path, identifier, **rl),
+        "--userdir",
+        str(userdir),
+        "--strategy-path",
+        "user_data/strategies",
+        "--freqaimodel-path",
+        "user_data/freqaimodels",
+        "--strategy",
+        "MetaStrategy",
+        "--timerange",
+        "20250601-20250701",
+        "--backtest-directory",
+        str(results),
+        env={"BITBOT_DATA": str(datadir)},
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stdout[-5000:]
+    assert "Training 2 timeranges" in out.stdout, "FreqAI must train one model per window"
+    assert "raised exception" not in out.stdout, out.stdout[-5000:]
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    stats = load_backtest_stats(results / get_latest_backtest_filename(results))
+    return stats["strategy"]["MetaStrategy"]["trades"]
+
+
+def _trade_key(t: dict) -> tuple:
+    return (
+        t["open_date"],
+        t["close_date"],
+        t["is_short"],
+        round(t["amount"], 8),
+        round(t["profit_abs"], 8),
+        round(t["funding_fees"], 10),
+    )
+
+
+def test_walk_forward_backtest_is_deterministic(binance_datadir: Path, tmp_path: Path) -> None:
+    first = _backtest(binance_datadir, tmp_path, "ci-det-a")
+    second = _backtest(binance_datadir, tmp_path, "ci-det-b")
+    assert first, "the agent made no trade at all"
+    assert [_trade_key(t) for t in first] == [_trade_key(t) for t in second]
+    assert any(abs(t["funding_fees"]) > 0 for t in first), "funding must be charged"
+
+
+def test_other_seed_and_five_levels_run(binance_datadir: Path, tmp_path: Path) -> None:
+    trades = _backtest(binance_datadir, tmp_path, "ci-five", seed=7, exposure_levels=5)
+    assert isinstance(trades, list)

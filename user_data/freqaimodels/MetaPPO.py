@@ -1,0 +1,202 @@
+"""
+MetaPPO: the meta-learner. A FreqAI ``ReinforcementLearner`` that trades the futures
+environment of ``meta_strategy.env`` (fees, funding, slippage, leverage, liquidation; action =
+target exposure; the agent's own exposure in the observation).
+
+What it changes in FreqAI's reinforcement learner:
+
+* training uses :class:`~meta_strategy.env.FuturesTradingEnv` with costs from the config
+  (``fee``, ``bitbot.leverage``, ``freqai.rl_config.costs``) and the reward named in
+  ``freqai.rl_config.model_reward_parameters.reward``;
+* prediction walks the window candle by candle and feeds the chosen exposure back into the
+  next observation (:func:`~meta_strategy.env.build_observation`, the same code as training);
+  in dry-run / live the last candle sees the exposure of the open trade;
+* everything is seeded (``freqai.rl_config.seed``): the same config and data give the same model
+  and the same trades;
+* PPO by default; A2C, DQN and the sb3-contrib models FreqAI supports are chosen with
+  ``freqai.rl_config.model_type``.
+"""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch as th
+from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
+from freqtrade.freqai.prediction_models.ReinforcementLearner import ReinforcementLearner
+from freqtrade.persistence import Trade
+from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.utils import set_random_seed
+
+from meta_strategy.env import (
+    CostModel,
+    FuturesTradingEnv,
+    MarketArrays,
+    build_observation,
+    make_reward,
+)
+from meta_strategy.env.futures_env import exposure_levels
+
+
+logger = logging.getLogger(__name__)
+
+RAW_COLUMNS = {
+    "%-raw_open": "open",
+    "%-raw_high": "high",
+    "%-raw_low": "low",
+    "%-raw_close": "close",
+    "%-raw_funding": "funding_rate",
+}
+EXPOSURE_TAG = "target_exposure"
+
+
+class MetaPPO(ReinforcementLearner):
+    """FreqAI reinforcement learner over the BitBot futures environment."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seed = int(self.rl_config.get("seed", 42))
+        self.levels = exposure_levels(int(self.rl_config.get("exposure_levels", 3)))
+        self.costs = CostModel.from_config(self.config)
+        self._carry_exposure: dict[str, float] = {}
+
+    # ---------------------------------------------------------------- data preparation
+
+    def build_ohlc_price_dataframes(
+        self, data_dictionary: dict, pair: str, dk: FreqaiDataKitchen
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """
+        Take the raw prices and funding rates out of the features (the agent does not see them;
+        the environment trades on them).
+
+        :return: train and test market frames (open, high, low, close, funding_rate)
+        """
+        frames = []
+        for key in ("train_features", "test_features"):
+            df = data_dictionary[key]
+            missing = [c for c in RAW_COLUMNS if c not in df]
+            if missing:
+                raise ValueError(
+                    f"MetaPPO: the strategy must provide {missing} in "
+                    "feature_engineering_standard() (raw prices and funding for the environment)"
+                )
+            frames.append(df[list(RAW_COLUMNS)].rename(columns=RAW_COLUMNS).reset_index(drop=True))
+        self.drop_ohlc_from_df(data_dictionary["train_features"], dk)
+        self.drop_ohlc_from_df(data_dictionary["test_features"], dk)
+        return frames[0], frames[1]
+
+    def drop_ohlc_from_df(self, df: pd.DataFrame, dk: FreqaiDataKitchen) -> pd.DataFrame:
+        """Drop the raw market columns from features, always (they are not observations)."""
+        present = [c for c in RAW_COLUMNS if c in df]
+        df.drop(present, axis=1, inplace=True)
+        dk.training_features_list = [c for c in dk.training_features_list if c not in RAW_COLUMNS]
+        return df
+
+    # ---------------------------------------------------------------- environments and training
+
+    def _make_env(
+        self, features: pd.DataFrame, prices: pd.DataFrame, episode_length: int | None
+    ) -> FuturesTradingEnv:
+        return FuturesTradingEnv(
+            features.to_numpy(dtype=np.float32),
+            MarketArrays.from_frame(prices),
+            costs=self.costs,
+            reward=make_reward(self.rl_config.get("model_reward_parameters", {})),
+            levels=self.levels,
+            episode_length=episode_length,
+        )
+
+    def set_train_and_eval_environments(
+        self,
+        data_dictionary: dict[str, pd.DataFrame],
+        prices_train: pd.DataFrame,
+        prices_test: pd.DataFrame,
+        dk: FreqaiDataKitchen,
+    ) -> None:
+        """Training env (optionally random episode starts) and a held-out evaluation env."""
+        episode_length = self.rl_config.get("episode_length")
+        self.train_env = self._make_env(
+            data_dictionary["train_features"], prices_train, episode_length
+        )
+        self.train_env.reset(seed=self.seed)
+        self.train_env.action_space.seed(self.seed)
+        self.eval_env = None
+        self.eval_callback = None
+        if len(data_dictionary["test_features"]) > 1:
+            self.eval_env = Monitor(
+                self._make_env(data_dictionary["test_features"], prices_test, None)
+            )
+            self.eval_env.reset(seed=self.seed)
+            self.eval_callback = MaskableEvalCallback(
+                self.eval_env,
+                deterministic=True,
+                render=False,
+                eval_freq=len(data_dictionary["train_features"]),
+                best_model_save_path=str(dk.data_path),
+                use_masking=False,
+                verbose=0,
+            )
+
+    def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
+        """
+        Train the agent for ``train_cycles`` passes over the training window, seeded.
+
+        :return: the best model on the held-out split when there is one, else the final model
+        """
+        set_random_seed(self.seed)
+        th.manual_seed(self.seed)
+        train_len = len(data_dictionary["train_features"])
+        total_timesteps = int(self.rl_config["train_cycles"] * train_len)
+        policy_kwargs = {"activation_fn": th.nn.ReLU, "net_arch": self.net_arch}
+        model = self.MODELCLASS(
+            self.policy_type,
+            self.train_env,
+            policy_kwargs=policy_kwargs,
+            seed=self.seed,
+            device="cpu",
+            verbose=0,
+            **self.freqai_info.get("model_training_parameters", {}),
+        )
+        callbacks = [self.eval_callback] if self.eval_callback is not None else []
+        model.learn(total_timesteps=total_timesteps, callback=callbacks)
+        best = Path(dk.data_path / "best_model.zip")
+        if best.is_file():
+            logger.info("MetaPPO: using the best model on the held-out split.")
+            return self.MODELCLASS.load(best, device="cpu")
+        return model
+
+    # ---------------------------------------------------------------- prediction
+
+    def live_exposure(self, pair: str) -> float:
+        """:return: the exposure of the open trade on ``pair`` (0 when flat)"""
+        for trade in Trade.get_trades_proxy(is_open=True):
+            if trade.pair == pair:
+                sign = -1.0 if trade.is_short else 1.0
+                return float(trade.get_custom_data(EXPOSURE_TAG, default=sign))
+        return 0.0
+
+    def rl_model_predict(
+        self, dataframe: pd.DataFrame, dk: FreqaiDataKitchen, model: Any
+    ) -> pd.DataFrame:
+        """
+        Walk the window in order: each observation carries the exposure chosen on the previous
+        candle, exactly as in training. Backtest windows continue from the exposure the
+        previous window ended with.
+
+        :return: one action per row in the label column
+        """
+        features = dataframe.to_numpy(dtype=np.float32)
+        n = len(features)
+        actions = np.zeros(n, dtype=np.float64)
+        exposure = 0.0 if self.live else self._carry_exposure.get(dk.pair, 0.0)
+        for i in range(n):
+            if self.live and i == n - 1:
+                exposure = self.live_exposure(dk.pair)
+            action, _ = model.predict(build_observation(features[i], exposure), deterministic=True)
+            actions[i] = int(action)
+            exposure = self.levels[int(action)]
+        self._carry_exposure[dk.pair] = exposure
+        return pd.DataFrame({label: actions for label in dk.label_list})

@@ -1,0 +1,222 @@
+"""
+MetaStrategy: the registered strategies' signals become FreqAI features, and a learned meta
+layer (``--freqaimodel MetaPPO``) chooses the one position to hold: short, flat or long (or
+half positions with ``freqai.rl_config.exposure_levels: 5``).
+
+Features (all known at the candle's close):
+
+* for every enabled entry of ``user_data/strategies_registry.json``: ``direction``, ``strength``
+  and ``age`` (``meta_strategy.signals``), each strategy at its own timeframe;
+* context: log returns over 1, 4, 24 and 168 candles, realised volatility over 24 and 168,
+  ATR(14) as a fraction of price, the funding rate and its 24-candle sum, and the distance of
+  the close from the EMA(50) of closed 4h candles.
+
+The model's action becomes a target exposure; the strategy turns it into entries, exits and
+position adjustments. Run it with the FreqAI overlay::
+
+    bitbot backtesting -c user_data/config.json -c user_data/config.binance.json \\
+        -c user_data/config.freqai.json --strategy MetaStrategy --freqaimodel MetaPPO \\
+        --timerange 20241117-20251116
+"""
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from freqtrade.persistence import Trade
+from freqtrade.strategy import IStrategy
+from pandas import DataFrame
+
+from meta_strategy.env.futures_env import exposure_levels
+from meta_strategy.futures import ConfiguredLeverage
+from meta_strategy.indicators import atr
+from meta_strategy.registry import Registry, load_registry
+from meta_strategy.signals import SignalEngine
+from meta_strategy.timeframes import merge_closed, resample_ohlcv
+
+
+logger = logging.getLogger(__name__)
+
+EXPOSURE_TAG = "target_exposure"
+CONTEXT_WARMUP = 4 * 50 + 168  # EMA(50) of 4h candles, 168-candle returns and volatility
+
+
+class MetaStrategy(ConfiguredLeverage, IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "1h"
+    can_short = True
+    minimal_roi = {"0": 100}
+    stoploss = -0.99
+    use_exit_signal = True
+    process_only_new_candles = True
+    position_adjustment_enable = True
+    max_entry_position_adjustment = -1
+    startup_candle_count = 1400
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        path = (config.get("bitbot") or {}).get("registry", "user_data/strategies_registry.json")
+        self.registry: Registry = load_registry(Path(path), self.timeframe)
+        self.startup_candle_count = self.registry.max_lookback_hours + CONTEXT_WARMUP
+        rl_config = (config.get("freqai") or {}).get("rl_config", {})
+        self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
+        self._signal_engine: SignalEngine | None = None
+
+    def signal_engine(self) -> SignalEngine:
+        """:return: the registered strategies, loaded on first use"""
+        if self._signal_engine is None:
+            self._signal_engine = SignalEngine(self.registry, self.config)
+        return self._signal_engine
+
+    def informative_pairs(self) -> list[tuple[str, str, str]]:
+        """Funding rates of the traded pairs (for the features and the environment)."""
+        return [(pair, "1h", "funding_rate") for pair in self.dp.current_whitelist()]
+
+    # ------------------------------------------------------------------ FreqAI features
+
+    def feature_engineering_expand_all(
+        self, dataframe: DataFrame, period: int, metadata: dict, **kwargs: Any
+    ) -> DataFrame:
+        """No per-period features: everything is in feature_engineering_standard."""
+        return dataframe
+
+    def feature_engineering_expand_basic(
+        self, dataframe: DataFrame, metadata: dict, **kwargs: Any
+    ) -> DataFrame:
+        """No per-timeframe features: everything is in feature_engineering_standard."""
+        return dataframe
+
+    def _funding(self, dataframe: DataFrame, pair: str) -> pd.Series:
+        """Funding rate charged at each candle's open (0 where no event), aligned by date."""
+        funding = self.dp.get_pair_dataframe(pair, "1h", candle_type="funding_rate")
+        if funding.empty:
+            logger.warning("No funding rates for %s: funding features and costs are zero.", pair)
+            return pd.Series(0.0, index=dataframe.index)
+        column = "funding_rate" if "funding_rate" in funding else "open"
+        rates = funding.set_index("date")[column]
+        aligned = dataframe["date"].map(rates).fillna(0.0).astype(float)
+        logger.info(
+            "Funding rates for %s: %d events over %d candles.",
+            pair,
+            int((aligned != 0).sum()),
+            len(aligned),
+        )
+        return aligned
+
+    def feature_engineering_standard(
+        self, dataframe: DataFrame, metadata: dict, **kwargs: Any
+    ) -> DataFrame:
+        """
+        Signals of every registered strategy, market context, and the raw prices and funding
+        the environment trades on (``%-raw_*``, removed from the observation by MetaPPO).
+        """
+        pair = metadata["pair"]
+        signals = self.signal_engine().compute(dataframe, pair)
+        for column in signals.columns:
+            values = signals[column]
+            dataframe[column] = np.log1p(values) if column.endswith("_age") else values
+        close = dataframe["close"]
+        log_close = np.log(close)
+        for horizon in (1, 4, 24, 168):
+            dataframe[f"%-ret_{horizon}"] = log_close - log_close.shift(horizon)
+        one = dataframe["%-ret_1"]
+        dataframe["%-vol_24"] = one.rolling(24).std()
+        dataframe["%-vol_168"] = one.rolling(168).std()
+        dataframe["%-atr_pct"] = atr(dataframe, 14) / close
+        funding = self._funding(dataframe, pair)
+        dataframe["%-funding"] = funding.replace(0.0, np.nan).ffill().fillna(0.0)
+        dataframe["%-funding_24"] = funding.rolling(24, min_periods=1).sum()
+        four_hour = resample_ohlcv(
+            dataframe[["date", "open", "high", "low", "close", "volume"]], "4h", self.timeframe
+        )
+        four_hour["ema50"] = four_hour["close"].ewm(span=50, adjust=False).mean()
+        merged = merge_closed(dataframe[["date"]], four_hour, self.timeframe, "4h", ["ema50"])
+        dataframe["%-trend_4h"] = close.to_numpy() / merged["ema50_4h"].to_numpy() - 1.0
+        dataframe["%-raw_open"] = dataframe["open"]
+        dataframe["%-raw_high"] = dataframe["high"]
+        dataframe["%-raw_low"] = dataframe["low"]
+        dataframe["%-raw_close"] = close
+        dataframe["%-raw_funding"] = funding
+        return dataframe
+
+    def set_freqai_targets(self, dataframe: DataFrame, metadata: dict, **kwargs: Any) -> DataFrame:
+        """Reinforcement learning has no label; FreqAI needs the column to exist."""
+        dataframe["&-action"] = 0
+        return dataframe
+
+    # ------------------------------------------------------------------ signals
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = self.freqai.start(dataframe, metadata, self)
+        action = dataframe["&-action"].fillna(-1).astype(int)
+        valid = (dataframe["do_predict"] == 1) & action.between(0, len(self.levels) - 1)
+        levels = np.asarray(self.levels)
+        dataframe["target_exposure"] = np.where(valid, levels[action.clip(0, len(levels) - 1)], 0.0)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        target = dataframe["target_exposure"]
+        dataframe.loc[target > 0, ["enter_long", "enter_tag"]] = (1, "meta_long")
+        dataframe.loc[target < 0, ["enter_short", "enter_tag"]] = (1, "meta_short")
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        target = dataframe["target_exposure"]
+        dataframe.loc[target <= 0, "exit_long"] = 1
+        dataframe.loc[target >= 0, "exit_short"] = 1
+        return dataframe
+
+    # ------------------------------------------------------------------ sizing
+
+    def _last_target(self, pair: str) -> float:
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        return float(dataframe["target_exposure"].iloc[-1]) if not dataframe.empty else 0.0
+
+    def custom_stake_amount(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_stake: float,
+        min_stake: float | None,
+        max_stake: float,
+        leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        """The stake is the chosen exposure times the full stake (1 or 0.5 of it)."""
+        return proposed_stake * min(abs(self._last_target(pair)), 1.0)
+
+    def order_filled(
+        self, pair: str, trade: Trade, order: Any, current_time: datetime, **kwargs: Any
+    ) -> None:
+        """Remember the exposure the model chose, for the next observation (live)."""
+        trade.set_custom_data(EXPOSURE_TAG, self._last_target(pair))
+
+    def adjust_trade_position(
+        self,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        min_stake: float | None,
+        max_stake: float,
+        current_entry_rate: float,
+        current_exit_rate: float,
+        current_entry_profit: float,
+        current_exit_profit: float,
+        **kwargs: Any,
+    ) -> float | None:
+        """With half levels: grow or shrink the position to the chosen exposure."""
+        if len(self.levels) == 3 or trade.has_open_orders:
+            return None
+        target = abs(self._last_target(trade.pair))
+        held = abs(float(trade.get_custom_data(EXPOSURE_TAG, default=1.0)))
+        if target == 0 or target == held:
+            return None
+        full_stake = trade.stake_amount / held
+        return full_stake * (target - held)
