@@ -43,6 +43,7 @@ bias-check: install
 bench: install
 	$(PY) bench/bench_strategies.py
 	$(PY) bench/bench_indicators.py
+	$(PY) bench/bench_meta.py
 
 lint: install
 	$(VENV)/bin/ruff check .
