@@ -281,7 +281,10 @@ def _cmd_compare(ns: argparse.Namespace) -> int:
     from meta_strategy.runner import compare_strategies
 
     return compare_strategies(
-        strategies=ns.strategies, timerange=ns.timerange, extra_args=ns.freqtrade_args or []
+        strategies=ns.strategies,
+        timerange=ns.timerange,
+        extra_args=ns.freqtrade_args or [],
+        meta=not ns.no_meta,
     )
 
 
@@ -352,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_cmp.add_argument("--strategies", nargs="+", default=None)
     p_cmp.add_argument("--timerange", default=None)
+    p_cmp.add_argument(
+        "--no-meta", action="store_true", help="skip the MetaStrategy walk-forward comparison"
+    )
     p_cmp.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
 
     p_bias = sub.add_parser(

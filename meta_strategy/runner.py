@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 POC_STRATEGIES = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
 KRAKEN_CONFIG = "user_data/config.json"
 BINANCE_OVERLAY = "user_data/config.binance.json"
+FREQAI_OVERLAY = "user_data/config.freqai.json"
 KRAKEN_PAIR = "BTC/USD:USD"
 BINANCE_PAIR = "BTC/USDT:USDT"
 REAL_DATA_TIMERANGE = "20220101-"
@@ -200,13 +201,17 @@ def compare_strategies(
     strategies: list[str] | None = None,
     timerange: str | None = None,
     extra_args: list[str] | None = None,
+    meta: bool = True,
 ) -> int:
     """
-    Backtest the POC strategies side by side with Freqtrade and print its comparison table.
+    Backtest the POC strategies side by side with Freqtrade and print its comparison table;
+    then, with ``meta``, the MetaStrategy (FreqAI walk-forward, MetaPPO) beside them over the
+    last year of the data.
 
     :param strategies: strategy class names (the four POC strategies by default)
     :param timerange: Freqtrade timerange (default: 2022-01-01 to the end on real data)
     :param extra_args: further Freqtrade backtesting arguments
+    :param meta: also run the MetaStrategy walk-forward comparison
     :return: exit code
     """
     from meta_strategy.cli import run_freqtrade
@@ -214,30 +219,58 @@ def compare_strategies(
     choice = resolve_backtest_data()
     print(f"bitbot compare: {choice.description}")
     ensure_data(choice)
-    argv = [
-        "backtesting",
-        *_config_args(choice.configs),
-        "--datadir",
-        str(choice.datadir),
-        "--strategy-list",
-        *(strategies or POC_STRATEGIES),
-        "--export",
-        "trades",
-        "--backtest-directory",
-        str(RESULTS_DIR),
-    ]
-    if timerange or choice.timerange:
-        argv += ["--timerange", timerange or choice.timerange]
-    argv += extra_args or []
-    code = run_freqtrade(argv)
-    if code == 0:
-        for name, counts in summarize_directions(RESULTS_DIR).items():
+    names = list(strategies or POC_STRATEGIES)
+    runs = [(RESULTS_DIR, list(choice.configs), names, timerange or choice.timerange)]
+    if meta:
+        runs.append(
+            (
+                RESULTS_DIR / "meta",
+                [*choice.configs, FREQAI_OVERLAY],
+                [*names, "MetaStrategy"],
+                timerange or last_year_timerange(choice),
+            )
+        )
+    code = 0
+    for results, configs, strategy_list, period in runs:
+        results.mkdir(parents=True, exist_ok=True)
+        argv = [
+            "backtesting",
+            *_config_args(tuple(configs)),
+            "--datadir",
+            str(choice.datadir),
+            "--strategy-list",
+            *strategy_list,
+            "--export",
+            "trades",
+            "--backtest-directory",
+            str(results),
+        ]
+        if period:
+            argv += ["--timerange", period]
+        if "MetaStrategy" in strategy_list:
+            print(
+                f"\nbitbot compare: MetaStrategy (FreqAI walk-forward, trained strictly before "
+                f"each window) beside the POC strategies over {period}"
+            )
+        code = run_freqtrade(argv + (extra_args or []))
+        if code != 0:
+            break
+        for name, counts in summarize_directions(results).items():
             print(
                 f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
             )
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
     return code
+
+
+def last_year_timerange(choice: DataChoice) -> str:
+    """:return: the last 365 days of the chosen data as a Freqtrade timerange"""
+    from meta_strategy.data import load_candles
+
+    last = load_candles(candle_file(choice.datadir, choice.pair, "1h"))["date"].iloc[-1]
+    start = last.normalize() - pd.Timedelta(days=364)
+    return f"{start:%Y%m%d}-{last.normalize():%Y%m%d}"
 
 
 def bias_check(strategies: list[str] | None = None, timerange: str | None = None) -> int:
