@@ -188,3 +188,25 @@ def test_reward_from_config() -> None:
     assert isinstance(r, DifferentialSharpeReward) and r.eta == 0.05
     with pytest.raises(ValueError, match="Unknown reward 'sharpe'"):
         make_reward({"reward": "sharpe"})
+
+
+@pytest.mark.parametrize("algorithm", ["PPO", "A2C", "DQN", "MaskablePPO", "QRDQN"])
+def test_stable_baselines_algorithms_train_on_the_env(algorithm: str) -> None:
+    """A handful of steps proves the wiring of every model type MetaPPO can be configured with."""
+    import importlib
+
+    module = "stable_baselines3" if algorithm in ("PPO", "A2C", "DQN") else "sb3_contrib"
+    cls = getattr(importlib.import_module(module), algorithm)
+    rng = np.random.default_rng(0)
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    env = FuturesTradingEnv(rng.normal(size=(300, 4)).astype(np.float32), market(prices),
+                            CostModel())
+    kwargs = {"n_steps": 32, "batch_size": 32} if "PPO" in algorithm else {}
+    if algorithm in ("DQN", "QRDQN"):
+        kwargs = {"learning_starts": 16, "buffer_size": 1000}
+    model = cls("MlpPolicy", env, seed=1, device="cpu", policy_kwargs={"net_arch": [8, 8]},
+                **kwargs)
+    model.learn(total_timesteps=64)
+    obs, _ = env.reset(seed=0)
+    action, _ = model.predict(obs, deterministic=True)
+    assert 0 <= int(action) < 3
