@@ -46,9 +46,9 @@ def _small_agent(tmp_path: Path, identifier: str, **rl: object) -> str:
 
 def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> list[dict]:
     results = tmp_path / f"results-{identifier}"
-    results.mkdir()
+    results.mkdir(exist_ok=True)
     userdir = tmp_path / f"userdir-{identifier}"  # FreqAI's models and predictions go here
-    userdir.mkdir()
+    userdir.mkdir(exist_ok=True)
     out = run_bitbot(
         "backtesting",
         *CONFIGS,
@@ -70,7 +70,7 @@ def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> l
         timeout=900,
     )
     assert out.returncode == 0, out.stdout[-5000:]
-    assert "Training 2 timeranges" in out.stdout, "FreqAI must train one model per window"
+    assert "Training 2 timeranges" in out.stdout, "FreqAI must cover two walk-forward windows"
     assert "raised exception" not in out.stdout, out.stdout[-5000:]
     from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
@@ -95,6 +95,9 @@ def test_walk_forward_backtest_is_deterministic(binance_datadir: Path, tmp_path:
     assert first, "the agent made no trade at all"
     assert [_trade_key(t) for t in first] == [_trade_key(t) for t in second]
     assert any(abs(t["funding_fees"]) > 0 for t in first), "funding must be charged"
+    # A second run with the same identifier reuses the trained models and their predictions.
+    again = _backtest(binance_datadir, tmp_path, "ci-det-a")
+    assert [_trade_key(t) for t in again] == [_trade_key(t) for t in first]
 
 
 def test_other_seed_and_five_levels_run(binance_datadir: Path, tmp_path: Path) -> None:

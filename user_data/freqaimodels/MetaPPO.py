@@ -89,10 +89,12 @@ class MetaPPO(ReinforcementLearner):
         return frames[0], frames[1]
 
     def drop_ohlc_from_df(self, df: pd.DataFrame, dk: FreqaiDataKitchen) -> pd.DataFrame:
-        """Drop the raw market columns from features, always (they are not observations)."""
-        present = [c for c in RAW_COLUMNS if c in df]
-        df.drop(present, axis=1, inplace=True)
-        dk.training_features_list = [c for c in dk.training_features_list if c not in RAW_COLUMNS]
+        """
+        Drop the raw market columns from the observation, always. They stay in
+        ``dk.training_features_list``: that is the list of what the strategy furnishes, which
+        FreqAI compares when it reuses a trained model.
+        """
+        df.drop([c for c in RAW_COLUMNS if c in df], axis=1, inplace=True)
         return df
 
     # ---------------------------------------------------------------- environments and training
