@@ -102,14 +102,20 @@ def preflight(argv: list[str]) -> None:
         datadir = user_data / "data" / exchange
     pairs = args.get("pairs") or config.get("exchange", {}).get("pair_whitelist", [])
     timeframe = args.get("timeframe") or config.get("timeframe")
+    detail = args.get("timeframe_detail") or config.get("timeframe_detail")
     if pairs and markets.markets_mode(config) == "snapshot":
         check_pairs_in_snapshot(pairs, config, args["config"])
     if not pairs or not timeframe:
+        logger.warning(
+            "bitbot: data files not checked before the run (no %s in the config or command "
+            "line); Freqtrade will load what it finds.",
+            "pairs" if not pairs else "timeframe",
+        )
         return
     validate_datadir(
         Path(datadir),
         pairs=list(pairs),
-        timeframes=[timeframe],
+        timeframes=[timeframe, *([detail] if detail else [])],
         trading_mode=config.get("trading_mode", "spot"),
         timerange=args.get("timerange"),
     )

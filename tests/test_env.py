@@ -199,13 +199,15 @@ def test_stable_baselines_algorithms_train_on_the_env(algorithm: str) -> None:
     cls = getattr(importlib.import_module(module), algorithm)
     rng = np.random.default_rng(0)
     prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
-    env = FuturesTradingEnv(rng.normal(size=(300, 4)).astype(np.float32), market(prices),
-                            CostModel())
+    env = FuturesTradingEnv(
+        rng.normal(size=(300, 4)).astype(np.float32), market(prices), CostModel()
+    )
     kwargs = {"n_steps": 32, "batch_size": 32} if "PPO" in algorithm else {}
     if algorithm in ("DQN", "QRDQN"):
         kwargs = {"learning_starts": 16, "buffer_size": 1000}
-    model = cls("MlpPolicy", env, seed=1, device="cpu", policy_kwargs={"net_arch": [8, 8]},
-                **kwargs)
+    model = cls(
+        "MlpPolicy", env, seed=1, device="cpu", policy_kwargs={"net_arch": [8, 8]}, **kwargs
+    )
     model.learn(total_timesteps=64)
     obs, _ = env.reset(seed=0)
     action, _ = model.predict(obs, deterministic=True)

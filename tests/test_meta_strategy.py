@@ -100,6 +100,62 @@ def test_walk_forward_backtest_is_deterministic(binance_datadir: Path, tmp_path:
     assert [_trade_key(t) for t in again] == [_trade_key(t) for t in first]
 
 
-def test_other_seed_and_five_levels_run(binance_datadir: Path, tmp_path: Path) -> None:
+def test_five_exposure_levels_use_half_positions(binance_datadir: Path, tmp_path: Path) -> None:
     trades = _backtest(binance_datadir, tmp_path, "ci-five", seed=7, exposure_levels=5)
-    assert isinstance(trades, list)
+    assert trades, "the agent made no trade at all"
+    wallet = 10_000  # dry_run_wallet of user_data/config.json
+    first_stakes = [t["orders"][0]["cost"] / t["leverage"] for t in trades]
+    half = [s for s in first_stakes if s < 0.6 * wallet]
+    adjusted = [
+        t
+        for t in trades
+        if sum(o["ft_is_entry"] for o in t["orders"]) > 1
+        or sum(not o["ft_is_entry"] for o in t["orders"]) > 1
+    ]
+    assert half or adjusted, f"no half position in {len(trades)} trades: {first_stakes[:10]}"
+
+
+def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
+    """The Kraken futures config (BTC/USD:USD, markets from the snapshot) on synthetic data."""
+    from meta_strategy.synthetic import (
+        SyntheticMarketConfig,
+        generate_market,
+        write_freqtrade_data,
+    )
+
+    datadir = tmp_path / "kraken"
+    market = generate_market(SyntheticMarketConfig(seed=3, start="2023-01-01", end="2023-05-01"))
+    write_freqtrade_data(market, datadir, pair="BTC/USD:USD", timeframes=("1h",))
+    userdir = tmp_path / "userdir"
+    userdir.mkdir()
+    out = run_bitbot(
+        "backtesting",
+        "-c",
+        "user_data/config.json",
+        "-c",
+        "user_data/config.freqai.json",
+        "-c",
+        _small_agent(tmp_path, "ci-kraken"),
+        "--datadir",
+        str(datadir),
+        "--userdir",
+        str(userdir),
+        "--strategy-path",
+        "user_data/strategies",
+        "--freqaimodel-path",
+        "user_data/freqaimodels",
+        "--strategy",
+        "MetaStrategy",
+        "--timerange",
+        "20230401-20230501",
+        "--backtest-directory",
+        str(tmp_path),
+        env={"BITBOT_MARKETS_SNAPSHOT": "user_data/markets/krakenfutures.json"},
+        unset=("BITBOT_DATA",),
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stdout[-5000:]
+    assert "Markets of krakenfutures from snapshot" in out.stdout
+    assert "Training 2 timeranges" in out.stdout and "raised exception" not in out.stdout
+    assert "Funding rates for BTC/USD:USD" in out.stdout
+    assert "STRATEGY SUMMARY" in out.stdout
