@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -85,3 +86,52 @@ def buy_and_hold_equity(
     daily = equity.resample("1D").last()
     start_day = daily.index[0] - pd.Timedelta(days=1)
     return pd.concat([pd.Series([1.0], index=[start_day]), daily]), float(paid.sum())
+
+
+def strategy_summaries(stats: dict) -> list[str]:
+    """
+    :param stats: Freqtrade backtest statistics (``load_backtest_stats``)
+    :return: one line per strategy: trades, daily-balance performance, fees and funding paid
+        (as fractions of the starting balance)
+    """
+    rows = []
+    for name, s in stats["strategy"].items():
+        start = s["starting_balance"]
+        days = pd.DataFrame(s["daily_profit"], columns=["date", "profit"])
+        days["date"] = pd.to_datetime(days["date"], utc=True)
+        equity = start + days.set_index("date")["profit"].cumsum()
+        first_day = equity.index[0] - pd.Timedelta(days=1)
+        equity = pd.concat([pd.Series([start], index=[first_day]), equity])
+        trades = s["trades"]
+        fees = sum(
+            t["amount"] * (t["open_rate"] * t["fee_open"] + t["close_rate"] * t["fee_close"])
+            for t in trades
+        )
+        funding = -sum(t["funding_fees"] for t in trades)
+        shorts = sum(1 for t in trades if t["is_short"])
+        rows.append(
+            f"{name:<18} trades {len(trades):>4} ({len(trades) - shorts} long, {shorts} short)  "
+            f"{performance(equity).row()}  fees paid {fees / start:6.2%}  "
+            f"funding paid {funding / start:+7.3%}"
+        )
+    return rows
+
+
+def buy_and_hold_summary(datadir: Path, pair: str, start: str, end: str, fee: float) -> str:
+    """
+    :param datadir: Freqtrade data directory with the pair's 1h futures and funding files
+    :param pair: e.g. ``BTC/USDT:USDT``
+    :param start: first day
+    :param end: last day (exclusive)
+    :param fee: fee per side
+    :return: one line in the format of :func:`strategy_summaries`
+    """
+    from meta_strategy.data import candle_file, load_candles, load_funding
+
+    candles = load_candles(candle_file(datadir, pair, "1h"))
+    funding = load_funding(candle_file(datadir, pair, "1h", "funding_rate"))
+    equity, paid = buy_and_hold_equity(candles, funding, start, end, fee=fee)
+    return (
+        f"{'buy-and-hold perp':<18} trades    1 (1 long, 0 short)  "
+        f"{performance(equity).row()}  fees paid {2 * fee:6.2%}  funding paid {paid:+7.3%}"
+    )

@@ -29,6 +29,7 @@ POC_STRATEGIES = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "Bban
 KRAKEN_CONFIG = "user_data/config.json"
 BINANCE_OVERLAY = "user_data/config.binance.json"
 FREQAI_OVERLAY = "user_data/config.freqai.json"
+FEE = 0.0005  # the "fee" both configs set
 KRAKEN_PAIR = "BTC/USD:USD"
 BINANCE_PAIR = "BTC/USDT:USDT"
 REAL_DATA_TIMERANGE = "20220101-"
@@ -259,9 +260,26 @@ def compare_strategies(
             print(
                 f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
             )
+        if "MetaStrategy" in strategy_list:
+            print_out_of_sample_summary(results, choice)
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
     return code
+
+
+def print_out_of_sample_summary(results: Path, choice: DataChoice) -> None:
+    """Print daily-balance figures of every strategy next to buy-and-hold of the perpetual."""
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    from meta_strategy.metrics import buy_and_hold_summary, strategy_summaries
+
+    stats = load_backtest_stats(results / get_latest_backtest_filename(results))
+    first = next(iter(stats["strategy"].values()))
+    start, end = first["backtest_start"][:10], first["backtest_end"][:10]
+    print(f"\nOut of sample {start} .. {end} (daily wallet balance, Sharpe/Sortino x sqrt(365))")
+    for row in strategy_summaries(stats):
+        print(row)
+    print(buy_and_hold_summary(choice.datadir, choice.pair, start, end, FEE))
 
 
 def last_year_timerange(choice: DataChoice) -> str:
