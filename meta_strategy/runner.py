@@ -261,14 +261,22 @@ def compare_strategies(
                 f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
             )
         if "MetaStrategy" in strategy_list:
-            print_out_of_sample_summary(results, choice)
+            print_out_of_sample_summary(results, choice.datadir, choice.pair)
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
     return code
 
 
-def print_out_of_sample_summary(results: Path, choice: DataChoice) -> None:
-    """Print daily-balance figures of every strategy next to buy-and-hold of the perpetual."""
+def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: float = FEE) -> None:
+    """
+    Print daily-balance figures of every strategy of the latest backtest in ``results`` next to
+    buy-and-hold of the perpetual over the same period.
+
+    :param results: Freqtrade backtest results folder
+    :param datadir: data directory with the pair's 1h futures and funding files
+    :param pair: the traded pair
+    :param fee: fee per side for buy-and-hold
+    """
     from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
     from meta_strategy.metrics import buy_and_hold_summary, strategy_summaries
@@ -279,7 +287,7 @@ def print_out_of_sample_summary(results: Path, choice: DataChoice) -> None:
     print(f"\nOut of sample {start} .. {end} (daily wallet balance, Sharpe/Sortino x sqrt(365))")
     for row in strategy_summaries(stats):
         print(row)
-    print(buy_and_hold_summary(choice.datadir, choice.pair, start, end, FEE))
+    print(buy_and_hold_summary(datadir, pair, start, end, fee))
 
 
 def last_year_timerange(choice: DataChoice) -> str:
