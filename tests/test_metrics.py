@@ -32,3 +32,71 @@ def test_buy_and_hold_pays_funding_and_fees() -> None:
     assert daily.iloc[0] == 1.0
     assert daily.iloc[1] == pytest.approx(q * 100 - q * 0.1)
     assert daily.iloc[-1] == pytest.approx(q * 110 - paid - 0.001 * q * 110)
+
+
+def test_sharpe_annualisation_for_hourly_and_daily_bars() -> None:
+    from meta_strategy.metrics import PERIODS_PER_YEAR, sharpe_ratio
+
+    r = np.array([0.01, -0.005, 0.002, 0.004])
+    per_bar = r.mean() / r.std(ddof=1)
+    assert sharpe_ratio(r, PERIODS_PER_YEAR["1h"]) == pytest.approx(per_bar * math.sqrt(8760))
+    assert sharpe_ratio(r, PERIODS_PER_YEAR["1d"]) == pytest.approx(per_bar * math.sqrt(365))
+    assert sharpe_ratio(np.zeros(5), 365) == 0.0
+
+
+def test_cagr_and_drawdown_duration() -> None:
+    from meta_strategy.metrics import cagr, drawdown_duration
+
+    assert cagr(100, 121, 2 * 365.25) == pytest.approx(0.1)
+    assert cagr(100, 0, 30) == -1.0
+    idx = pd.date_range("2024-01-01", periods=7, freq="D", tz="UTC")
+    equity = pd.Series([100, 110, 105, 100, 111, 109, 108], index=idx)
+    # Under water from day 1 (peak 110) to day 4 (new peak 111): 3 days; then 2 days to the end.
+    assert drawdown_duration(equity) == pd.Timedelta(days=3)
+    assert drawdown_duration(pd.Series([1.0, 2, 3], index=idx[:3])) == pd.Timedelta(0)
+    never_back = pd.Series([5.0, 4, 3, 4], index=idx[:4])
+    assert drawdown_duration(never_back) == pd.Timedelta(days=3)
+
+
+def test_profit_factor_and_btc_multiple() -> None:
+    from meta_strategy.metrics import btc_multiple, profit_factor
+
+    assert profit_factor([10, -5, 20, -10]) == pytest.approx(2.0)
+    assert profit_factor([1, 2]) == math.inf and profit_factor([]) == 0.0
+    # 10,000 USD at BTC 50,000 (0.2 BTC) -> 12,000 USD at BTC 100,000 (0.12 BTC): 0.6
+    assert btc_multiple(10_000, 12_000, 50_000, 100_000) == pytest.approx(0.6)
+
+
+def test_bootstrap_interval_is_reproducible_and_contains_the_estimate() -> None:
+    from meta_strategy.metrics import bootstrap_sharpe_ci, sharpe_ratio
+
+    rng = np.random.default_rng(5)
+    r = rng.normal(0.001, 0.01, 2000)
+    low, high = bootstrap_sharpe_ci(r, 365, samples=300, seed=1)
+    assert (low, high) == bootstrap_sharpe_ci(r, 365, samples=300, seed=1)
+    assert low < sharpe_ratio(r, 365) < high
+    assert high - low > 0.5
+
+
+def test_deflated_sharpe_by_hand() -> None:
+    from scipy.stats import kurtosis, norm, skew
+
+    from meta_strategy.metrics import EULER_GAMMA, deflated_sharpe_ratio
+
+    rng = np.random.default_rng(9)
+    r = rng.normal(0.002, 0.01, 500)
+    sr = r.mean() / r.std(ddof=1)
+    v, n = 0.0004, 20
+    sr0 = math.sqrt(v) * (
+        (1 - EULER_GAMMA) * norm.ppf(1 - 1 / n) + EULER_GAMMA * norm.ppf(1 - 1 / (n * math.e))
+    )
+    z = (
+        (sr - sr0)
+        * math.sqrt(499)
+        / math.sqrt(1 - skew(r) * sr + (kurtosis(r, fisher=False) - 1) / 4 * sr**2)
+    )
+    assert deflated_sharpe_ratio(r, n, v) == pytest.approx(norm.cdf(z))
+    # More trials make the same record less convincing.
+    assert deflated_sharpe_ratio(r, 200, v) < deflated_sharpe_ratio(r, 20, v)
+    # One trial: the probabilistic Sharpe ratio against 0.
+    assert deflated_sharpe_ratio(r, 1, v) > 0.99
