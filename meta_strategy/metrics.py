@@ -298,3 +298,43 @@ def deflated_sharpe_ratio(returns: np.ndarray, trials: int, trial_sharpe_varianc
     g4 = kurtosis(returns, fisher=False)
     denominator = math.sqrt(max(1 - g3 * sr + (g4 - 1) / 4 * sr * sr, 1e-12))
     return float(norm.cdf((sr - sr0) * math.sqrt(t - 1) / denominator))
+
+
+def classify_regimes(daily_close: pd.Series, window: int = 60,
+                     threshold: float = 1.0) -> pd.Series:
+    """
+    Market regime of each day from trailing data only: the ``window``-day log return in units
+    of its own volatility, ``z = ln(P_t / P_{t-w}) / (sigma_daily sqrt(w))`` with sigma the
+    standard deviation of the daily log returns over the same window. ``bull`` when
+    ``z > threshold``, ``bear`` when ``z < -threshold``, ``sideways`` otherwise; ``unknown``
+    before a full window exists. A day's regime uses its close and earlier closes only.
+
+    :param daily_close: daily closes indexed by day
+    :param window: trailing days
+    :param threshold: z beyond which the market trends
+    :return: regime labels, same index
+    """
+    log_close = np.log(daily_close.astype(float))
+    trailing = log_close - log_close.shift(window)
+    sigma = log_close.diff().rolling(window).std()
+    z = trailing / (sigma * math.sqrt(window))
+    labels = pd.Series("sideways", index=daily_close.index, dtype=object)
+    labels[z > threshold] = "bull"
+    labels[z < -threshold] = "bear"
+    labels[z.isna()] = "unknown"
+    return labels
+
+
+def returns_by_group(daily_equity: pd.Series, groups: pd.Series) -> pd.Series:
+    """
+    Compounded return of the equity curve within each group of days (e.g. each regime, or
+    each calendar year): the product of the daily growth factors of the group's days.
+
+    :param daily_equity: equity at each day's close (first value = start)
+    :param groups: label of each day, indexed like ``daily_equity`` (the first day has no
+        return of its own)
+    :return: return per group label
+    """
+    growth = daily_equity / daily_equity.shift(1)
+    frame = pd.DataFrame({"growth": growth, "group": groups}).dropna()
+    return frame.groupby("group")["growth"].prod() - 1.0

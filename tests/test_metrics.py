@@ -100,3 +100,33 @@ def test_deflated_sharpe_by_hand() -> None:
     assert deflated_sharpe_ratio(r, 200, v) < deflated_sharpe_ratio(r, 20, v)
     # One trial: the probabilistic Sharpe ratio against 0.
     assert deflated_sharpe_ratio(r, 1, v) > 0.99
+
+
+def test_regimes_use_trailing_data_only() -> None:
+    from meta_strategy.metrics import classify_regimes
+
+    days = pd.date_range("2024-01-01", periods=200, freq="D", tz="UTC")
+    rng = np.random.default_rng(4)
+    noise = rng.normal(0, 0.01, 200)
+    drift = np.r_[np.full(80, 0.01), np.full(60, 0.0), np.full(60, -0.01)]
+    close = pd.Series(100 * np.exp(np.cumsum(drift + noise)), index=days)
+    labels = classify_regimes(close, window=30)
+    assert (labels.iloc[:30] == "unknown").all()
+    assert labels.iloc[60:80].eq("bull").all()
+    assert labels.iloc[175:].eq("bear").all()
+    assert "sideways" in set(labels.iloc[110:140])
+    # Changing the future changes no earlier label.
+    changed = close.copy()
+    changed.iloc[150:] *= 3
+    pd.testing.assert_series_equal(labels.iloc[:150], classify_regimes(changed, 30).iloc[:150])
+
+
+def test_returns_by_group_compound_within_groups() -> None:
+    from meta_strategy.metrics import returns_by_group
+
+    idx = pd.date_range("2024-12-30", periods=5, freq="D", tz="UTC")
+    equity = pd.Series([100.0, 110.0, 99.0, 108.9, 108.9], index=idx)
+    years = pd.Series(idx.year, index=idx)
+    out = returns_by_group(equity, years)
+    assert out[2024] == pytest.approx(0.10)           # 12-31: 100 -> 110
+    assert out[2025] == pytest.approx(99 / 110 * 1.1 * 1.0 - 1)
