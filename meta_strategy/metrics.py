@@ -300,8 +300,7 @@ def deflated_sharpe_ratio(returns: np.ndarray, trials: int, trial_sharpe_varianc
     return float(norm.cdf((sr - sr0) * math.sqrt(t - 1) / denominator))
 
 
-def classify_regimes(daily_close: pd.Series, window: int = 60,
-                     threshold: float = 1.0) -> pd.Series:
+def classify_regimes(daily_close: pd.Series, window: int = 60, threshold: float = 1.0) -> pd.Series:
     """
     Market regime of each day from trailing data only: the ``window``-day log return in units
     of its own volatility, ``z = ln(P_t / P_{t-w}) / (sigma_daily sqrt(w))`` with sigma the

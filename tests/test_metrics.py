@@ -128,5 +128,5 @@ def test_returns_by_group_compound_within_groups() -> None:
     equity = pd.Series([100.0, 110.0, 99.0, 108.9, 108.9], index=idx)
     years = pd.Series(idx.year, index=idx)
     out = returns_by_group(equity, years)
-    assert out[2024] == pytest.approx(0.10)           # 12-31: 100 -> 110
+    assert out[2024] == pytest.approx(0.10)  # 12-31: 100 -> 110
     assert out[2025] == pytest.approx(99 / 110 * 1.1 * 1.0 - 1)
