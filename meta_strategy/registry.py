@@ -173,6 +173,17 @@ def load_registry(
     return registry
 
 
+def load_configured_registry(config: dict[str, Any], base_timeframe: str) -> Registry:
+    """
+    :param config: Freqtrade configuration; ``bitbot.registry`` names the file (default
+        ``user_data/strategies_registry.json``)
+    :param base_timeframe: the calling strategy's timeframe
+    :return: the validated registry
+    """
+    path = (config.get("bitbot") or {}).get("registry", DEFAULT_REGISTRY)
+    return load_registry(Path(path), base_timeframe)
+
+
 def check_entry_against_strategy(entry: RegistryEntry, strategy: Any, path: Path) -> None:
     """
     Checks that need the loaded strategy: parameter names and enough lookback.

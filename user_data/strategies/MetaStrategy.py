@@ -21,7 +21,6 @@ position adjustments. Run it with the FreqAI overlay::
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,7 @@ from pandas import DataFrame
 from meta_strategy.env.futures_env import exposure_levels
 from meta_strategy.futures import ConfiguredLeverage
 from meta_strategy.indicators import atr
-from meta_strategy.registry import Registry, load_registry
+from meta_strategy.registry import Registry, load_configured_registry
 from meta_strategy.signals import SignalEngine
 from meta_strategy.timeframes import merge_closed, resample_ohlcv
 
@@ -58,8 +57,7 @@ class MetaStrategy(ConfiguredLeverage, IStrategy):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        path = (config.get("bitbot") or {}).get("registry", "user_data/strategies_registry.json")
-        self.registry: Registry = load_registry(Path(path), self.timeframe)
+        self.registry: Registry = load_configured_registry(config, self.timeframe)
         self.startup_candle_count = self.registry.max_lookback_hours + CONTEXT_WARMUP
         rl_config = (config.get("freqai") or {}).get("rl_config", {})
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))

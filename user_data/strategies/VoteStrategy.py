@@ -6,14 +6,13 @@ with the same costs as the MetaStrategy, so the learned layer can be judged agai
 """
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from freqtrade.strategy import IntParameter, IStrategy
 from pandas import DataFrame
 
 from meta_strategy.futures import ConfiguredLeverage
-from meta_strategy.registry import load_registry
+from meta_strategy.registry import load_configured_registry
 from meta_strategy.signals import SignalEngine
 from meta_strategy.votes import equal_vote, performance_weighted_vote
 
@@ -34,8 +33,7 @@ class EqualVoteStrategy(ConfiguredLeverage, IStrategy):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        path = (config.get("bitbot") or {}).get("registry", "user_data/strategies_registry.json")
-        self.registry = load_registry(Path(path), self.timeframe)
+        self.registry = load_configured_registry(config, self.timeframe)
         self.startup_candle_count = self.registry.max_lookback_hours
         self._engine: SignalEngine | None = None
 
