@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 OHLCV_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volume")
 FUNDING_COLUMNS: tuple[str, ...] = ("date", "funding_rate")
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
-CANDLE_TYPES: tuple[str, ...] = ("spot", "futures", "mark", "index", "premiumIndex", "funding_rate")
 ENV_DATADIR = "BITBOT_DATA"
 SYNTHETIC_MARKER = "SYNTHETIC.json"
 DATA_FORMAT = "feather"

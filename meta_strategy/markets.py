@@ -44,15 +44,12 @@ ENV_MODE = "BITBOT_MARKETS"
 
 MARKETS_MODES = ("auto", "snapshot", "live")
 
-# The raw-API methods each exchange's fetch_markets / fetch_leverage_tiers call. A raw file maps
-# these names to the response bodies that ccxt's parsers receive.
+# The raw-API methods each exchange's fetch_markets calls (Kraken's fetch_leverage_tiers calls
+# the same one; Binance's brackets default to Freqtrade's copy). A raw file maps these names to
+# the response bodies that ccxt's parsers receive.
 RAW_MARKET_METHODS: dict[str, tuple[str, ...]] = {
     "krakenfutures": ("publicGetInstruments",),
     "binance": ("fapiPublicGetExchangeInfo",),
-}
-RAW_TIER_METHODS: dict[str, tuple[str, ...]] = {
-    "krakenfutures": ("publicGetInstruments",),
-    "binance": ("fapiPrivateGetLeverageBracket",),
 }
 
 

@@ -64,7 +64,6 @@ SYNTHETIC_WARNING = (
     "machinery only; their profits and losses say nothing about how a strategy would do on "
     "real BTC markets."
 )
-OHLCV_COLUMNS = ["date", "open", "high", "low", "close", "volume"]
 
 
 @dataclass(frozen=True)
