@@ -135,3 +135,44 @@ def test_prediction_walk_feeds_back_the_chosen_exposure() -> None:
     prefix = meta_ppo.rl_model_predict(fake, frame.iloc[:4], dk, EchoModel())
     assert prefix["&-action"].tolist() == actions[:4]
     assert fake._carry_exposure[PAIR] == 1.0, "the next window starts from the last exposure"
+
+
+def test_recurrent_ppo_state_is_carried_through_the_walk() -> None:
+    """RecurrentPPO: the walk passes the LSTM state on, as a manual rollout does."""
+    from sb3_contrib import RecurrentPPO
+
+    from meta_strategy.env import CostModel, FuturesTradingEnv, MarketArrays
+
+    rng = np.random.default_rng(0)
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 200)))
+    frame = pd.DataFrame(
+        {"open": prices, "high": prices * 1.01, "low": prices * 0.99, "close": prices}
+    )
+    features = rng.normal(size=(200, 3)).astype(np.float32)
+    env = FuturesTradingEnv(features, MarketArrays.from_frame(frame), CostModel())
+    model = RecurrentPPO(
+        "MlpLstmPolicy",
+        env,
+        n_steps=32,
+        batch_size=32,
+        seed=1,
+        device="cpu",
+        policy_kwargs={"net_arch": [8], "lstm_hidden_size": 8},
+    )
+    model.learn(total_timesteps=64)
+    fake = SimpleNamespace(
+        live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={}, model_type="RecurrentPPO"
+    )
+    dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
+    walked = _meta_ppo_class().rl_model_predict(fake, pd.DataFrame(features[:50]), dk, model)
+    state, exposure, manual = None, 0.0, []
+    for i in range(50):
+        action, state = model.predict(
+            build_observation(features[i], exposure),
+            state=state,
+            episode_start=np.array([i == 0]),
+            deterministic=True,
+        )
+        manual.append(int(action))
+        exposure = (-1.0, 0.0, 1.0)[int(action)]
+    assert walked["&-action"].astype(int).tolist() == manual

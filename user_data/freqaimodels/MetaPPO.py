@@ -14,7 +14,9 @@ What it changes in FreqAI's reinforcement learner:
 * everything is seeded (``freqai.rl_config.seed``): the same config and data give the same model
   and the same trades;
 * PPO by default; A2C, DQN and the sb3-contrib models FreqAI supports are chosen with
-  ``freqai.rl_config.model_type``.
+  ``freqai.rl_config.model_type`` (RecurrentPPO with ``policy_type: MlpLstmPolicy``: its LSTM
+  state is carried through the prediction walk; set ``model_training_parameters`` that fit the
+  chosen algorithm).
 """
 
 import logging
@@ -194,10 +196,18 @@ class MetaPPO(ReinforcementLearner):
         n = len(features)
         actions = np.zeros(n, dtype=np.float64)
         exposure = 0.0 if self.live else self._carry_exposure.get(dk.pair, 0.0)
+        recurrent = getattr(self, "model_type", "") == "RecurrentPPO"
+        state = None  # RecurrentPPO: the LSTM state, carried from candle to candle
         for i in range(n):
             if self.live and i == n - 1:
                 exposure = self.live_exposure(dk.pair)
-            action, _ = model.predict(build_observation(features[i], exposure), deterministic=True)
+            obs = build_observation(features[i], exposure)
+            if recurrent:
+                action, state = model.predict(
+                    obs, state=state, episode_start=np.array([i == 0]), deterministic=True
+                )
+            else:
+                action, _ = model.predict(obs, deterministic=True)
             actions[i] = int(action)
             exposure = self.levels[int(action)]
         self._carry_exposure[dk.pair] = exposure
