@@ -159,3 +159,27 @@ def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
     assert "Training 2 timeranges" in out.stdout and "raised exception" not in out.stdout
     assert "Funding rates for BTC/USD:USD" in out.stdout
     assert "STRATEGY SUMMARY" in out.stdout
+
+
+def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) -> None:
+    """The supervised baseline: FreqAI's LightGBM classifier on the same features."""
+    userdir = tmp_path / "userdir"
+    userdir.mkdir()
+    overlay = tmp_path / "short.json"
+    overlay.write_text(json.dumps({"freqai": {"identifier": "ci-stacker",
+                                              "train_period_days": 30,
+                                              "backtest_period_days": 15}}))
+    out = run_bitbot(
+        "backtesting", "-c", "user_data/config.json", "-c", "user_data/config.binance.json",
+        "-c", "user_data/config.stacker.json", "-c", str(overlay), "--userdir", str(userdir),
+        "--strategy-path", "user_data/strategies", "--strategy", "StackerStrategy",
+        "--timerange", "20250601-20250701", "--backtest-directory", str(tmp_path),
+        env={"BITBOT_DATA": str(binance_datadir)}, timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-5000:]
+    assert "Training 2 timeranges" in out.stdout and "raised exception" not in out.stdout
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    stats = load_backtest_stats(tmp_path / get_latest_backtest_filename(tmp_path))
+    trades = stats["strategy"]["StackerStrategy"]["trades"]
+    assert any(t["is_short"] for t in trades) and any(not t["is_short"] for t in trades)
