@@ -166,15 +166,39 @@ def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) ->
     userdir = tmp_path / "userdir"
     userdir.mkdir()
     overlay = tmp_path / "short.json"
-    overlay.write_text(json.dumps({"freqai": {"identifier": "ci-stacker",
-                                              "train_period_days": 30,
-                                              "backtest_period_days": 15}}))
+    overlay.write_text(
+        json.dumps(
+            {
+                "freqai": {
+                    "identifier": "ci-stacker",
+                    "train_period_days": 30,
+                    "backtest_period_days": 15,
+                }
+            }
+        )
+    )
     out = run_bitbot(
-        "backtesting", "-c", "user_data/config.json", "-c", "user_data/config.binance.json",
-        "-c", "user_data/config.stacker.json", "-c", str(overlay), "--userdir", str(userdir),
-        "--strategy-path", "user_data/strategies", "--strategy", "StackerStrategy",
-        "--timerange", "20250601-20250701", "--backtest-directory", str(tmp_path),
-        env={"BITBOT_DATA": str(binance_datadir)}, timeout=600,
+        "backtesting",
+        "-c",
+        "user_data/config.json",
+        "-c",
+        "user_data/config.binance.json",
+        "-c",
+        "user_data/config.stacker.json",
+        "-c",
+        str(overlay),
+        "--userdir",
+        str(userdir),
+        "--strategy-path",
+        "user_data/strategies",
+        "--strategy",
+        "StackerStrategy",
+        "--timerange",
+        "20250601-20250701",
+        "--backtest-directory",
+        str(tmp_path),
+        env={"BITBOT_DATA": str(binance_datadir)},
+        timeout=600,
     )
     assert out.returncode == 0, out.stdout[-5000:]
     assert "Training 2 timeranges" in out.stdout and "raised exception" not in out.stdout

@@ -41,6 +41,7 @@ from meta_strategy.env import (
     make_reward,
 )
 from meta_strategy.env.futures_env import exposure_levels
+from meta_strategy.exposure import EXPOSURE_TAG
 
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,6 @@ RAW_COLUMNS = {
     "%-raw_close": "close",
     "%-raw_funding": "funding_rate",
 }
-EXPOSURE_TAG = "target_exposure"
 
 
 class MetaPPO(ReinforcementLearner):

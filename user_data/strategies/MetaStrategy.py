@@ -26,48 +26,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from freqtrade.persistence import Trade
-from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
 from meta_strategy.env.futures_env import exposure_levels
-from meta_strategy.futures import ConfiguredLeverage
+from meta_strategy.exposure import EXPOSURE_TAG, TargetExposureStrategy
 from meta_strategy.indicators import atr
-from meta_strategy.registry import Registry, load_configured_registry
-from meta_strategy.signals import SignalEngine
 from meta_strategy.timeframes import merge_closed, resample_ohlcv
 
 
 logger = logging.getLogger(__name__)
 
-EXPOSURE_TAG = "target_exposure"
-CONTEXT_WARMUP = 4 * 50 + 168  # EMA(50) of 4h candles, 168-candle returns and volatility
 
-
-class MetaStrategy(ConfiguredLeverage, IStrategy):
-    INTERFACE_VERSION = 3
-    timeframe = "1h"
-    can_short = True
-    minimal_roi = {"0": 100}
-    stoploss = -0.99
-    use_exit_signal = True
+class MetaStrategy(TargetExposureStrategy):
     process_only_new_candles = True
     position_adjustment_enable = True
     max_entry_position_adjustment = -1
     startup_candle_count = 1400
+    entry_tag_prefix = "meta"
+    extra_warmup = 4 * 50 + 168  # EMA(50) of 4h candles, 168-candle returns and volatility
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.registry: Registry = load_configured_registry(config, self.timeframe)
-        self.startup_candle_count = self.registry.max_lookback_hours + CONTEXT_WARMUP
         rl_config = (config.get("freqai") or {}).get("rl_config", {})
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
-        self._signal_engine: SignalEngine | None = None
-
-    def signal_engine(self) -> SignalEngine:
-        """:return: the registered strategies, loaded on first use"""
-        if self._signal_engine is None:
-            self._signal_engine = SignalEngine(self.registry, self.config)
-        return self._signal_engine
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         """Funding rates of the traded pairs (for the features and the environment)."""
@@ -152,26 +133,14 @@ class MetaStrategy(ConfiguredLeverage, IStrategy):
         action = dataframe["&-action"].fillna(-1).astype(int)
         valid = (dataframe["do_predict"] == 1) & action.between(0, len(self.levels) - 1)
         levels = np.asarray(self.levels)
-        dataframe["target_exposure"] = np.where(valid, levels[action.clip(0, len(levels) - 1)], 0.0)
-        return dataframe
-
-    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        target = dataframe["target_exposure"]
-        dataframe.loc[target > 0, ["enter_long", "enter_tag"]] = (1, "meta_long")
-        dataframe.loc[target < 0, ["enter_short", "enter_tag"]] = (1, "meta_short")
-        return dataframe
-
-    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        target = dataframe["target_exposure"]
-        dataframe.loc[target <= 0, "exit_long"] = 1
-        dataframe.loc[target >= 0, "exit_short"] = 1
+        dataframe[EXPOSURE_TAG] = np.where(valid, levels[action.clip(0, len(levels) - 1)], 0.0)
         return dataframe
 
     # ------------------------------------------------------------------ sizing
 
     def _last_target(self, pair: str) -> float:
         dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-        return float(dataframe["target_exposure"].iloc[-1]) if not dataframe.empty else 0.0
+        return float(dataframe[EXPOSURE_TAG].iloc[-1]) if not dataframe.empty else 0.0
 
     def custom_stake_amount(
         self,
