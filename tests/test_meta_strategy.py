@@ -44,16 +44,26 @@ def _small_agent(tmp_path: Path, identifier: str, **rl: object) -> str:
     return str(path)
 
 
-def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> list[dict]:
-    results = tmp_path / f"results-{identifier}"
-    results.mkdir(exist_ok=True)
-    userdir = tmp_path / f"userdir-{identifier}"  # FreqAI's models and predictions go here
+def _freqai_backtest(
+    tmp_path: Path,
+    name: str,
+    configs: list[str],
+    strategy: str,
+    timerange: str,
+    results: Path,
+    **run: object,
+) -> str:
+    """
+    Run a FreqAI walk-forward backtest with its own user directory (models and predictions stay
+    in ``tmp_path``) and check that every window was covered without a training error.
+
+    :return: the command's output
+    """
+    userdir = tmp_path / f"userdir-{name}"
     userdir.mkdir(exist_ok=True)
     out = run_bitbot(
         "backtesting",
-        *CONFIGS,
-        "-c",
-        _small_agent(tmp_path, identifier, **rl),
+        *configs,
         "--userdir",
         str(userdir),
         "--strategy-path",
@@ -61,17 +71,32 @@ def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> l
         "--freqaimodel-path",
         "user_data/freqaimodels",
         "--strategy",
-        "MetaStrategy",
+        strategy,
         "--timerange",
-        "20250601-20250701",
+        timerange,
         "--backtest-directory",
         str(results),
-        env={"BITBOT_DATA": str(datadir)},
         timeout=900,
+        **run,
     )
     assert out.returncode == 0, out.stdout[-5000:]
     assert "Training 2 timeranges" in out.stdout, "FreqAI must cover two walk-forward windows"
     assert "raised exception" not in out.stdout, out.stdout[-5000:]
+    return out.stdout
+
+
+def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> list[dict]:
+    results = tmp_path / f"results-{identifier}"
+    results.mkdir(exist_ok=True)
+    _freqai_backtest(
+        tmp_path,
+        identifier,
+        [*CONFIGS, "-c", _small_agent(tmp_path, identifier, **rl)],
+        "MetaStrategy",
+        "20250601-20250701",
+        results,
+        env={"BITBOT_DATA": str(datadir)},
+    )
     from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
     stats = load_backtest_stats(results / get_latest_backtest_filename(results))
@@ -126,10 +151,7 @@ def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
     datadir = tmp_path / "kraken"
     market = generate_market(SyntheticMarketConfig(seed=3, start="2023-01-01", end="2023-05-01"))
     write_freqtrade_data(market, datadir, pair="BTC/USD:USD", timeframes=("1h",))
-    userdir = tmp_path / "userdir"
-    userdir.mkdir()
-    out = run_bitbot(
-        "backtesting",
+    configs = [
         "-c",
         "user_data/config.json",
         "-c",
@@ -138,33 +160,24 @@ def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
         _small_agent(tmp_path, "ci-kraken"),
         "--datadir",
         str(datadir),
-        "--userdir",
-        str(userdir),
-        "--strategy-path",
-        "user_data/strategies",
-        "--freqaimodel-path",
-        "user_data/freqaimodels",
-        "--strategy",
+    ]
+    out = _freqai_backtest(
+        tmp_path,
+        "ci-kraken",
+        configs,
         "MetaStrategy",
-        "--timerange",
         "20230401-20230501",
-        "--backtest-directory",
-        str(tmp_path),
+        tmp_path,
         env={"BITBOT_MARKETS_SNAPSHOT": "user_data/markets/krakenfutures.json"},
         unset=("BITBOT_DATA",),
-        timeout=900,
     )
-    assert out.returncode == 0, out.stdout[-5000:]
-    assert "Markets of krakenfutures from snapshot" in out.stdout
-    assert "Training 2 timeranges" in out.stdout and "raised exception" not in out.stdout
-    assert "Funding rates for BTC/USD:USD" in out.stdout
-    assert "STRATEGY SUMMARY" in out.stdout
+    assert "Markets of krakenfutures from snapshot" in out
+    assert "Funding rates for BTC/USD:USD" in out
+    assert "STRATEGY SUMMARY" in out
 
 
 def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) -> None:
     """The supervised baseline: FreqAI's LightGBM classifier on the same features."""
-    userdir = tmp_path / "userdir"
-    userdir.mkdir()
     overlay = tmp_path / "short.json"
     overlay.write_text(
         json.dumps(
@@ -177,8 +190,7 @@ def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) ->
             }
         )
     )
-    out = run_bitbot(
-        "backtesting",
+    configs = [
         "-c",
         "user_data/config.json",
         "-c",
@@ -187,21 +199,16 @@ def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) ->
         "user_data/config.stacker.json",
         "-c",
         str(overlay),
-        "--userdir",
-        str(userdir),
-        "--strategy-path",
-        "user_data/strategies",
-        "--strategy",
+    ]
+    _freqai_backtest(
+        tmp_path,
+        "ci-stacker",
+        configs,
         "StackerStrategy",
-        "--timerange",
         "20250601-20250701",
-        "--backtest-directory",
-        str(tmp_path),
+        tmp_path,
         env={"BITBOT_DATA": str(binance_datadir)},
-        timeout=600,
     )
-    assert out.returncode == 0, out.stdout[-5000:]
-    assert "Training 2 timeranges" in out.stdout and "raised exception" not in out.stdout
     from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
     stats = load_backtest_stats(tmp_path / get_latest_backtest_filename(tmp_path))
