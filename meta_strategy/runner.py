@@ -228,7 +228,7 @@ def compare_strategies(
                 RESULTS_DIR / "meta",
                 [*choice.configs, FREQAI_OVERLAY],
                 [*names, "MetaStrategy"],
-                timerange or last_year_timerange(choice),
+                timerange or trailing_timerange(choice, 364),  # the last year,
             )
         )
     code = 0
@@ -290,13 +290,17 @@ def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: fl
     print(buy_and_hold_summary(datadir, pair, start, end, fee))
 
 
-def last_year_timerange(choice: DataChoice) -> str:
-    """:return: the last 365 days of the chosen data as a Freqtrade timerange"""
+def trailing_timerange(choice: DataChoice, days: int) -> str:
+    """
+    :param choice: the data choice
+    :param days: length of the period, counted back from the last day of the data
+    :return: the period as a Freqtrade timerange (whole days)
+    """
     from meta_strategy.data import load_candles
 
     last = load_candles(candle_file(choice.datadir, choice.pair, "1h"))["date"].iloc[-1]
-    start = last.normalize() - pd.Timedelta(days=364)
-    return f"{start:%Y%m%d}-{last.normalize():%Y%m%d}"
+    end = last.normalize()
+    return f"{end - pd.Timedelta(days=days):%Y%m%d}-{end:%Y%m%d}"
 
 
 def bias_check(strategies: list[str] | None = None, timerange: str | None = None) -> int:
@@ -322,22 +326,13 @@ def bias_check(strategies: list[str] | None = None, timerange: str | None = None
         list(strategies or POC_STRATEGIES),
         list(choice.configs),
         str(choice.datadir),
-        timerange or default_bias_timerange(choice),
+        timerange or trailing_timerange(choice, 120),  # four months,
     )
     for result in results:
         print(result.summary())
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
     return 0 if all(r.ok for r in results) else 1
-
-
-def default_bias_timerange(choice: DataChoice) -> str:
-    """:return: the last four months of the chosen data as a Freqtrade timerange"""
-    from meta_strategy.data import load_candles
-
-    last = load_candles(candle_file(choice.datadir, choice.pair, "1h"))["date"].iloc[-1]
-    start = last - pd.Timedelta(days=120)
-    return f"{start:%Y%m%d}-{last:%Y%m%d}"
 
 
 def tune(
