@@ -104,8 +104,16 @@ def run_bias_check(
     from meta_strategy.markets import install_offline_markets
 
     install_offline_markets()
-    config_args = [arg for c in configs for arg in ("-c", c)]
-    common = [*config_args, "--datadir", datadir, "--timerange", timerange, *(extra_args or [])]
+    from meta_strategy.runner import config_args
+
+    common = [
+        *config_args(configs),
+        "--datadir",
+        datadir,
+        "--timerange",
+        timerange,
+        *(extra_args or []),
+    ]
     look_cfg = LookaheadAnalysisSubFunctions.calculate_config_overrides(
         _config(["lookahead-analysis", *common, "--strategy-list", *strategies])
     )

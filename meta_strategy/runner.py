@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +139,8 @@ def resolve_backtest_data(
     )
 
 
-def _config_args(configs: tuple[str, ...]) -> list[str]:
+def config_args(configs: Sequence[str]) -> list[str]:
+    """:return: ``-c FILE`` for each config file, in order (Freqtrade merges them)"""
     return [arg for c in configs for arg in ("-c", c)]
 
 
@@ -155,7 +156,7 @@ def ensure_data(choice: DataChoice) -> None:
         code = run_freqtrade(
             [
                 "download-data",
-                *_config_args(choice.configs),
+                *config_args(choice.configs),
                 "--datadir",
                 str(choice.datadir),
                 "--timeframes",
@@ -236,7 +237,7 @@ def compare_strategies(
         results.mkdir(parents=True, exist_ok=True)
         argv = [
             "backtesting",
-            *_config_args(tuple(configs)),
+            *config_args(configs),
             "--datadir",
             str(choice.datadir),
             "--strategy-list",
@@ -365,7 +366,7 @@ def tune(
     ensure_data(choice)
     argv = [
         "hyperopt",
-        *_config_args(choice.configs),
+        *config_args(choice.configs),
         "--datadir",
         str(choice.datadir),
         "--strategy",
