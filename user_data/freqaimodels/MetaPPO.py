@@ -19,6 +19,7 @@ What it changes in FreqAI's reinforcement learner:
   chosen algorithm).
 """
 
+import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,8 @@ class MetaPPO(ReinforcementLearner):
     ) -> None:
         """Training env (optionally random episode starts) and a held-out evaluation env."""
         episode_length = self.rl_config.get("episode_length")
-        self.train_env = self._make_env(
-            data_dictionary["train_features"], prices_train, episode_length
+        self.train_env = Monitor(  # episode rewards for tensorboard's rollout/ep_rew_mean
+            self._make_env(data_dictionary["train_features"], prices_train, episode_length)
         )
         self.train_env.reset(seed=self.seed)
         self.train_env.action_space.seed(self.seed)
@@ -154,7 +155,18 @@ class MetaPPO(ReinforcementLearner):
         th.manual_seed(self.seed)
         train_len = len(data_dictionary["train_features"])
         total_timesteps = int(self.rl_config["train_cycles"] * train_len)
-        policy_kwargs = {"activation_fn": th.nn.ReLU, "net_arch": self.net_arch}
+        policy_kwargs = {
+            "activation_fn": th.nn.ReLU,
+            "net_arch": self.net_arch,
+            **self.rl_config.get("policy_kwargs", {}),
+        }
+        # With freqai.activate_tensorboard, SB3 logs the losses and the held-out evaluation
+        # reward of every window here (the research report plots them).
+        tensorboard_log = (
+            Path(dk.full_path / "tensorboard" / dk.pair.split("/")[0])
+            if self.activate_tensorboard
+            else None
+        )
         model = self.MODELCLASS(
             self.policy_type,
             self.train_env,
@@ -162,15 +174,40 @@ class MetaPPO(ReinforcementLearner):
             seed=self.seed,
             device="cpu",
             verbose=0,
-            **self.freqai_info.get("model_training_parameters", {}),
+            tensorboard_log=tensorboard_log,
+            **self.training_parameters(),
         )
         callbacks = [self.eval_callback] if self.eval_callback is not None else []
-        model.learn(total_timesteps=total_timesteps, callback=callbacks)
+        model.learn(
+            total_timesteps=total_timesteps,
+            callback=callbacks,
+            tb_log_name=dk.data_path.name,  # one log per walk-forward window
+        )
         best = Path(dk.data_path / "best_model.zip")
         if best.is_file():
             logger.info("MetaPPO: using the best model on the held-out split.")
             return self.MODELCLASS.load(best, device="cpu")
         return model
+
+    def training_parameters(self) -> dict[str, Any]:
+        """
+        ``model_training_parameters`` that the chosen algorithm accepts. Freqtrade merges config
+        files key by key, so an overlay that switches PPO to DQN cannot remove PPO's ``n_epochs``;
+        such leftovers are dropped here, with a warning, instead of failing every window.
+
+        :return: keyword arguments for the algorithm's constructor
+        """
+        params = dict(self.freqai_info.get("model_training_parameters", {}))
+        accepted = inspect.signature(self.MODELCLASS.__init__).parameters
+        dropped = sorted(k for k in params if k not in accepted)
+        if dropped:
+            logger.warning(
+                "MetaPPO: %s does not take %s; ignoring them (see meta_strategy.algorithms "
+                "for presets per algorithm).",
+                self.model_type,
+                dropped,
+            )
+        return {k: v for k, v in params.items() if k in accepted}
 
     # ---------------------------------------------------------------- prediction
 
