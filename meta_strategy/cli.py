@@ -10,7 +10,9 @@ The ``bitbot`` command.
   file and the problem (:mod:`meta_strategy.data`).
 
 BitBot's own subcommands: ``markets`` (snapshot / build / show), ``synth`` (synthetic market),
-``data check`` and ``compare`` (the main backtest of ``make backtest``).
+``data check``, ``compare`` (the main backtest of ``make backtest``), ``report`` (the
+walk-forward research report, :mod:`meta_strategy.report`) and ``models`` (list / promote the
+trained meta-models, :mod:`meta_strategy.models`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from meta_strategy import markets
+from meta_strategy import markets, models
 
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,16 @@ DATADIR_COMMANDS = DATA_COMMANDS | {
     "list-pairs",
     "list-markets",
 }
-BITBOT_COMMANDS = {"markets", "synth", "data", "compare", "bias-check", "tune"}
+BITBOT_COMMANDS = {
+    "markets",
+    "synth",
+    "data",
+    "compare",
+    "bias-check",
+    "tune",
+    "models",
+    "report",
+}
 
 
 def _has_option(argv: list[str], *names: str) -> bool:
@@ -314,6 +325,141 @@ def _cmd_tune(ns: argparse.Namespace) -> int:
     )
 
 
+# --------------------------------------------------------------------------------------------
+# bitbot report
+# --------------------------------------------------------------------------------------------
+
+
+def _cmd_report(ns: argparse.Namespace) -> int:
+    from meta_strategy.report.build import build_report
+    from meta_strategy.report.plan import ReportSettings, ReportSettingsError
+    from meta_strategy.report.runs import RunError
+    from meta_strategy.runner import resolve_backtest_data, trailing_timerange
+
+    try:
+        if ns.quick:
+            timerange = ns.timerange or trailing_timerange(resolve_backtest_data(), 30)
+            settings = ReportSettings.quick_settings(timerange)
+        else:
+            settings = ReportSettings(timerange=ns.timerange or ReportSettings.timerange)
+        overrides = {
+            k: v
+            for k, v in (
+                ("name", ns.name),
+                ("algorithms", tuple(ns.algorithms) if ns.algorithms else None),
+                ("seeds", tuple(ns.seeds) if ns.seeds else None),
+                ("backtest_period_days", ns.window_days),
+                ("train_cycles", ns.train_cycles),
+            )
+            if v is not None
+        }
+        settings = ReportSettings(**{**settings.__dict__, **overrides})
+        build_report(
+            settings,
+            jobs=ns.jobs,
+            rerun=ns.rerun,
+            reports_dir=Path(ns.reports_dir),
+            registry_path=Path(ns.registry) if ns.registry else None,
+        )
+    except (ReportSettingsError, RunError, ValueError) as e:
+        print(f"bitbot: report: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# bitbot models
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt_number(value: Any, spec: str) -> str:
+    return format(value, spec) if isinstance(value, int | float) else "-"
+
+
+def _cmd_models(ns: argparse.Namespace) -> int:
+    try:
+        registry = models.ModelRegistry(Path(ns.registry))
+        if ns.models_command == "list":
+            return _models_list(registry, ns.identifier)
+        return _models_promote(registry, ns)
+    except (models.ModelRegistryError, models.ModelFileError, ValueError) as e:
+        print(f"bitbot: models: {e}", file=sys.stderr)
+        return 2
+
+
+def _models_list(registry: models.ModelRegistry, identifier: str | None) -> int:
+    records = registry.list(identifier)
+    if not records:
+        print(
+            f"No model recorded in {registry.path}" + (f" for {identifier}" if identifier else "")
+        )
+        return 0
+    header = (
+        f"{'':1} {'id':>4}  {'identifier':<28} {'algorithm':<12} {'seed':>5}  "
+        f"{'trained on':<23} {'out of sample':<23} {'window ret':>10} {'run Sharpe':>10} "
+        f"{'B&H Sharpe':>10}  file"
+    )
+    print(f"Models in {registry.path}:")
+    print(header)
+    for r in records:
+        ret = r.window_metrics.get("return")
+        print(
+            f"{'*' if r.promoted else '':1} {r.id:>4}  {r.identifier:<28} {r.algorithm:<12} "
+            f"{r.seed:>5}  {r.train_start:>10}..{r.train_end:<11} "
+            f"{r.oos_start:>10}..{r.oos_end:<11} "
+            f"{_fmt_number(ret * 100 if isinstance(ret, int | float) else None, '+.2f'):>9}% "
+            f"{_fmt_number(r.run_metrics.get('sharpe'), '.2f'):>10} "
+            f"{_fmt_number(r.run_metrics.get('buy_and_hold_sharpe'), '.2f'):>10}  "
+            f"{models.file_status(r)}"
+        )
+    print("* promoted (trades in dry-run / live with the overlay of `bitbot models promote`)")
+    return 0
+
+
+def _models_promote(registry: models.ModelRegistry, ns: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    record = registry.best() if ns.best else registry.get(ns.model_id)
+    if ns.best:
+        print(
+            f"Best by the promotion rule: model {record.id} of {record.identifier} "
+            f"(run Sharpe {_fmt_number(record.run_metrics.get('sharpe'), '.2f')})"
+        )
+    pairs = ns.pairs or models.default_pairs(record)
+    out = registry.promote(
+        record.id,
+        models_root=Path(ns.models_dir),
+        config_out=Path(ns.output),
+        force=ns.force,
+        pairs=pairs,
+    )
+    promoted = json.loads(out.read_text())
+    sharpe = _fmt_number(record.run_metrics.get("sharpe"), ".2f")
+    hold = _fmt_number(record.run_metrics.get("buy_and_hold_sharpe"), ".2f")
+    trained = datetime.fromisoformat(record.train_end[:10]).replace(tzinfo=UTC)
+    age = (datetime.now(tz=UTC) - trained).days
+    print(
+        f"Promoted model {record.id}: {record.identifier}, {record.algorithm} seed {record.seed}, "
+        f"trained {record.train_start}..{record.train_end}, out of sample "
+        f"{record.oos_start}..{record.oos_end}; run Sharpe {sharpe} vs buy-and-hold {hold}"
+        + (" (forced)" if ns.force else "")
+    )
+    print(f"  model: {promoted['bitbot']['model_path']}")
+    print(
+        f"  FreqAI identifier {promoted['freqai']['identifier']} "
+        f"(pair_dictionary.json for {', '.join(pairs)})"
+    )
+    print(f"  config overlay: {out}")
+    print(
+        f"FreqAI will neither retrain nor expire it (live_retrain_hours "
+        f"{models.PIN_RETRAIN_HOURS}, expiration_hours 0 in the overlay); its training data "
+        f"ends {record.train_end} ({age} days ago). Run it with:\n"
+        f"  bitbot trade --dry-run -c user_data/config.json -c user_data/config.freqai.json "
+        f"-c {out} --strategy MetaStrategy"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """:return: the parser for BitBot's own subcommands"""
     parser = argparse.ArgumentParser(
@@ -382,6 +528,61 @@ def build_parser() -> argparse.ArgumentParser:
         "--apply", action="store_true", help="write the best parameters to <Strategy>.json"
     )
     p_tune.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
+
+    p_report = sub.add_parser(
+        "report",
+        help="Walk-forward research report: the meta-learner per RL algorithm and seed against "
+        "buy-and-hold, flat, the POC strategies, the votes and the stacker (HTML, JSON, CSV)",
+    )
+    p_report.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI variant: last 30 days, every algorithm once, tiny agents (plumbing only)",
+    )
+    p_report.add_argument("--timerange", help="out-of-sample period (default: 20210101-)")
+    p_report.add_argument("--algorithms", nargs="+", help="RL algorithms (default: all five)")
+    p_report.add_argument("--seeds", nargs="+", type=int, help="seeds per algorithm (1 2 3)")
+    p_report.add_argument("--window-days", type=int, help="days traded per model (90)")
+    p_report.add_argument("--train-cycles", type=int, help="RL passes over each window (3)")
+    p_report.add_argument("--jobs", type=int, default=2, help="backtests at a time (cores)")
+    p_report.add_argument("--name", help="report folder name (full, or quick with --quick)")
+    p_report.add_argument("--reports-dir", default="user_data/reports", help="parent folder")
+    p_report.add_argument(
+        "--registry", help="model registry to record the models in (user_data/models.sqlite)"
+    )
+    p_report.add_argument(
+        "--rerun", action="store_true", help="rerun backtests even when saved results match"
+    )
+
+    p_models = sub.add_parser("models", help="The trained meta-models: list, promote one")
+    modsub = p_models.add_subparsers(dest="models_command", required=True)
+    p_list = modsub.add_parser("list", help="Every recorded model, its figures and file status")
+    p_list.add_argument("--identifier", help="only the models of this FreqAI identifier")
+    p_promote = modsub.add_parser(
+        "promote",
+        help="Select the model the dry-run / live bot trades with",
+        description=models.PROMOTION_RULE,
+    )
+    which = p_promote.add_mutually_exclusive_group(required=True)
+    which.add_argument("model_id", nargs="?", type=int, help="the model's id (`models list`)")
+    which.add_argument("--best", action="store_true", help="the best model by the rule above")
+    p_promote.add_argument(
+        "--force", action="store_true", help="promote even if the run did not beat buy-and-hold"
+    )
+    p_promote.add_argument(
+        "--pairs",
+        nargs="+",
+        help="pairs the bot trades with the model (default: its own pair and the pairs of "
+        f"{models.LIVE_CONFIG} with the same base currency)",
+    )
+    p_promote.add_argument(
+        "--models-dir", default=str(models.MODELS_ROOT), help="FreqAI's models folder of the bot"
+    )
+    p_promote.add_argument(
+        "--output", default=str(models.PROMOTED_CONFIG), help="the config overlay"
+    )
+    for p in (p_list, p_promote):
+        p.add_argument("--registry", default=str(models.DEFAULT_REGISTRY), help="the registry file")
     return parser
 
 
@@ -411,6 +612,8 @@ def main(argv: list[str] | None = None) -> int:
         "compare": _cmd_compare,
         "bias-check": _cmd_bias_check,
         "tune": _cmd_tune,
+        "models": _cmd_models,
+        "report": _cmd_report,
     }
     try:
         return handlers[ns.command](ns)
