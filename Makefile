@@ -1,6 +1,7 @@
 # BitBot: two commands do all set-up on a fresh machine.
 #   make backtest   the four POC strategies side by side (real data if found, else synthetic)
 #   make test       the full test suite
+#   make report     the walk-forward research report (QUICK=1: the short CI variant)
 # Both create .venv when it is missing and (re)install only when pyproject.toml changed.
 
 SHELL := /bin/bash
@@ -15,8 +16,10 @@ EPOCHS ?= 30
 SPACES ?= buy sell
 HYPEROPT_LOSS ?= CalmarDrawdownLoss
 APPLY ?=
+QUICK ?=
+JOBS ?= 2
 
-.PHONY: install test backtest hyperopt bias-check bench lint format clean
+.PHONY: install test backtest report hyperopt bias-check bench lint format clean
 
 install: $(STAMP)
 
@@ -33,6 +36,9 @@ test: install
 backtest: install
 	$(BITBOT) compare
 
+report: install
+	$(BITBOT) report $(if $(QUICK),--quick) --jobs $(JOBS)
+
 hyperopt: install
 	$(BITBOT) tune --strategy $(STRATEGY) --epochs $(EPOCHS) --spaces $(SPACES) \
 		--hyperopt-loss $(HYPEROPT_LOSS) $(if $(APPLY),--apply)
@@ -44,6 +50,7 @@ bench: install
 	$(PY) bench/bench_strategies.py
 	$(PY) bench/bench_indicators.py
 	$(PY) bench/bench_meta.py
+	$(PY) bench/bench_report.py
 
 lint: install
 	$(VENV)/bin/ruff check .

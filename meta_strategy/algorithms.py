@@ -26,29 +26,20 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+_PPO: dict[str, Any] = {
+    "policy_type": "MlpPolicy",
+    "model_training_parameters": {
+        "learning_rate": 0.0003,
+        "n_steps": 1024,
+        "batch_size": 128,
+        "n_epochs": 5,
+        "gamma": 0.99,
+        "ent_coef": 0.01,
+    },
+}
 ALGORITHM_PRESETS: dict[str, dict[str, Any]] = {
-    "PPO": {
-        "policy_type": "MlpPolicy",
-        "model_training_parameters": {
-            "learning_rate": 0.0003,
-            "n_steps": 1024,
-            "batch_size": 128,
-            "n_epochs": 5,
-            "gamma": 0.99,
-            "ent_coef": 0.01,
-        },
-    },
-    "MaskablePPO": {
-        "policy_type": "MlpPolicy",
-        "model_training_parameters": {
-            "learning_rate": 0.0003,
-            "n_steps": 1024,
-            "batch_size": 128,
-            "n_epochs": 5,
-            "gamma": 0.99,
-            "ent_coef": 0.01,
-        },
-    },
+    "PPO": _PPO,
+    "MaskablePPO": _PPO,  # PPO with invalid-action masking; every exposure level is valid here
     "RecurrentPPO": {
         "policy_type": "MlpLstmPolicy",
         "policy_kwargs": {"lstm_hidden_size": 64},

@@ -79,3 +79,44 @@ def run_bitbot(
         timeout=timeout,
         check=False,
     )
+
+
+def freqai_backtest(
+    tmp_path: Path,
+    name: str,
+    configs: list[str],
+    strategy: str,
+    timerange: str,
+    results: Path,
+    **run: object,
+) -> str:
+    """
+    Run a FreqAI walk-forward backtest with its own user directory (models and predictions stay
+    in ``tmp_path``) and check that every window was covered without a training error.
+
+    :return: the command's output
+    """
+    userdir = tmp_path / f"userdir-{name}"
+    userdir.mkdir(exist_ok=True)
+    out = run_bitbot(
+        "backtesting",
+        *configs,
+        "--userdir",
+        str(userdir),
+        "--strategy-path",
+        "user_data/strategies",
+        "--freqaimodel-path",
+        "user_data/freqaimodels",
+        "--strategy",
+        strategy,
+        "--timerange",
+        timerange,
+        "--backtest-directory",
+        str(results),
+        timeout=900,
+        **run,
+    )
+    assert out.returncode == 0, out.stdout[-5000:]
+    assert "Training 2 timeranges" in out.stdout, "FreqAI must cover two walk-forward windows"
+    assert "raised exception" not in out.stdout, out.stdout[-5000:]
+    return out.stdout

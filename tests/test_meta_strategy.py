@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_bitbot
+from tests.conftest import freqai_backtest
 
 
 pytestmark = pytest.mark.slow
@@ -44,51 +44,10 @@ def _small_agent(tmp_path: Path, identifier: str, **rl: object) -> str:
     return str(path)
 
 
-def _freqai_backtest(
-    tmp_path: Path,
-    name: str,
-    configs: list[str],
-    strategy: str,
-    timerange: str,
-    results: Path,
-    **run: object,
-) -> str:
-    """
-    Run a FreqAI walk-forward backtest with its own user directory (models and predictions stay
-    in ``tmp_path``) and check that every window was covered without a training error.
-
-    :return: the command's output
-    """
-    userdir = tmp_path / f"userdir-{name}"
-    userdir.mkdir(exist_ok=True)
-    out = run_bitbot(
-        "backtesting",
-        *configs,
-        "--userdir",
-        str(userdir),
-        "--strategy-path",
-        "user_data/strategies",
-        "--freqaimodel-path",
-        "user_data/freqaimodels",
-        "--strategy",
-        strategy,
-        "--timerange",
-        timerange,
-        "--backtest-directory",
-        str(results),
-        timeout=900,
-        **run,
-    )
-    assert out.returncode == 0, out.stdout[-5000:]
-    assert "Training 2 timeranges" in out.stdout, "FreqAI must cover two walk-forward windows"
-    assert "raised exception" not in out.stdout, out.stdout[-5000:]
-    return out.stdout
-
-
 def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> list[dict]:
     results = tmp_path / f"results-{identifier}"
     results.mkdir(exist_ok=True)
-    _freqai_backtest(
+    freqai_backtest(
         tmp_path,
         identifier,
         [*CONFIGS, "-c", _small_agent(tmp_path, identifier, **rl)],
@@ -161,7 +120,7 @@ def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
         "--datadir",
         str(datadir),
     ]
-    out = _freqai_backtest(
+    out = freqai_backtest(
         tmp_path,
         "ci-kraken",
         configs,
@@ -200,7 +159,7 @@ def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) ->
         "-c",
         str(overlay),
     ]
-    _freqai_backtest(
+    freqai_backtest(
         tmp_path,
         "ci-stacker",
         configs,

@@ -29,7 +29,7 @@ from meta_strategy.models import (
     ModelRegistryError,
     PromotionRefusedError,
 )
-from tests.conftest import REPO, run_bitbot
+from tests.conftest import REPO, freqai_backtest, run_bitbot
 
 
 PAIR = "BTC/USDT:USDT"
@@ -573,8 +573,6 @@ def test_bitbot_models_promote_help_states_the_rule() -> None:
 
 @pytest.mark.slow
 def test_promote_a_real_walk_forward_model(binance_datadir: Path, tmp_path: Path) -> None:
-    userdir = tmp_path / "userdir"
-    userdir.mkdir()
     small = tmp_path / "small.json"
     small.write_text(
         json.dumps(
@@ -591,24 +589,16 @@ def test_promote_a_real_walk_forward_model(binance_datadir: Path, tmp_path: Path
         )
     )
     configs = [arg for p in (*LIVE_CONFIGS, small) for arg in ("-c", str(p))]
-    out = run_bitbot(
-        "backtesting",
-        *configs,
-        "--userdir",
-        str(userdir),
-        "--strategy-path",
-        "user_data/strategies",
-        "--freqaimodel-path",
-        "user_data/freqaimodels",
-        "--strategy",
+    freqai_backtest(
+        tmp_path,
+        "registry",
+        configs,
         "MetaStrategy",
-        "--timerange",
         "20250601-20250701",
-        "--backtest-directory",
-        str(tmp_path),
+        tmp_path,
         env={"BITBOT_DATA": str(binance_datadir)},
     )
-    assert out.returncode == 0, out.stdout[-5000:]
+    userdir = tmp_path / "userdir-registry"
     windows = models.discover_windows(userdir / "models", "ci-registry")
     assert [w.trained_timestamp for w in windows] == [T1, T2]
     registry = ModelRegistry(tmp_path / "models.sqlite")

@@ -122,9 +122,7 @@ def curve_metrics(
         "mean_abs_exposure": float(exposure.abs().mean()),
         "fees_paid": float(curve.fees.iloc[-1]) / start,
         "funding_paid": float(curve.funding.iloc[-1]) / start,
-        "btc_multiple": btc_multiple(
-            start, end, curve.start_price, float(curve.close.iloc[-1])
-        ),
+        "btc_multiple": btc_multiple(start, end, curve.start_price, float(curve.close.iloc[-1])),
     }
     if trades is not None:
         metrics["long_trades"] = sum(1 for t in trades if not t["is_short"])

@@ -189,39 +189,24 @@ def _label(runs: list[dict], name: str) -> str:
     return next((r["label"] for r in runs if r["name"] == name), name)
 
 
-def equity_figure(series: dict, runs: list[dict]) -> go.Figure:
-    """:return: equity curves (log scale, start = 1) of every run"""
+def curves_figure(series: dict, runs: list[dict], key: str, title: str, **layout: Any) -> go.Figure:
+    """
+    :param key: ``equity`` (start = 1) or ``drawdown`` (from the running peak)
+    :return: that daily curve of every run
+    """
     fig = go.Figure()
     for run in _ordered(runs):
-        visible = True if run["group"] != "meta" or run.get("seed") == 1 else "legendonly"
         fig.add_trace(
             go.Scatter(
                 x=series["dates"],
-                y=series["equity"][run["name"]],
+                y=series[key][run["name"]],
                 name=run["label"],
                 mode="lines",
-                visible=visible,
+                visible=_visible(run),
+                line=_line(run),
             )
         )
-    fig.update_layout(title="Equity (start = 1, log scale)", yaxis_type="log", height=520)
-    return fig
-
-
-def drawdown_figure(series: dict, runs: list[dict]) -> go.Figure:
-    """:return: drawdown curves"""
-    fig = go.Figure()
-    for run in _ordered(runs):
-        visible = True if run["group"] != "meta" or run.get("seed") == 1 else "legendonly"
-        fig.add_trace(
-            go.Scatter(
-                x=series["dates"],
-                y=series["drawdown"][run["name"]],
-                name=run["label"],
-                mode="lines",
-                visible=visible,
-            )
-        )
-    fig.update_layout(title="Drawdown from the running peak", yaxis_tickformat=".0%", height=420)
+    fig.update_layout(title=title, **layout)
     return fig
 
 
@@ -345,8 +330,28 @@ def render_html(results: dict, series: dict, training: dict[str, dict]) -> str:
     runs = results["runs"]
     settings = results["settings"]
     charts = [
-        _figure_html(equity_figure(series, runs), "chart-equity"),
-        _figure_html(drawdown_figure(series, runs), "chart-drawdown"),
+        _figure_html(
+            curves_figure(
+                series,
+                runs,
+                "equity",
+                "Equity (start = 1, log scale)",
+                yaxis_type="log",
+                height=520,
+            ),
+            "chart-equity",
+        ),
+        _figure_html(
+            curves_figure(
+                series,
+                runs,
+                "drawdown",
+                "Drawdown from the running peak",
+                yaxis_tickformat=".0%",
+                height=420,
+            ),
+            "chart-drawdown",
+        ),
         _figure_html(position_figure(series, runs), "chart-position"),
         _figure_html(breakdown_figure(runs, "by_year", "Return per calendar year"), "chart-year"),
         _figure_html(

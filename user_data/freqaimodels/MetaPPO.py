@@ -15,8 +15,11 @@ What it changes in FreqAI's reinforcement learner:
   and the same trades;
 * PPO by default; A2C, DQN and the sb3-contrib models FreqAI supports are chosen with
   ``freqai.rl_config.model_type`` (RecurrentPPO with ``policy_type: MlpLstmPolicy``: its LSTM
-  state is carried through the prediction walk; set ``model_training_parameters`` that fit the
-  chosen algorithm).
+  state is carried through the prediction walk). ``meta_strategy.algorithms`` has training
+  parameters that fit each algorithm; parameters the chosen one does not take are dropped with a
+  warning, and ``rl_config.policy_kwargs`` reaches the policy (e.g. ``lstm_hidden_size``);
+* with ``freqai.activate_tensorboard`` each window's losses, training-episode rewards and
+  held-out evaluation rewards are logged under ``<models>/<identifier>/tensorboard``.
 """
 
 import inspect
