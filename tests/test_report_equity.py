@@ -243,8 +243,15 @@ def test_winners_names_the_best_and_says_when_meta_lost() -> None:
 
 
 def test_close_timerange() -> None:
+    first = pd.Timestamp("2019-09-08 17:00", tz="UTC")
     last = pd.Timestamp("2025-11-16 23:00", tz="UTC")
-    assert close_timerange("20210101-", last) == "20210101-20251116"
-    assert close_timerange("20240101-20240301", last) == "20240101-20240301"
+    assert close_timerange("20210101-", first, last, 240) == "20210101-20251116"
+    assert close_timerange("20240101-20240301", first, last, 240) == "20240101-20240301"
+    assert close_timerange("20240101-20270101", first, last, 240) == "20240101-20251116"
+    said = []
+    assert close_timerange("20190101-", first, last, 240, log=said.append) == "20200505-20251116"
+    assert "starts 2020-05-05" in said[0]
     with pytest.raises(ValueError, match="needs a start"):
-        close_timerange("-20240101", last)
+        close_timerange("-20240101", first, last, 240)
+    with pytest.raises(ValueError, match="leaves no period"):
+        close_timerange("20251201-", first, last, 240)

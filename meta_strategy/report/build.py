@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 REPORTS_DIR = Path("user_data/reports")
 MODELS_DIR = Path("user_data/models")
-REGIME_LOOKBACK_DAYS = 90  # regimes need 60 trailing days before the first day of the period
+WARMUP_DAYS = 60  # indicator start-up before a training window (VolatilitySystem: 1000 hours)
 LABELS = {
     "VolatilitySystem": "Volatility System",
     "SupertrendStrategy": "Triple Supertrend",
@@ -66,20 +66,41 @@ class ReportOutput:
     results: dict[str, Any]
 
 
-def close_timerange(timerange: str, last_candle: pd.Timestamp) -> str:
+def close_timerange(
+    timerange: str,
+    first_candle: pd.Timestamp,
+    last_candle: pd.Timestamp,
+    history_days: int,
+    log: Callable[[str], None] = print,
+) -> str:
     """
-    FreqAI refuses open-ended timeranges: an open end becomes the last whole day of the data.
+    The report's period as a closed timerange within what the data allows: FreqAI refuses
+    open-ended timeranges (an open end becomes the last whole day of the data), and the first
+    model needs ``history_days`` of data before the period starts (a later start is said).
 
     :param timerange: e.g. ``20210101-``
+    :param first_candle: the first candle of the data
     :param last_candle: the last candle of the data
+    :param history_days: days of data needed before the start (training window and warm-up)
     :return: e.g. ``20210101-20251116``
     """
     start, end = parse_timerange(timerange)
     if start is None:
         raise ValueError(f"the report needs a start date, got timerange {timerange!r}")
-    end = end if end is not None else last_candle.normalize()
+    end = min(end, last_candle.normalize()) if end is not None else last_candle.normalize()
+    earliest = first_candle.normalize() + pd.Timedelta(days=history_days)
+    if start < earliest:
+        log(
+            f"bitbot report: the data starts {first_candle:%Y-%m-%d}; the first model needs "
+            f"{history_days} days before the period, so it starts {earliest:%Y-%m-%d}, "
+            f"not {start:%Y-%m-%d}"
+        )
+        start = earliest
     if end <= start:
-        raise ValueError(f"timerange {timerange!r} ends before it starts or after the data")
+        raise ValueError(
+            f"timerange {timerange!r} leaves no period between {start:%Y-%m-%d} and the end of "
+            f"the data ({last_candle:%Y-%m-%d})"
+        )
     return f"{start:%Y%m%d}-{end:%Y%m%d}"
 
 
@@ -318,8 +339,14 @@ def build_report(
     ensure_data(choice)
     candles = load_candles(candle_file(choice.datadir, choice.pair, "1h"))
     funding = load_funding(candle_file(choice.datadir, choice.pair, "1h", "funding_rate"))
-    last_candle = candles["date"].iloc[-1]
-    settings = replace(settings, timerange=close_timerange(settings.timerange, last_candle))
+    period = close_timerange(
+        settings.timerange,
+        candles["date"].iloc[0],
+        candles["date"].iloc[-1],
+        settings.train_period_days + WARMUP_DAYS,
+        log=log,
+    )
+    settings = replace(settings, timerange=period)
     folder = reports_dir / settings.name
     folder.mkdir(parents=True, exist_ok=True)
     plan = build_plan(settings, choice.configs)
@@ -397,10 +424,30 @@ def build_report(
     (folder / "results.json").write_text(
         json.dumps(results_json, indent=1, default=_json_default, allow_nan=False)
     )
+    for line in summary_lines(figures):
+        log(line)
     log(f"bitbot report: wrote {html}, results.json and CSV tables; {recorded} models recorded")
     if choice.synthetic:
         log(SYNTHETIC_NOTICE)
     return ReportOutput(folder, html, results_json)
+
+
+def summary_lines(figures: list[RunFigures]) -> list[str]:
+    """:return: the comparison as a text table (meta-learner runs first, then baselines)"""
+    order = {"meta": 0, "baseline": 1, "strategy": 2}
+    lines = [
+        f"{'run':<28}{'return':>10}{'Sharpe':>8}  {'95% CI':<16}{'DSR':>6}{'max DD':>9}"
+        f"{'trades':>8}{'BTC x':>7}"
+    ]
+    for f in sorted(figures, key=lambda f: (order.get(f.group, 3), f.name)):
+        m = f.metrics
+        ci = f"[{m['sharpe_ci_low']:.2f}, {m['sharpe_ci_high']:.2f}]"
+        dsr = "-" if m.get("deflated_sharpe") is None else f"{m['deflated_sharpe']:.2f}"
+        lines.append(
+            f"{f.label:<28}{m['total_return']:>+10.2%}{m['sharpe']:>8.2f}  {ci:<16}{dsr:>6}"
+            f"{m['max_drawdown']:>9.2%}{m['trades']:>8}{m['btc_multiple']:>7.2f}"
+        )
+    return lines
 
 
 def _json_default(value: Any) -> Any:

@@ -233,7 +233,13 @@ def position_figure(series: dict, runs: list[dict]) -> go.Figure:
     fig.update_layout(
         title="Position over price (daily mean exposure: +1 = fully long, -1 = fully short)",
         yaxis={"title": "price", "type": "log"},
-        yaxis2={"title": "exposure", "overlaying": "y", "side": "right", "range": [-1.6, 1.6]},
+        yaxis2={
+            "title": "exposure",
+            "overlaying": "y",
+            "side": "right",
+            "range": [-1.6, 1.6],
+            "tickvals": [-1.5, -1, -0.5, 0, 0.5, 1, 1.5],
+        },
         height=460,
     )
     return fig
