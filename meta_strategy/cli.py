@@ -1,13 +1,15 @@
 """
 The ``bitbot`` command.
 
-``bitbot <freqtrade subcommand> ...`` runs Freqtrade unchanged, with three additions:
+``bitbot <freqtrade subcommand> ...`` runs Freqtrade unchanged, with four additions:
 
 * markets and leverage tiers come from a markets snapshot when one is configured or the exchange
   cannot be reached (:mod:`meta_strategy.markets`), so every command works offline;
 * ``--datadir`` defaults to ``$BITBOT_DATA`` when that is set;
 * commands that read candles first check the data files and stop with a clear error naming the
-  file and the problem (:mod:`meta_strategy.data`).
+  file and the problem (:mod:`meta_strategy.data`);
+* ``trade`` and ``webserver`` refuse to start the REST API or Telegram with empty, default or
+  exposed credentials (:mod:`meta_strategy.security`).
 
 BitBot's own subcommands: ``markets`` (snapshot / build / show), ``synth`` (synthetic market),
 ``data check``, ``compare`` (the main backtest of ``make backtest``), ``report`` (the
@@ -163,6 +165,7 @@ def run_freqtrade(argv: list[str]) -> int:
     from freqtrade.main import main as freqtrade_main
 
     from meta_strategy.data import DataError
+    from meta_strategy.security import InsecureConfigError, preflight_security
 
     markets.install_offline_markets()
     argv = inject_datadir(argv)
@@ -170,6 +173,7 @@ def run_freqtrade(argv: list[str]) -> int:
         # Freqtrade's main() turns argparse's exit code into 0; check the arguments first.
         Arguments(argv).get_parsed_arg()
         preflight(argv)
+        preflight_security(argv)
     except SystemExit as e:  # usage error or --help, already printed by argparse
         return e.code if isinstance(e.code, int) else 2
     except DataError as e:
@@ -177,6 +181,9 @@ def run_freqtrade(argv: list[str]) -> int:
         return 2
     except markets.SnapshotError as e:
         print(f"bitbot: markets error: {e}", file=sys.stderr)
+        return 2
+    except InsecureConfigError as e:
+        print(f"bitbot: insecure configuration: {e}", file=sys.stderr)
         return 2
     _exit_nonzero_on_configuration_error()
     try:
@@ -551,7 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--registry", help="model registry to record the models in (user_data/models.sqlite)"
     )
     p_report.add_argument(
-        "--rerun", action="store_true", help="rerun backtests even when saved results match"
+        "--rerun",
+        action="store_true",
+        help="rerun the backtests and retrain the models even when saved results match",
     )
 
     p_models = sub.add_parser("models", help="The trained meta-models: list, promote one")

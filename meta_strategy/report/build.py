@@ -36,13 +36,12 @@ from meta_strategy.report.equity import (
     period_candles,
 )
 from meta_strategy.report.plan import POC_STRATEGIES, ReportSettings, build_plan
-from meta_strategy.report.runs import RunResult, merged_fee, run_plan
+from meta_strategy.report.runs import MODELS_DIR, RunResult, merged_fee, run_plan
 
 
 logger = logging.getLogger(__name__)
 
 REPORTS_DIR = Path("user_data/reports")
-MODELS_DIR = Path("user_data/models")
 WARMUP_DAYS = 60  # indicator start-up before a training window (VolatilitySystem: 1000 hours)
 LABELS = {
     "VolatilitySystem": "Volatility System",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from meta_strategy.report.plan import ReportSettings, RunSpec
 logger = logging.getLogger(__name__)
 
 RUN_FILE = "run.json"
+MODELS_DIR = Path("user_data/models")  # FreqAI's models folder (user_data_dir/models)
 TRAINING_FAILED = "raised exception"  # FreqAI logs this and skips the window when training fails
 
 
@@ -133,7 +135,8 @@ def run_one(
     :param datadir: Freqtrade data directory
     :param pair: the traded pair (for the data signature)
     :param out_dir: the report folder
-    :param rerun: run even when a saved result with the same key exists
+    :param rerun: run even when a saved result with the same key exists, and retrain FreqAI's
+        models (otherwise FreqAI reuses the saved models and predictions of the identifier)
     :param log: progress printer
     :return: the result
     :raises RunError: when Freqtrade fails or a FreqAI window failed to train
@@ -144,14 +147,17 @@ def run_one(
         log(f"  {spec.name}: reusing the saved result ({saved.wall_s:.0f} s when it ran)")
         return saved
     folder.mkdir(parents=True, exist_ok=True)
+    identifier = f"report-{spec.name}-{key}" if spec.kind in ("rl", "stacker") else None
+    if rerun and identifier and (MODELS_DIR / identifier).is_dir():
+        # FreqAI would load the saved models and predictions: a rerun retrains them.
+        log(f"  {spec.name}: removing {MODELS_DIR / identifier} to retrain")
+        shutil.rmtree(MODELS_DIR / identifier)
     for old in folder.glob("backtest-result-*"):
         old.unlink()
     (folder / ".last_result.json").unlink(missing_ok=True)
     configs = list(spec.configs)
-    identifier = None
     overlay: dict[str, Any] = json.loads(json.dumps(spec.overlay))
-    if spec.kind in ("rl", "stacker"):
-        identifier = f"report-{spec.name}-{key}"
+    if identifier:
         overlay.setdefault("freqai", {})["identifier"] = identifier
     if overlay:
         overlay_file = folder / "overlay.json"
