@@ -95,3 +95,15 @@ def test_quick_settings_are_small() -> None:
     ppo = next(r for r in plan if r.algorithm == "PPO")
     assert ppo.overlay["freqai"]["model_training_parameters"]["n_steps"] == 256
     assert ppo.overlay["freqai"]["rl_config"]["net_arch"] == [16, 16]
+
+
+def test_sections_that_do_not_change_a_backtest_leave_the_key_alone(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"fee": 0.0005}))
+    settings = ReportSettings(timerange="20240101-20240401")
+    run = build_plan(settings, (str(config),))[0]
+    before = run.key(settings, "d")
+    config.write_text(
+        json.dumps({"fee": 0.0005, "api_server": {"enabled": True}, "telegram": {"token": ""}})
+    )
+    assert run.key(settings, "d") == before

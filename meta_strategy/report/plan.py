@@ -117,17 +117,45 @@ class RunSpec:
     def key(self, settings: ReportSettings, data_signature: str) -> str:
         """
         :return: hash of everything that decides the run's result: the spec, the content of its
-            config files, the settings that apply to it and the data
+            config files (without sections such as ``api_server`` that do not change a
+            backtest), the settings that apply to it and the data
         """
         parts = {
             "spec": asdict(self),
-            "configs": [Path(c).read_text() for c in self.configs],
+            "configs": [_result_relevant(Path(c)) for c in self.configs],
             "timerange": settings.timerange,
             "slippage_bps": settings.slippage_bps,
             "data": data_signature,
         }
         blob = json.dumps(parts, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+
+NOT_IN_BACKTESTS = frozenset(
+    {
+        "api_server",
+        "telegram",
+        "webhook",
+        "discord",
+        "bot_name",
+        "initial_state",
+        "internals",
+        "db_url",
+        "producer",
+        "external_message_consumer",
+        "strategy_path",
+    }
+)
+"""Config sections that do not change a backtest's result (left out of a run's key)."""
+
+
+def _result_relevant(path: Path) -> dict[str, Any]:
+    """:return: the config file's content without the sections in :data:`NOT_IN_BACKTESTS`"""
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ReportSettingsError(f"cannot read config {path}: {e}") from e
+    return {k: v for k, v in config.items() if k not in NOT_IN_BACKTESTS}
 
 
 def _window_overlay(settings: ReportSettings) -> dict[str, Any]:
