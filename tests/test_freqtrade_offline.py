@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -225,8 +228,23 @@ def test_lookahead_and_recursive_analysis_commands(binance_datadir: Path, tmp_pa
     assert "Recursive Analysis" in out and "var" in out, out[-3000:]
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_trade_dry_run_starts_offline(tmp_path: Path) -> None:
     log = tmp_path / "bot.log"
+    # The shipped config enables the REST API, which bitbot refuses to start without
+    # credentials; on a free port, so that a bot running on 8080 does not get in the way.
+    port = _free_port()
+    api = {
+        "FREQTRADE__API_SERVER__USERNAME": "bitbot-test",
+        "FREQTRADE__API_SERVER__PASSWORD": secrets.token_urlsafe(16),
+        "FREQTRADE__API_SERVER__JWT_SECRET_KEY": secrets.token_urlsafe(32),
+        "FREQTRADE__API_SERVER__LISTEN_PORT": str(port),
+    }
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
@@ -243,7 +261,7 @@ def test_trade_dry_run_starts_offline(tmp_path: Path) -> None:
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "COLUMNS": "400", **KRAKEN_SNAPSHOT},
+            env={**os.environ, "COLUMNS": "400", **KRAKEN_SNAPSHOT, **api},
         )
         try:
             deadline = time.monotonic() + 120
@@ -253,6 +271,16 @@ def test_trade_dry_run_starts_offline(tmp_path: Path) -> None:
                     "no RUNNING in 120 s: " + log.read_text()[-3000:]
                 )
                 time.sleep(1)
+            # The endpoint of docker-compose.yml's healthcheck (the server runs in a thread).
+            ping = f"http://127.0.0.1:{port}/api/v1/ping"
+            for attempt in range(30):
+                try:
+                    with urllib.request.urlopen(ping, timeout=10) as response:
+                        assert json.load(response) == {"status": "pong"}
+                    break
+                except OSError:
+                    assert attempt < 29, "no API: " + log.read_text()[-3000:]
+                    time.sleep(1)
         finally:
             proc.send_signal(signal.SIGINT)
             try:
