@@ -168,6 +168,33 @@ def winners_table(winners: dict[str, dict], what: str) -> str:
     )
 
 
+def breakdown_table(runs: list[dict], breakdown: str, what: str) -> str:
+    """:return: every run's return and Sharpe [95% CI] in each year or regime"""
+    groups = sorted({g for r in runs for g in r[breakdown]})
+    head = "".join(f"<th>{html.escape(g)}</th>" for g in groups)
+    rows = []
+    for run in _ordered(runs):
+        cells = []
+        for g in groups:
+            cell = run[breakdown].get(g)
+            if cell is None:
+                cells.append("<td>–</td>")
+                continue
+            cells.append(
+                f"<td>{_signed(cell['return'], format(cell['return'], '+.1%'))}<br>"
+                f"{cell['sharpe']:.2f} [{cell['sharpe_ci_low']:.2f}, "
+                f"{cell['sharpe_ci_high']:.2f}]</td>"
+            )
+        rows.append(
+            f'<tr class="{run["group"]}"><td class="l">{html.escape(run["label"])}</td>'
+            f"{''.join(cells)}</tr>"
+        )
+    return (
+        f'<table id="{breakdown}"><tr><th class="l">Run (return, Sharpe [95% CI]) per '
+        f"{what}</th>{head}</tr>{''.join(rows)}</table>"
+    )
+
+
 def _figure_html(fig: go.Figure, div_id: str) -> str:
     fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 40})
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id)
@@ -396,6 +423,8 @@ for every run.</p>
 <h2>Meta-learner per algorithm (over seeds)</h2>{algorithm_table(results["algorithms"])}
 <h2>Who won each year</h2>{winners_table(results["winners"]["by_year"], "year")}
 <h2>Who won each regime</h2>{winners_table(results["winners"]["by_regime"], "regime")}
+<h2>Every run per year and per regime</h2>{breakdown_table(runs, "by_year", "year")}
+{breakdown_table(runs, "by_regime", "regime")}
 <h2>Equity and drawdown</h2>{charts[0]}{charts[1]}
 <h2>Position over price</h2>{charts[2]}
 <h2>Per year and per regime</h2>{charts[3]}{charts[4]}
