@@ -20,6 +20,7 @@ from meta_strategy.report.equity import (
     buy_and_hold_curve,
     equity_from_trades,
     flat_curve,
+    liquidate,
     period_candles,
 )
 
@@ -255,3 +256,41 @@ def test_close_timerange() -> None:
         close_timerange("-20240101", first, last, 240)
     with pytest.raises(ValueError, match="leaves no period"):
         close_timerange("20251201-", first, last, 240)
+
+
+def test_liquidation_wipes_the_account_at_the_maintenance_margin() -> None:
+    # 2 BTC long at 100 on 100 of equity (2x). Marked at a low L the equity is 2 L - 100, the
+    # maintenance requirement 1 % x 2 x L: breached when L <= 100 / 1.98 = 50.5.
+    candles = _candles([100.0] * 4, [100.0] * 4)
+    candles["low"] = [100.0, 99.0, 50.0, 100.0]
+    trade = _trade(
+        0,
+        3,
+        False,
+        [_order(0, 2, 100, True), _order(3, 2, 100, False)],
+        funding=0.0,
+        profit=0.0,
+        fee=0.0,
+    )
+    curve = equity_from_trades([trade], candles, 100.0)
+    assert curve.equity.iloc[-1] == pytest.approx(100.0)  # Freqtrade never liquidated it
+    wiped = liquidate(curve, candles, 0.01)
+    assert wiped.liquidated_at == candles["date"].iloc[2]
+    assert wiped.equity.tolist() == [100.0, 100.0, 0.0, 0.0]
+    assert wiped.position.tolist() == [2.0, 2.0, 0.0, 0.0]
+    metrics, _, _ = curve_metrics(wiped, [trade], pd.Series(dtype=object))
+    assert metrics["total_return"] == -1.0 and metrics["max_drawdown"] == 1.0
+    assert metrics["liquidated_at"] == str(candles["date"].iloc[2])
+    candles["low"] = [100.0, 99.0, 51.0, 100.0]  # 2 x 51 - 100 = 2 > 1.02: survives
+    assert liquidate(curve, candles, 0.01).liquidated_at is None
+
+
+def test_buy_and_hold_paying_more_funding_than_it_holds_is_liquidated() -> None:
+    rates = pd.Series([0.5], index=[START + pd.Timedelta(hours=2)])  # 50 % of notional at once
+    curve = buy_and_hold_curve(_candles(), rates, 1000.0, 0.0)
+    candles = _candles()
+    assert curve.equity.iloc[2] < 1000 * 0.6  # paid half the notional
+    assert liquidate(curve, candles, 0.01).liquidated_at is None  # still above the margin
+    rates = pd.Series([1.2], index=[START + pd.Timedelta(hours=2)])
+    curve = buy_and_hold_curve(candles, rates, 1000.0, 0.0)
+    assert liquidate(curve, candles, 0.01).liquidated_at == candles["date"].iloc[2]

@@ -89,8 +89,7 @@ def curve_metrics(
     :return: headline metrics, per-year figures, per-regime figures
     """
     equity = curve.equity
-    daily = curve.daily()
-    returns = (daily / daily.shift(1) - 1.0).dropna()
+    returns = curve.daily_returns()
     start, end = curve.start_value, float(equity.iloc[-1])
     days = (equity.index[-1] - equity.index[0]).total_seconds() / 86400 + 1 / 24
     peaks = np.maximum.accumulate(np.r_[start, equity.to_numpy()])
@@ -123,6 +122,7 @@ def curve_metrics(
         "fees_paid": float(curve.fees.iloc[-1]) / start,
         "funding_paid": float(curve.funding.iloc[-1]) / start,
         "btc_multiple": btc_multiple(start, end, curve.start_price, float(curve.close.iloc[-1])),
+        "liquidated_at": None if curve.liquidated_at is None else str(curve.liquidated_at),
     }
     if trades is not None:
         metrics["long_trades"] = sum(1 for t in trades if not t["is_short"])

@@ -33,9 +33,10 @@ from meta_strategy.report.equity import (
     buy_and_hold_curve,
     equity_from_trades,
     flat_curve,
+    liquidate,
     period_candles,
 )
-from meta_strategy.report.plan import POC_STRATEGIES, ReportSettings, build_plan
+from meta_strategy.report.plan import FREQAI_OVERLAY, POC_STRATEGIES, ReportSettings, build_plan
 from meta_strategy.report.runs import MODELS_DIR, RunResult, merged_fee, run_plan
 
 
@@ -123,19 +124,17 @@ def _label_of(result: RunResult, strategy: str) -> str:
     return LABELS.get(strategy, strategy)
 
 
-def _daily_returns(curve: EquityCurve) -> pd.Series:
-    daily = curve.daily()
-    return (daily / daily.shift(1) - 1.0).dropna()
-
-
 def analyse(
     results: list[RunResult],
     candles: pd.DataFrame,
     funding: pd.DataFrame,
     fee: float,
+    maintenance_margin: float,
     log: Callable[[str], None] = print,
 ) -> tuple[list[RunFigures], dict[str, EquityCurve], pd.Series, int]:
     """
+    :param maintenance_margin: liquidation threshold applied to every curve
+        (:func:`~meta_strategy.report.equity.liquidate`)
     :return: figures of every run plus buy-and-hold and flat, their curves, the daily regimes
         and the number of configurations tried
     """
@@ -147,6 +146,7 @@ def analyse(
         all_stats = result.stats()["strategy"]
         for strategy in result.spec.strategies:
             curve, trades, window = _curve_of(all_stats[strategy], candles)
+            curve = liquidate(curve, window, maintenance_margin)
             name = result.spec.name if result.spec.kind == "rl" else strategy
             metrics, by_year, by_regime = curve_metrics(curve, trades, regimes)
             figures.append(
@@ -169,7 +169,12 @@ def analyse(
     start_value = next(iter(curves.values())).start_value
     rates = funding.set_index("date")["funding_rate"]
     for name, curve in (
-        ("buy_and_hold", buy_and_hold_curve(window, rates, start_value, fee)),
+        (
+            "buy_and_hold",
+            liquidate(
+                buy_and_hold_curve(window, rates, start_value, fee), window, maintenance_margin
+            ),
+        ),
         ("flat", flat_curve(window, start_value)),
     ):
         metrics, by_year, by_regime = curve_metrics(curve, None, regimes)
@@ -184,9 +189,20 @@ def analyse(
             )
         )
         curves[name] = curve
-    trials = add_deflated_sharpe(figures, {n: _daily_returns(c) for n, c in curves.items()})
+    trials = add_deflated_sharpe(figures, {n: c.daily_returns() for n, c in curves.items()})
     log(f"  figures of {len(figures)} runs ({trials} configurations tried)")
     return figures, curves, regimes, trials
+
+
+def maintenance_margin(freqai_overlay: str = FREQAI_OVERLAY) -> float:
+    """
+    :return: the training environment's maintenance margin
+        (``freqai.rl_config.costs.maintenance_margin``), for the report's liquidation rule
+    """
+    from meta_strategy.env import CostModel
+
+    rl_config = json.loads(Path(freqai_overlay).read_text()).get("freqai", {}).get("rl_config", {})
+    return float(rl_config.get("costs", {}).get("maintenance_margin", CostModel.maintenance_margin))
 
 
 def curves_frame(curves: dict[str, EquityCurve]) -> dict[str, Any]:
@@ -360,7 +376,8 @@ def build_report(
     )
     runs_s = time.perf_counter() - t_runs
     t_analysis = time.perf_counter()
-    figures, curves, regimes, trials = analyse(results, candles, funding, fee, log=log)
+    margin = maintenance_margin()
+    figures, curves, regimes, trials = analyse(results, candles, funding, fee, margin, log=log)
     training = {
         f.name: read_training_curves(MODELS_DIR, f.identifier)
         for f in figures
@@ -445,6 +462,7 @@ def summary_lines(figures: list[RunFigures]) -> list[str]:
         lines.append(
             f"{f.label:<28}{m['total_return']:>+10.2%}{m['sharpe']:>8.2f}  {ci:<16}{dsr:>6}"
             f"{m['max_drawdown']:>9.2%}{m['trades']:>8}{m['btc_multiple']:>7.2f}"
+            + (f"  liquidated {m['liquidated_at'][:10]}" if m.get("liquidated_at") else "")
         )
     return lines
 

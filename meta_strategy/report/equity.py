@@ -12,6 +12,12 @@ with cash(t) the sum of ``-signed amount x price - fee x amount x price`` of the
 plus the trade's funding accrued evenly over its life. When a trade closes its total is set to
 Freqtrade's ``profit_abs`` exactly, so the curve ends at Freqtrade's final balance (a test checks
 it); between fills only the funding accrual is an approximation.
+
+Freqtrade's backtester books funding only when a trade closes and never liquidates a position
+for it, so a long held for years can pay more funding than the account holds. The report applies
+the rule of BitBot's training environment to every curve (:func:`liquidate`): when the equity,
+marked at the candle's worst price, falls to the maintenance margin of the position, the account
+is liquidated and stays at zero.
 """
 
 from __future__ import annotations
@@ -51,11 +57,20 @@ class EquityCurve:
     funding: pd.Series
     start_value: float
     start_price: float
+    liquidated_at: pd.Timestamp | None = None
 
     @property
     def exposure(self) -> pd.Series:
-        """:return: signed notional / equity (1 = fully long at 1x leverage)"""
-        return self.position * self.close / self.equity
+        """:return: signed notional / equity (1 = fully long at 1x leverage; 0 once wiped out)"""
+        equity = self.equity.where(self.equity > 0)
+        return (self.position * self.close / equity).fillna(0.0)
+
+    def daily_returns(self) -> pd.Series:
+        """:return: daily simple returns; 0 on days that start with nothing left"""
+        daily = self.daily()
+        previous = daily.shift(1)
+        returns = (daily / previous.where(previous > 0) - 1.0).where(previous > 0, 0.0)
+        return returns.iloc[1:]
 
     def daily(self) -> pd.Series:
         """:return: equity at each UTC day's last close, the start value on the day before"""
@@ -197,4 +212,43 @@ def flat_curve(candles: pd.DataFrame, start_value: float) -> EquityCurve:
         funding=zeros,
         start_value=start_value,
         start_price=float(candles["open"].iloc[0]),
+    )
+
+
+def liquidate(curve: EquityCurve, candles: pd.DataFrame, maintenance_margin: float) -> EquityCurve:
+    """
+    Liquidation as in the training environment: at the first candle where the equity marked at
+    its worst price (low for a long, high for a short) is at or below ``maintenance_margin`` x
+    the position's notional at that price, the position is closed and what is left is lost; the
+    account stays at zero (it cannot trade on).
+
+    :param curve: the curve, without liquidation
+    :param candles: the same candles (``high``, ``low``)
+    :param maintenance_margin: fraction of notional
+    :return: the curve, liquidated where that happened (``liquidated_at`` set)
+    """
+    position = curve.position.to_numpy()
+    close = curve.close.to_numpy()
+    worst = np.where(position > 0, candles["low"].to_numpy(float), candles["high"].to_numpy(float))
+    equity_at_worst = curve.equity.to_numpy() - position * (close - worst)
+    breached = (position != 0) & (equity_at_worst <= maintenance_margin * np.abs(position) * worst)
+    if not breached.any():
+        return curve
+    i = int(np.argmax(breached))
+    equity = curve.equity.copy()
+    equity.iloc[i:] = 0.0
+    flat = curve.position.copy()
+    flat.iloc[i:] = 0.0
+    logger.info(
+        "Liquidated at %s (equity at the worst price %.2f)", equity.index[i], equity_at_worst[i]
+    )
+    return EquityCurve(
+        equity=equity,
+        position=flat,
+        close=curve.close,
+        fees=curve.fees.where(curve.fees.index < equity.index[i], curve.fees.iloc[i]),
+        funding=curve.funding.where(curve.funding.index < equity.index[i], curve.funding.iloc[i]),
+        start_value=curve.start_value,
+        start_price=curve.start_price,
+        liquidated_at=equity.index[i],
     )

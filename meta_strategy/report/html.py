@@ -66,6 +66,7 @@ COLUMNS = (
     ("fees_paid", "Fees", "pct"),
     ("funding_paid", "Funding paid", "signed"),
     ("btc_multiple", "BTC multiple", "num"),
+    ("liquidated_at", "Liquidated", "date"),
 )
 
 
@@ -78,6 +79,8 @@ def _fmt(value: Any, kind: str) -> str:
         return f"{value:.2%}"
     if kind == "int":
         return f"{value:.0f}"
+    if kind == "date":
+        return f'<span class="neg">{html.escape(str(value)[:10])}</span>'
     return f"{value:.2f}"
 
 
@@ -349,6 +352,12 @@ def headline(results: dict) -> str:
             f"buy-and-hold by Sharpe, and beats {len(beats)} of {len(others)} baselines. "
             f"Meta-learner runs with a positive return: "
             f"{sum(r['metrics']['total_return'] > 0 for r in meta)} of {len(meta)}."
+        )
+    wiped = [r["label"] for r in runs if r["metrics"].get("liquidated_at")]
+    if wiped:
+        lines.append(
+            f"Liquidated (equity at the maintenance margin, the account then stays at zero; "
+            f"Freqtrade's backtester itself does not liquidate): {html.escape(', '.join(wiped))}."
         )
     return "<p>" + "</p><p>".join(lines) + "</p>"
 
