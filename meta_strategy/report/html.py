@@ -430,7 +430,12 @@ for every run.</p>
 <h2>Comparison</h2>{comparison_table(runs)}
 <ul class="note">{conventions}</ul>
 <h2>Meta-learner per algorithm (over seeds)</h2>{algorithm_table(results["algorithms"])}
-<h2>Who won each year</h2>{winners_table(results["winners"]["by_year"], "year")}
+<h2>Who won each year</h2>
+<p class="note">The winner is the run with the highest Sharpe ratio in that year or regime. There
+are {sum(r["group"] == "meta" for r in runs)} meta-learner runs (algorithms x seeds) beside
+{sum(r["group"] != "meta" for r in runs)} others, so the best of them winning says little on its
+own: read it with its interval, the meta-learner mean beside it, and the full tables below.</p>
+{winners_table(results["winners"]["by_year"], "year")}
 <h2>Who won each regime</h2>{winners_table(results["winners"]["by_regime"], "regime")}
 <h2>Every run per year and per regime</h2>{breakdown_table(runs, "by_year", "year")}
 {breakdown_table(runs, "by_regime", "regime")}
