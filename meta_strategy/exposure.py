@@ -6,16 +6,18 @@ the learned model) and the vote baselines (it comes from a vote): it loads the r
 the registered strategies on first use, and turns the ``target_exposure`` column its subclass
 computes into Freqtrade entries and exits: long above 0, short below 0, flat at 0. On the way
 it applies the risk controls of :mod:`meta_strategy.risk`, which no model can override: the
-exposure cap, the daily loss limit, the maximum drawdown and the volatility-scaled stop.
+exposure cap, the daily loss limit, the maximum drawdown and the volatility-scaled stop; and, in
+dry-run and live, safe mode (:mod:`meta_strategy.safe_mode`).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from freqtrade.enums import RunMode
+from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
@@ -24,6 +26,7 @@ from meta_strategy.futures import BitBotConfigError, ConfiguredLeverage, configu
 from meta_strategy.indicators import atr
 from meta_strategy.registry import Registry, load_configured_registry
 from meta_strategy.risk import RiskLimits, RiskState, volatility_stop_price
+from meta_strategy.safe_mode import SafeMode, SafeModeConfig, candle_problem
 from meta_strategy.signals import SignalEngine
 
 
@@ -33,6 +36,8 @@ EXPOSURE_TAG = "target_exposure"
 """Column of the analysed dataframe, and key of a trade's custom data, holding the exposure."""
 RISK_ATR = "risk_atr"
 """Column with the ATR of the volatility-scaled stop."""
+SAFE_MODE_LOCK = "bitbot safe mode"
+"""Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
 
 
 class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
@@ -67,9 +72,11 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
             )
         self.risk = RiskState(self.risk_limits)
         runmode = RunMode(config.get("runmode", RunMode.OTHER))
-        self.risk_active = (
-            runmode in (RunMode.LIVE, RunMode.DRY_RUN) or self.risk_limits.apply_in_backtests
-        )
+        self.trading_live = runmode in (RunMode.LIVE, RunMode.DRY_RUN)
+        self.risk_active = self.trading_live or self.risk_limits.apply_in_backtests
+        self.safe_mode_config = SafeModeConfig.from_config(config)
+        self.safe_mode = SafeMode()
+        self._ticker_failures = 0
 
     def signal_engine(self) -> SignalEngine:
         """:return: the registered strategies, loaded on first use"""
@@ -104,11 +111,13 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
 
     # ------------------------------------------------------------------ risk controls
 
-    def _equity(self, trade: Trade | None = None, current_rate: float | None = None) -> float:
-        """:return: wallet total plus the open trade's unrealised profit"""
-        total = (
-            float(self.wallets.get_total(self.config["stake_currency"])) if self.wallets else 0.0
-        )
+    def _equity(
+        self, trade: Trade | None = None, current_rate: float | None = None
+    ) -> float | None:
+        """:return: wallet total plus the open trade's unrealised profit (None without wallets)"""
+        if self.wallets is None:
+            return None
+        total = float(self.wallets.get_total(self.config["stake_currency"]))
         if trade is not None and current_rate is not None:
             total += float(trade.calc_profit(current_rate))
         return total
@@ -122,10 +131,18 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         current_profit: float,
         **kwargs: Any,
     ) -> str | None:
-        """Close the position when the daily loss limit or the maximum drawdown is reached."""
+        """
+        Close the position in safe mode, or when the daily loss limit or the maximum drawdown
+        is reached.
+        """
+        if self.trading_live and self.safe_mode.active:
+            return "safe_mode"
         if not self.risk_active:
             return None
-        verdict = self.risk.update(current_time, self._equity(trade, current_rate))
+        equity = self._equity(trade, current_rate)
+        if equity is None:
+            return None
+        verdict = self.risk.update(current_time, equity)
         return f"risk_{self.risk.short_reason}" if verdict.flatten else None
 
     def confirm_trade_entry(
@@ -140,10 +157,14 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         side: str,
         **kwargs: Any,
     ) -> bool:
-        """No new position while a risk limit blocks trading."""
+        """No new position in safe mode or while a risk limit blocks trading."""
+        if self.trading_live and self.safe_mode.active:
+            logger.info("Safe mode: entry on %s refused: %s", pair, self.safe_mode.describe())
+            return False
         if not self.risk_active:
             return True
-        if self.risk.update(current_time, self._equity()).flatten:
+        equity = self._equity()
+        if equity is not None and self.risk.update(current_time, equity).flatten:
             logger.info("Risk: entry on %s refused: %s", pair, self.risk.block_reason)
             return False
         return True
@@ -175,3 +196,52 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         return stoploss_from_absolute(
             stop, current_rate, is_short=trade.is_short, leverage=trade.leverage
         )
+
+    # ------------------------------------------------------------------ safe mode
+
+    def report_safe_mode(self, cause: str, problem: str | None, now: datetime) -> None:
+        """
+        Record one safe-mode cause; on a change, log it, send it through Freqtrade's message
+        API (Telegram, webhooks) and lock or unlock the whitelist (the lock shows the reason in
+        the REST API and FreqUI and blocks entries).
+
+        :param cause: ``model``, ``prediction``, ``candles`` or ``exchange``
+        :param problem: what is wrong, None when clear
+        :param now: current time
+        """
+        was_active = self.safe_mode.active
+        message = self.safe_mode.report(cause, problem)
+        if message is None:
+            return
+        logger.warning(message)
+        if self.dp is not None:
+            self.dp.send_msg(message, always_send=True)
+            if self.safe_mode.active and not was_active:
+                for pair in self.dp.current_whitelist():
+                    self.lock_pair(pair, now + timedelta(days=3650), reason=SAFE_MODE_LOCK)
+            elif was_active and not self.safe_mode.active:
+                self.unlock_reason(SAFE_MODE_LOCK)
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        """Dry-run / live: check that candles arrive on time and the exchange answers."""
+        if not self.trading_live or self.dp is None:
+            return
+        config = self.safe_mode_config
+        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self.dp.current_whitelist():
+            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            last = None if dataframe.empty else dataframe["date"].iloc[-1].to_pydatetime()
+            self.report_safe_mode(
+                "candles",
+                candle_problem(last, current_time, timeframe, config.max_candle_delay),
+                current_time,
+            )
+            self._ticker_failures = 0 if self.dp.ticker(pair) else self._ticker_failures + 1
+            failing = self._ticker_failures >= config.max_exchange_failures
+            self.report_safe_mode(
+                "exchange",
+                f"{self._ticker_failures} ticker requests for {pair} in a row failed"
+                if failing
+                else None,
+                current_time,
+            )
