@@ -2,6 +2,7 @@
 #   make backtest   the four POC strategies side by side (real data if found, else synthetic)
 #   make test       the full test suite
 #   make report     the walk-forward research report (QUICK=1: the short CI variant)
+#   make dry-run    the bot in dry-run on Kraken futures (needs network and .env credentials)
 # Both create .venv when it is missing and (re)install only when pyproject.toml changed.
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ APPLY ?=
 QUICK ?=
 JOBS ?= 2
 
-.PHONY: install test backtest report hyperopt bias-check bench lint format clean
+.PHONY: install test backtest report dry-run hyperopt bias-check bench lint format clean
 
 install: $(STAMP)
 
@@ -38,6 +39,13 @@ backtest: install
 
 report: install
 	$(BITBOT) report $(if $(QUICK),--quick) --jobs $(JOBS)
+
+# Dry-run on Kraken futures with the MetaStrategy (and the promoted model, when there is one).
+# Needs the exchange (candles) and the API credentials in the environment (.env.example).
+dry-run: install
+	$(BITBOT) trade --dry-run -c user_data/config.json -c user_data/config.freqai.json \
+		$(if $(wildcard user_data/config.promoted.json),-c user_data/config.promoted.json) \
+		--strategy MetaStrategy
 
 hyperopt: install
 	$(BITBOT) tune --strategy $(STRATEGY) --epochs $(EPOCHS) --spaces $(SPACES) \

@@ -4,19 +4,29 @@ Strategies that listen to the registry and hold a target exposure.
 :class:`TargetExposureStrategy` is the shared base of the MetaStrategy (the exposure comes from
 the learned model) and the vote baselines (it comes from a vote): it loads the registry, runs
 the registered strategies on first use, and turns the ``target_exposure`` column its subclass
-computes into Freqtrade entries and exits: long above 0, short below 0, flat at 0.
+computes into Freqtrade entries and exits: long above 0, short below 0, flat at 0. On the way
+it applies the risk controls of :mod:`meta_strategy.risk`, which no model can override: the
+exposure cap, the daily loss limit, the maximum drawdown and the volatility-scaled stop; and, in
+dry-run and live, safe mode (:mod:`meta_strategy.safe_mode`).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from freqtrade.strategy import IStrategy
+from freqtrade.enums import RunMode
+from freqtrade.exchange import timeframe_to_seconds
+from freqtrade.persistence import Trade
+from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
-from meta_strategy.futures import ConfiguredLeverage
+from meta_strategy.futures import BitBotConfigError, ConfiguredLeverage, configured_leverage
+from meta_strategy.indicators import atr
 from meta_strategy.registry import Registry, load_configured_registry
+from meta_strategy.risk import RiskLimits, RiskState, volatility_stop_price
+from meta_strategy.safe_mode import SafeMode, SafeModeConfig, candle_problem
 from meta_strategy.signals import SignalEngine
 
 
@@ -24,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 EXPOSURE_TAG = "target_exposure"
 """Column of the analysed dataframe, and key of a trade's custom data, holding the exposure."""
+RISK_ATR = "risk_atr"
+"""Column with the ATR of the volatility-scaled stop."""
+SAFE_MODE_LOCK = "bitbot safe mode"
+"""Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
 
 
 class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
@@ -38,6 +52,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
     can_short = True
     minimal_roi = {"0": 100}
     stoploss = -0.99
+    use_custom_stoploss = True
     use_exit_signal = True
     startup_candle_count = 1000
     entry_tag_prefix = "target"
@@ -48,6 +63,20 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         self.registry: Registry = load_configured_registry(config, self.timeframe)
         self.startup_candle_count = self.registry.max_lookback_hours + self.extra_warmup
         self._signal_engine: SignalEngine | None = None
+        self.risk_limits = RiskLimits.from_config(config)
+        leverage = configured_leverage(config)
+        if leverage > self.risk_limits.max_leverage:
+            raise BitBotConfigError(
+                f"bitbot.leverage is {leverage:g}, above bitbot.risk.max_leverage "
+                f"{self.risk_limits.max_leverage:g}; lower the leverage or raise the limit."
+            )
+        self.risk = RiskState(self.risk_limits)
+        runmode = RunMode(config.get("runmode", RunMode.OTHER))
+        self.trading_live = runmode in (RunMode.LIVE, RunMode.DRY_RUN)
+        self.risk_active = self.trading_live or self.risk_limits.apply_in_backtests
+        self.safe_mode_config = SafeModeConfig.from_config(config)
+        self.safe_mode = SafeMode()
+        self._ticker_failures = 0
 
     def signal_engine(self) -> SignalEngine:
         """:return: the registered strategies, loaded on first use"""
@@ -55,7 +84,19 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
             self._signal_engine = SignalEngine(self.registry, self.config)
         return self._signal_engine
 
+    def apply_exposure_cap(self, dataframe: DataFrame) -> DataFrame:
+        """
+        Cap the target exposure at ``bitbot.risk.max_exposure`` and add the ATR of the
+        volatility stop. Called first in :meth:`populate_entry_trend`, after the subclass set
+        the target in ``populate_indicators``.
+        """
+        cap = self.risk_limits.max_exposure
+        dataframe[EXPOSURE_TAG] = dataframe[EXPOSURE_TAG].fillna(0.0).clip(-cap, cap)
+        dataframe[RISK_ATR] = atr(dataframe, self.risk_limits.atr_period)
+        return dataframe
+
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = self.apply_exposure_cap(dataframe)
         target = dataframe[EXPOSURE_TAG]
         prefix = self.entry_tag_prefix
         dataframe.loc[target > 0, ["enter_long", "enter_tag"]] = (1, f"{prefix}_long")
@@ -67,3 +108,140 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         dataframe.loc[target <= 0, "exit_long"] = 1
         dataframe.loc[target >= 0, "exit_short"] = 1
         return dataframe
+
+    # ------------------------------------------------------------------ risk controls
+
+    def _equity(
+        self, trade: Trade | None = None, current_rate: float | None = None
+    ) -> float | None:
+        """:return: wallet total plus the open trade's unrealised profit (None without wallets)"""
+        if self.wallets is None:
+            return None
+        total = float(self.wallets.get_total(self.config["stake_currency"]))
+        if trade is not None and current_rate is not None:
+            total += float(trade.calc_profit(current_rate))
+        return total
+
+    def custom_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        **kwargs: Any,
+    ) -> str | None:
+        """
+        Close the position in safe mode, or when the daily loss limit or the maximum drawdown
+        is reached.
+        """
+        if self.trading_live and self.safe_mode.active:
+            return "safe_mode"
+        if not self.risk_active:
+            return None
+        equity = self._equity(trade, current_rate)
+        if equity is None:
+            return None
+        verdict = self.risk.update(current_time, equity)
+        return f"risk_{self.risk.short_reason}" if verdict.flatten else None
+
+    def confirm_trade_entry(
+        self,
+        pair: str,
+        order_type: str,
+        amount: float,
+        rate: float,
+        time_in_force: str,
+        current_time: datetime,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> bool:
+        """No new position in safe mode or while a risk limit blocks trading."""
+        if self.trading_live and self.safe_mode.active:
+            logger.info("Safe mode: entry on %s refused: %s", pair, self.safe_mode.describe())
+            return False
+        if not self.risk_active:
+            return True
+        equity = self._equity()
+        if equity is not None and self.risk.update(current_time, equity).flatten:
+            logger.info("Risk: entry on %s refused: %s", pair, self.risk.block_reason)
+            return False
+        return True
+
+    def custom_stoploss(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        after_fill: bool,
+        **kwargs: Any,
+    ) -> float | None:
+        """
+        Volatility-scaled trailing stop: ``stop_atr_multiple`` ATRs on the losing side of the
+        price (Freqtrade only ever tightens a stop). Off when the multiple is 0.
+        """
+        multiple = self.risk_limits.stop_atr_multiple
+        if multiple <= 0 or not self.risk_active:
+            return None
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if dataframe.empty or RISK_ATR not in dataframe:
+            return None
+        value = float(dataframe[RISK_ATR].iloc[-1])
+        if not value > 0:
+            return None
+        stop = volatility_stop_price(current_rate, value, multiple, trade.is_short)
+        return stoploss_from_absolute(
+            stop, current_rate, is_short=trade.is_short, leverage=trade.leverage
+        )
+
+    # ------------------------------------------------------------------ safe mode
+
+    def report_safe_mode(self, cause: str, problem: str | None, now: datetime) -> None:
+        """
+        Record one safe-mode cause; on a change, log it, send it through Freqtrade's message
+        API (Telegram, webhooks) and lock or unlock the whitelist (the lock shows the reason in
+        the REST API and FreqUI and blocks entries).
+
+        :param cause: ``model``, ``prediction``, ``candles`` or ``exchange``
+        :param problem: what is wrong, None when clear
+        :param now: current time
+        """
+        was_active = self.safe_mode.active
+        message = self.safe_mode.report(cause, problem)
+        if message is None:
+            return
+        logger.warning(message)
+        if self.dp is not None:
+            self.dp.send_msg(message, always_send=True)
+            if self.safe_mode.active and not was_active:
+                for pair in self.dp.current_whitelist():
+                    self.lock_pair(pair, now + timedelta(days=3650), reason=SAFE_MODE_LOCK)
+            elif was_active and not self.safe_mode.active:
+                self.unlock_reason(SAFE_MODE_LOCK)
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        """Dry-run / live: check that candles arrive on time and the exchange answers."""
+        if not self.trading_live or self.dp is None:
+            return
+        config = self.safe_mode_config
+        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self.dp.current_whitelist():
+            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            last = None if dataframe.empty else dataframe["date"].iloc[-1].to_pydatetime()
+            self.report_safe_mode(
+                "candles",
+                candle_problem(last, current_time, timeframe, config.max_candle_delay),
+                current_time,
+            )
+            self._ticker_failures = 0 if self.dp.ticker(pair) else self._ticker_failures + 1
+            failing = self._ticker_failures >= config.max_exchange_failures
+            self.report_safe_mode(
+                "exchange",
+                f"{self._ticker_failures} ticker requests for {pair} in a row failed"
+                if failing
+                else None,
+                current_time,
+            )

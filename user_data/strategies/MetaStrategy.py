@@ -20,7 +20,8 @@ position adjustments. Run it with the FreqAI overlay::
 """
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from pandas import DataFrame
 from meta_strategy.env.futures_env import exposure_levels
 from meta_strategy.exposure import EXPOSURE_TAG, TargetExposureStrategy
 from meta_strategy.indicators import atr
+from meta_strategy.safe_mode import model_problem, prediction_problem
 from meta_strategy.timeframes import merge_closed, resample_ohlcv
 
 
@@ -134,7 +136,33 @@ class MetaStrategy(TargetExposureStrategy):
         valid = (dataframe["do_predict"] == 1) & action.between(0, len(self.levels) - 1)
         levels = np.asarray(self.levels)
         dataframe[EXPOSURE_TAG] = np.where(valid, levels[action.clip(0, len(levels) - 1)], 0.0)
+        if self.trading_live and not dataframe.empty:
+            self.check_model_and_prediction(dataframe, metadata["pair"])
         return dataframe
+
+    def check_model_and_prediction(self, dataframe: DataFrame, pair: str) -> None:
+        """Dry-run / live: safe mode while the model file or its latest prediction is bad."""
+        now = datetime.now(tz=UTC)
+        info = self.freqai.dd.pair_dict.get(pair, {}) if getattr(self, "freqai", None) else {}
+        path = None
+        if info.get("data_path") and info.get("model_filename"):
+            path = Path(info["data_path"]) / f"{info['model_filename']}_model.zip"
+        self.report_safe_mode(
+            "model",
+            model_problem(
+                path,
+                info.get("trained_timestamp"),
+                now,
+                self.safe_mode_config.max_model_age_hours,
+            ),
+            now,
+        )
+        last = dataframe.iloc[-1]
+        self.report_safe_mode(
+            "prediction",
+            prediction_problem(last["&-action"], last["do_predict"], range(len(self.levels))),
+            now,
+        )
 
     # ------------------------------------------------------------------ sizing
 
