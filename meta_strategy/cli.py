@@ -402,7 +402,7 @@ def _models_list(registry: models.ModelRegistry, identifier: str | None) -> int:
         )
         return 0
     header = (
-        f"{'':1} {'id':>4}  {'identifier':<28} {'algorithm':<12} {'seed':>5}  "
+        f"{'':1} {'id':>4}  {'report':<8} {'identifier':<42} {'algorithm':<12} {'seed':>5}  "
         f"{'trained on':<23} {'out of sample':<23} {'window ret':>10} {'run Sharpe':>10} "
         f"{'B&H Sharpe':>10}  file"
     )
@@ -411,7 +411,8 @@ def _models_list(registry: models.ModelRegistry, identifier: str | None) -> int:
     for r in records:
         ret = r.window_metrics.get("return")
         print(
-            f"{'*' if r.promoted else '':1} {r.id:>4}  {r.identifier:<28} {r.algorithm:<12} "
+            f"{'*' if r.promoted else '':1} {r.id:>4}  {r.report:<8} {r.identifier:<42} "
+            f"{r.algorithm:<12} "
             f"{r.seed:>5}  {r.train_start:>10}..{r.train_end:<11} "
             f"{r.oos_start:>10}..{r.oos_end:<11} "
             f"{_fmt_number(ret * 100 if isinstance(ret, int | float) else None, '+.2f'):>9}% "
@@ -426,7 +427,7 @@ def _models_list(registry: models.ModelRegistry, identifier: str | None) -> int:
 def _models_promote(registry: models.ModelRegistry, ns: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    record = registry.best() if ns.best else registry.get(ns.model_id)
+    record = registry.best(ns.report) if ns.best else registry.get(ns.model_id)
     if ns.best:
         print(
             f"Best by the promotion rule: model {record.id} of {record.identifier} "
@@ -575,6 +576,11 @@ def build_parser() -> argparse.ArgumentParser:
     which = p_promote.add_mutually_exclusive_group(required=True)
     which.add_argument("model_id", nargs="?", type=int, help="the model's id (`models list`)")
     which.add_argument("--best", action="store_true", help="the best model by the rule above")
+    p_promote.add_argument(
+        "--report",
+        default="full",
+        help="with --best: among the models of this report (default: full, `make report`)",
+    )
     p_promote.add_argument(
         "--force", action="store_true", help="promote even if the run did not beat buy-and-hold"
     )

@@ -529,17 +529,21 @@ class ModelRegistry:
         found = self._select("WHERE promoted = 1")
         return found[0] if found else None
 
-    def best(self) -> ModelRecord:
+    def best(self, report: str | None = None) -> ModelRecord:
         """
         The model ``promote --best`` takes: of the configuration (identifier) whose walk-forward
         run has the highest out-of-sample Sharpe (``run_metrics["sharpe"]``), the most recently
         trained model (latest ``train_end``). Ties go to the later-trained, then higher id.
 
+        :param report: only the models of this report (Sharpe ratios of different periods do not
+            compare); None: every model
         :return: that model (not yet checked against buy-and-hold: :meth:`promote` does that)
         :raises ModelRegistryError: no model has a run Sharpe
         """
         latest: dict[str, ModelRecord] = {}
         for rec in self._select():
+            if report is not None and rec.report != report:
+                continue
             current = latest.get(rec.identifier)
             if current is None or (rec.train_end, rec.id or 0) > (
                 current.train_end,
@@ -553,8 +557,10 @@ class ModelRegistry:
         ]
         if not ranked:
             raise ModelRegistryError(
-                f"No model in the registry {self.path} has a run Sharpe (run_metrics['sharpe']); "
-                "record models from a report first."
+                f"No model in the registry {self.path}"
+                + (f" from report {report!r}" if report else "")
+                + " has a run Sharpe (run_metrics['sharpe']); record models with `bitbot report` "
+                "first."
             )
         return max(ranked, key=lambda t: t[:3])[3]
 

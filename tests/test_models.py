@@ -156,7 +156,7 @@ def _record(
         "model_path": str(model_path),
         "window_metrics": {"return": 0.0123, "sharpe": 0.8, "trades": 3},
         "run_metrics": run,
-        "report": "reports/test",
+        "report": "full",
         "created_at": "",
         **kwargs,
     }
@@ -614,3 +614,15 @@ def test_promote_a_real_walk_forward_model(binance_datadir: Path, tmp_path: Path
     )
     copied = userdir / "models" / f"promoted-{best.id}" / f"sub-train-BTC_{T2}"
     _check_freqai_loads_it(overlay, userdir, copied / f"cb_btc_{T2}_model.zip", PAIR)
+
+
+def test_best_compares_models_of_one_report_only(registry: ModelRegistry, tmp_path: Path) -> None:
+    registry.record(_record("run-full", "2025-06-01", tmp_path / "a.zip", sharpe=0.4))
+    registry.record(
+        _record("run-quick", "2025-06-01", tmp_path / "b.zip", sharpe=3.0, report="quick")
+    )
+    assert registry.best("full").identifier == "run-full"
+    assert registry.best("quick").identifier == "run-quick"
+    assert registry.best().identifier == "run-quick"
+    with pytest.raises(ModelRegistryError, match="from report 'other'"):
+        registry.best("other")

@@ -13,6 +13,7 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +279,7 @@ def record_models(
         for window in discover_windows(models_root, run.identifier):
             oos_start = pd.Timestamp(window.trained_timestamp, unit="s", tz="UTC")
             oos_end = oos_start + pd.Timedelta(days=settings.backtest_period_days)
+            train_days = timedelta(days=settings.train_period_days)
             index = curve.equity.index
             equity = curve.equity[(index >= oos_start) & (index < oos_end)]
             before = curve.equity[curve.equity.index < oos_start]
@@ -291,12 +293,10 @@ def record_models(
                     seed=int(run.seed or 0),
                     config_hash=run.identifier.rsplit("-", 1)[-1],
                     pair=pair,
-                    train_start=(
-                        oos_start - pd.Timedelta(days=settings.train_period_days)
-                    ).isoformat(),
-                    train_end=oos_start.isoformat(),
-                    oos_start=oos_start.isoformat(),
-                    oos_end=min(oos_end, curve.equity.index[-1]).isoformat(),
+                    train_start=f"{oos_start - train_days:%Y-%m-%d}",
+                    train_end=f"{oos_start:%Y-%m-%d}",
+                    oos_start=f"{oos_start:%Y-%m-%d}",
+                    oos_end=f"{min(oos_end, index[-1]):%Y-%m-%d}",
                     model_path=str(window.model_path),
                     window_metrics={"return": window_return},
                     run_metrics={
@@ -432,7 +432,7 @@ def build_report(
             figures, curves, settings, settings.name, choice.pair, registry_path
         )
     except Exception as e:  # the report stands without the registry; say why
-        logger.warning("Could not record the models in the registry: %s", e)
+        log(f"bitbot report: could not record the models in the registry: {e}")
         recorded = 0
     results_json["models_recorded"] = recorded
     results_json["timings_s"]["write"] = round(time.perf_counter() - t_write, 1)
