@@ -12,7 +12,8 @@ to one training window of a few thousand hourly candles:
   updates;
 * A2C (Mnih et al., 2016): SB3 defaults (RMSprop) with 16-step rollouts and the entropy bonus;
 * DQN (Mnih et al., 2015): a replay buffer of the window's size, learning after 1,000 steps,
-  target network every 1,000 steps, epsilon annealed over the first 20 % of training;
+  target network every 1,000 steps, epsilon annealed over the first 20 % of training, one-step
+  returns;
 * RecurrentPPO (PPO with an LSTM policy, sb3-contrib): PPO's values with ``MlpLstmPolicy`` and
   a 64-unit LSTM (SB3's default of 256 trains about four times slower on 2 cores).
 """
@@ -64,6 +65,9 @@ ALGORITHM_PRESETS: dict[str, dict[str, Any]] = {
     "DQN": {
         "policy_type": "MlpPolicy",
         "model_training_parameters": {
+            # Explicit: DQN takes n_steps too (n-step returns), so PPO's n_steps from a base
+            # config would otherwise switch on 1024-step returns.
+            "n_steps": 1,
             "learning_rate": 0.0001,
             "buffer_size": 50000,
             "learning_starts": 1000,

@@ -107,3 +107,17 @@ def test_sections_that_do_not_change_a_backtest_leave_the_key_alone(tmp_path: Pa
         json.dumps({"fee": 0.0005, "api_server": {"enabled": True}, "telegram": {"token": ""}})
     )
     assert run.key(settings, "d") == before
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_base_config_parameters_do_not_leak_into_another_algorithm(algorithm: str) -> None:
+    """
+    Freqtrade merges config files key by key: the shipped PPO parameters of config.freqai.json
+    stay under an overlay's. Every one of them that the algorithm also takes must be set by its
+    preset, so the preset's value (not PPO's) is what the algorithm gets.
+    """
+    base = json.loads(Path("user_data/config.freqai.json").read_text())["freqai"]
+    preset = algorithm_overlay(algorithm, 1)["freqai"]["model_training_parameters"]
+    accepted = inspect.signature(_algorithm_class(algorithm).__init__).parameters
+    leaking = [k for k in base["model_training_parameters"] if k in accepted and k not in preset]
+    assert not leaking, f"{algorithm} would take PPO's {leaking} from config.freqai.json"
