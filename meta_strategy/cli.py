@@ -368,7 +368,7 @@ def _cmd_report(ns: argparse.Namespace) -> int:
             reports_dir=Path(ns.reports_dir),
             registry_path=Path(ns.registry) if ns.registry else None,
         )
-    except (ReportSettingsError, RunError, ValueError) as e:
+    except (ReportSettingsError, RunError, ValueError, OSError, RuntimeError) as e:
         print(f"bitbot: report: {e}", file=sys.stderr)
         return 2
     return 0

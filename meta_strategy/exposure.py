@@ -37,6 +37,7 @@ EXPOSURE_TAG = "target_exposure"
 RISK_ATR = "risk_atr"
 """Column with the ATR of the volatility-scaled stop."""
 SAFE_MODE_LOCK = "bitbot safe mode"
+RISK_LOCK = "bitbot risk"
 """Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
 
 
@@ -122,6 +123,22 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
             total += float(trade.calc_profit(current_rate))
         return total
 
+    def _risk_blocks(self, now: datetime, equity: float) -> bool:
+        """
+        Update the risk state; when a limit starts blocking in dry-run / live, lock the
+        whitelist until the block ends, so the block shows in the REST API and FreqUI and
+        outlasts a restart (Freqtrade keeps pair locks in its database).
+
+        :return: True while a limit blocks trading
+        """
+        before = self.risk.blocked_until
+        verdict = self.risk.update(now, equity)
+        blocked_until = self.risk.blocked_until
+        if self.trading_live and blocked_until is not None and blocked_until != before:
+            for pair in self.dp.current_whitelist():
+                self.lock_pair(pair, blocked_until, reason=f"{RISK_LOCK}: {self.risk.short_reason}")
+        return verdict.flatten
+
     def custom_exit(
         self,
         pair: str,
@@ -142,8 +159,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         equity = self._equity(trade, current_rate)
         if equity is None:
             return None
-        verdict = self.risk.update(current_time, equity)
-        return f"risk_{self.risk.short_reason}" if verdict.flatten else None
+        return f"risk_{self.risk.short_reason}" if self._risk_blocks(current_time, equity) else None
 
     def confirm_trade_entry(
         self,
@@ -164,7 +180,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         if not self.risk_active:
             return True
         equity = self._equity()
-        if equity is not None and self.risk.update(current_time, equity).flatten:
+        if equity is not None and self._risk_blocks(current_time, equity):
             logger.info("Risk: entry on %s refused: %s", pair, self.risk.block_reason)
             return False
         return True
@@ -196,6 +212,12 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         return stoploss_from_absolute(
             stop, current_rate, is_short=trade.is_short, leverage=trade.leverage
         )
+
+    def bot_start(self, **kwargs: Any) -> None:
+        """A fresh risk and safe-mode state for every run (hyperopt reuses the strategy)."""
+        self.risk = RiskState(self.risk_limits)
+        self.safe_mode = SafeMode()
+        self._ticker_failures = 0
 
     # ------------------------------------------------------------------ safe mode
 
@@ -230,12 +252,13 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
         for pair in self.dp.current_whitelist():
             dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-            last = None if dataframe.empty else dataframe["date"].iloc[-1].to_pydatetime()
-            self.report_safe_mode(
-                "candles",
-                candle_problem(last, current_time, timeframe, config.max_candle_delay),
-                current_time,
-            )
+            if not dataframe.empty:  # empty: not analysed yet (the first loop after a start)
+                last = dataframe["date"].iloc[-1].to_pydatetime()
+                self.report_safe_mode(
+                    "candles",
+                    candle_problem(last, current_time, timeframe, config.max_candle_delay),
+                    current_time,
+                )
             self._ticker_failures = 0 if self.dp.ticker(pair) else self._ticker_failures + 1
             failing = self._ticker_failures >= config.max_exchange_failures
             self.report_safe_mode(

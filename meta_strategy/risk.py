@@ -134,8 +134,9 @@ class RiskState:
             self.day, self.day_start_equity = day, equity
         if self.blocked_until is not None and now >= self.blocked_until:
             logger.info("Risk: %s block ended at %s; trading resumes.", self.block_reason, now)
+            if self.short_reason == "max_drawdown":
+                self.peak = equity  # the drawdown is measured afresh after its cool-down
             self.blocked_until, self.block_reason = None, None
-            self.peak = equity  # the drawdown is measured afresh after a cool-down
         if math.isnan(self.peak) or equity > self.peak:
             self.peak = equity
         if self.blocked_until is not None:

@@ -146,13 +146,14 @@ def prediction_problem(value: Any, do_predict: Any, valid: range) -> str | None:
 
 
 def model_problem(
-    model_path: Any, trained_timestamp: int | None, now: datetime, max_age_hours: float
+    model_path: Any, trained_timestamp: int | None, now: datetime, max_age_hours: float | None
 ) -> str | None:
     """
     :param model_path: the model file FreqAI trades with (None when it has none yet)
     :param trained_timestamp: end of its training data (unix seconds)
     :param now: current time
-    :param max_age_hours: age beyond which the model is stale
+    :param max_age_hours: age beyond which the model is stale (None: no limit, for a promoted
+        model that is pinned on purpose)
     :return: what is wrong with the model, or None
     """
     from pathlib import Path
@@ -165,7 +166,7 @@ def model_problem(
         verify_model_file(Path(model_path))
     except ModelFileError as e:
         return str(e)
-    if trained_timestamp:
+    if trained_timestamp and max_age_hours is not None:
         age = now - datetime.fromtimestamp(int(trained_timestamp), tz=now.tzinfo)
         if age > timedelta(hours=max_age_hours):
             return (

@@ -204,8 +204,10 @@ def test_curve_metrics_by_hand_and_per_year_and_regime() -> None:
     assert metrics["max_drawdown_days"] == pytest.approx(2 + 1 / 24)
     assert by_year["2023"]["return"] == pytest.approx(1.1 * 0.9 - 1)
     assert by_year["2024"]["return"] == pytest.approx(1200 / 990 - 1)
-    assert by_regime["bear"]["return"] == pytest.approx(0.9 * 1.1 - 1)
-    assert by_regime["bull"]["days"] == 1
+    # A day's return goes to the previous day's label: 12-31 bull, 01-01 and 01-02 bear.
+    assert by_regime["bull"]["return"] == pytest.approx(-0.1)
+    assert by_regime["bear"]["return"] == pytest.approx(1.1 * 1200 / 1089 - 1)
+    assert by_regime["unknown"]["days"] == 1  # 12-30: no label the day before
     low, high = metrics["sharpe_ci_low"], metrics["sharpe_ci_high"]
     assert low <= high
 

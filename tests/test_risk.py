@@ -157,3 +157,17 @@ def test_each_limit_fires_in_a_backtest(binance_datadir: Path, tmp_path: Path) -
             assert opened.date() > closed.date(), (before, after)
         if before["exit_reason"] == "risk_max_drawdown":
             assert opened >= closed + timedelta(hours=71), (before, after)
+
+
+def test_daily_loss_blocks_do_not_reset_the_drawdown_peak() -> None:
+    state = RiskState(_limits(daily_loss_limit=0.05, max_drawdown=0.25))
+    equity = 1000.0
+    for day in range(10):  # lose 6 % a day: a daily-loss block every day
+        now = T0 + timedelta(days=day)
+        state.update(now, equity)
+        equity *= 0.94
+        verdict = state.update(now + timedelta(hours=12), equity)
+        if state.short_reason == "max_drawdown":
+            break
+    assert verdict.flatten and state.short_reason == "max_drawdown"
+    assert equity <= 1000 * 0.75 and state.peak == 1000.0

@@ -203,3 +203,25 @@ def test_meta_strategy_model_and_prediction_causes(tmp_path: Path) -> None:
     strategy.check_model_and_prediction(frame, PAIR)
     assert set(strategy.safe_mode.causes) == {"model"}
     assert strategy.custom_exit(PAIR, None, now, 1.0, 0.0) == "safe_mode"
+
+
+def test_first_loop_before_any_analysis_is_not_safe_mode(dry_run_strategy) -> None:
+    strategy = dry_run_strategy
+    strategy.dp.get_analyzed_dataframe = lambda pair, tf: (pd.DataFrame(), NOW)
+    strategy.bot_loop_start(NOW)
+    assert not strategy.safe_mode.active
+
+
+def test_a_promoted_model_has_no_age_limit(tmp_path: Path) -> None:
+    init_db("sqlite://")
+    strategy = _strategy("MetaStrategy", "config.json", "config.binance.json", "config.freqai.json")
+    _tiny_model(tmp_path / "cb_btc_1_model")
+    old = int((datetime.now(tz=UTC) - timedelta(days=400)).timestamp())
+    info = {"data_path": str(tmp_path), "model_filename": "cb_btc_1", "trained_timestamp": old}
+    strategy.freqai = SimpleNamespace(dd=SimpleNamespace(pair_dict={PAIR: info}))
+    frame = pd.DataFrame({"&-action": [1.0], "do_predict": [1]})
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert set(strategy.safe_mode.causes) == {"model"}  # stale
+    strategy.promoted_model = 240  # bitbot.model_id of config.promoted.json
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert not strategy.safe_mode.active

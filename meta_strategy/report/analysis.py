@@ -8,7 +8,8 @@ Conventions: Sharpe, Sortino and their intervals use daily returns of the hourly
 equity (see :mod:`meta_strategy.report.equity`), annualised with sqrt(365); maximum drawdown and
 exposure use the hourly curve; CAGR counts calendar days (365.25 per year); Calmar = CAGR / max
 drawdown. Fees and funding are fractions of the starting balance (funding > 0: paid). Regimes
-follow :func:`meta_strategy.metrics.classify_regimes` on the perpetual's daily close.
+follow :func:`meta_strategy.metrics.classify_regimes` on the perpetual's daily close; a day's
+return counts in the regime known at the start of that day.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def curve_metrics(
     low, high = bootstrap_sharpe_ci(
         returns.to_numpy(), DAYS, block=BOOTSTRAP_BLOCK_DAYS, samples=BOOTSTRAP_SAMPLES, seed=0
     )
+    if trades is not None and curve.liquidated_at is not None:  # nothing trades after that
+        cutoff = curve.liquidated_at
+        trades = [t for t in trades if pd.Timestamp(t["open_date"]) < cutoff]
     profits = np.array([t["profit_abs"] for t in trades]) if trades is not None else None
     exposure = curve.exposure
     metrics = {
@@ -129,7 +133,8 @@ def curve_metrics(
         metrics["short_trades"] = sum(1 for t in trades if t["is_short"])
     years = returns.index.year.astype(str)
     by_year = {y: _group_figures(returns[years == y], seed=int(y)) for y in sorted(set(years))}
-    labels = regimes.reindex(returns.index).fillna("unknown")
+    # A day's return goes to the regime known at that day's start (the previous day's label).
+    labels = regimes.shift(1).reindex(returns.index).fillna("unknown")
     by_regime = {
         r: _group_figures(returns[labels == r], seed=i)
         for i, r in enumerate(("bull", "bear", "sideways", "unknown"))

@@ -132,12 +132,12 @@ def analyse(
     fee: float,
     maintenance_margin: float,
     log: Callable[[str], None] = print,
-) -> tuple[list[RunFigures], dict[str, EquityCurve], pd.Series, int]:
+) -> tuple[list[RunFigures], dict[str, EquityCurve], int]:
     """
     :param maintenance_margin: liquidation threshold applied to every curve
         (:func:`~meta_strategy.report.equity.liquidate`)
-    :return: figures of every run plus buy-and-hold and flat, their curves, the daily regimes
-        and the number of configurations tried
+    :return: figures of every run plus buy-and-hold and flat, their curves and the number of
+        configurations tried
     """
     regimes = daily_regimes(candles)
     figures: list[RunFigures] = []
@@ -192,7 +192,7 @@ def analyse(
         curves[name] = curve
     trials = add_deflated_sharpe(figures, {n: c.daily_returns() for n, c in curves.items()})
     log(f"  figures of {len(figures)} runs ({trials} configurations tried)")
-    return figures, curves, regimes, trials
+    return figures, curves, trials
 
 
 def maintenance_margin(freqai_overlay: str = FREQAI_OVERLAY) -> float:
@@ -377,15 +377,13 @@ def build_report(
     runs_s = time.perf_counter() - t_runs
     t_analysis = time.perf_counter()
     margin = maintenance_margin()
-    figures, curves, regimes, trials = analyse(results, candles, funding, fee, margin, log=log)
+    figures, curves, trials = analyse(results, candles, funding, fee, margin, log=log)
     training = {
         f.name: read_training_curves(MODELS_DIR, f.identifier)
         for f in figures
         if f.group == "meta" and f.identifier
     }
     series = curves_frame(curves)
-    period_regimes = regimes.reindex(pd.to_datetime(series["dates"], utc=True)).fillna("unknown")
-    series["regime"] = list(period_regimes.astype(str))
     analysis_s = time.perf_counter() - t_analysis
     results_json: dict[str, Any] = {
         "report": settings.name,
@@ -405,7 +403,8 @@ def build_report(
             "no risk-free rate; 95% interval by stationary bootstrap (5-day mean blocks)",
             "deflated_sharpe": f"Bailey & Lopez de Prado (2014), {trials} configurations tried",
             "regime": "60-day trailing log return / (daily volatility x sqrt(60)): bull > 1, "
-            "bear < -1, else sideways; trailing data only",
+            "bear < -1, else sideways; trailing data only; a day's return counts in the regime "
+            "known at the day's start (the previous day's label)",
             "costs": "the same fee + slippage per fill, funding from the data, leverage from "
             "config, for every run",
         },

@@ -71,6 +71,10 @@ class ReportSettings:
             )
         if not self.seeds:
             raise ReportSettingsError("at least one seed is needed")
+        for key in ("algorithms", "seeds"):
+            values = getattr(self, key)
+            if len(set(values)) != len(values):
+                raise ReportSettingsError(f"{key} are listed twice: {list(values)}")
         for key in ("train_period_days", "backtest_period_days", "train_cycles"):
             if getattr(self, key) < 1:
                 raise ReportSettingsError(f"{key} must be >= 1, got {getattr(self, key)}")

@@ -51,6 +51,7 @@ class MetaStrategy(TargetExposureStrategy):
         super().__init__(config)
         rl_config = (config.get("freqai") or {}).get("rl_config", {})
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
+        self.promoted_model = (config.get("bitbot") or {}).get("model_id")
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         """Funding rates of the traded pairs (for the features and the environment)."""
@@ -153,7 +154,8 @@ class MetaStrategy(TargetExposureStrategy):
                 path,
                 info.get("trained_timestamp"),
                 now,
-                self.safe_mode_config.max_model_age_hours,
+                # A promoted model (bitbot models promote) is pinned on purpose: no age limit.
+                None if self.promoted_model else self.safe_mode_config.max_model_age_hours,
             ),
             now,
         )
@@ -209,6 +211,8 @@ class MetaStrategy(TargetExposureStrategy):
         """With half levels: grow or shrink the position to the chosen exposure."""
         if len(self.levels) == 3 or trade.has_open_orders:
             return None
+        if (self.trading_live and self.safe_mode.active) or self.risk.blocked_until is not None:
+            return None  # no position change while safe mode or a risk limit holds
         target = abs(self._last_target(trade.pair))
         held = abs(float(trade.get_custom_data(EXPOSURE_TAG, default=1.0)))
         if target == 0 or target == held:
