@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -45,7 +46,7 @@ def main() -> None:
         settings, rerun = ReportSettings(), ns.rerun
     else:
         settings = ReportSettings.quick_settings(trailing_timerange(resolve_backtest_data(), 30))
-        settings, rerun = ReportSettings(**{**settings.__dict__, "name": "bench-quick"}), True
+        settings, rerun = replace(settings, name="bench-quick"), True
     started = time.perf_counter()
     out = build_report(settings, jobs=ns.jobs, rerun=rerun, log=lambda _: None)
     elapsed = time.perf_counter() - started

@@ -338,6 +338,8 @@ def _cmd_tune(ns: argparse.Namespace) -> int:
 
 
 def _cmd_report(ns: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from meta_strategy.report.build import build_report
     from meta_strategy.report.plan import ReportSettings, ReportSettingsError
     from meta_strategy.report.runs import RunError
@@ -360,7 +362,7 @@ def _cmd_report(ns: argparse.Namespace) -> int:
             )
             if v is not None
         }
-        settings = ReportSettings(**{**settings.__dict__, **overrides})
+        settings = replace(settings, **overrides)
         build_report(
             settings,
             jobs=ns.jobs,

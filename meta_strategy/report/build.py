@@ -37,8 +37,9 @@ from meta_strategy.report.equity import (
     liquidate,
     period_candles,
 )
-from meta_strategy.report.plan import FREQAI_OVERLAY, POC_STRATEGIES, ReportSettings, build_plan
+from meta_strategy.report.plan import ReportSettings, build_plan
 from meta_strategy.report.runs import MODELS_DIR, RunResult, merged_fee, run_plan
+from meta_strategy.runner import FREQAI_OVERLAY, POC_STRATEGIES
 
 
 logger = logging.getLogger(__name__)

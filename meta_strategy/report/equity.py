@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from meta_strategy.data import find_gaps
+
 
 logger = logging.getLogger(__name__)
 
@@ -79,21 +81,24 @@ class EquityCurve:
         return pd.concat([pd.Series([self.start_value], index=[first]), daily])
 
 
-def period_candles(candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def period_candles(
+    candles: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, timeframe: str = "1h"
+) -> pd.DataFrame:
     """
-    :param candles: 1h candles with ``date``, ``open``, ``close``
+    :param candles: candles with ``date``, ``open``, ``close``
     :param start: first candle (inclusive)
     :param end: last candle (inclusive: Freqtrade's ``backtest_end``, where open trades are
         closed at the end of a backtest)
+    :param timeframe: their timeframe
     :return: the candles in [start, end], checked to be gap-free
+        (:func:`meta_strategy.data.find_gaps`)
     """
     window = candles[(candles["date"] >= start) & (candles["date"] <= end)].reset_index(drop=True)
     if window.empty:
         raise EquityError(f"no candles between {start} and {end}")
-    steps = window["date"].diff().dropna().unique()
-    if len(steps) > 1:
-        gaps = window["date"][window["date"].diff() > steps.min()].head(3).tolist()
-        raise EquityError(f"the candles between {start} and {end} have gaps, first at {gaps}")
+    gaps = find_gaps(window, timeframe)
+    if gaps:
+        raise EquityError(f"the candles between {start} and {end} have gaps, first at {gaps[:3]}")
     return window
 
 

@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from meta_strategy.algorithms import ALGORITHMS, UnknownAlgorithmError, algorithm_overlay
+from meta_strategy.runner import FREQAI_OVERLAY, POC_STRATEGIES
 
 
 logger = logging.getLogger(__name__)
 
-POC_STRATEGIES = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
 VOTE_STRATEGIES = ("EqualVoteStrategy", "PerformanceVoteStrategy")
-FREQAI_OVERLAY = "user_data/config.freqai.json"
 STACKER_OVERLAY = "user_data/config.stacker.json"
 
 
