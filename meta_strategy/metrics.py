@@ -55,12 +55,11 @@ def performance(daily_equity: pd.Series) -> Performance:
     returns = values[1:] / values[:-1] - 1.0
     mean = returns.mean() if len(returns) else 0.0
     std = returns.std(ddof=1) if len(returns) > 1 else 0.0
-    downside = math.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)) if len(returns) else 0.0
     peaks = np.maximum.accumulate(values)
     return Performance(
         total_return=values[-1] / values[0] - 1.0,
         sharpe=mean / std * math.sqrt(DAYS_PER_YEAR) if std > 0 else 0.0,
-        sortino=mean / downside * math.sqrt(DAYS_PER_YEAR) if downside > 0 else 0.0,
+        sortino=sortino_ratio(returns, DAYS_PER_YEAR),
         max_drawdown=float(np.max(1.0 - values / peaks)),
     )
 
@@ -159,6 +158,22 @@ def sharpe_ratio(returns: np.ndarray, periods_per_year: float) -> float:
         return 0.0
     std = returns.std(ddof=1)
     return float(returns.mean() / std * math.sqrt(periods_per_year)) if std > 0 else 0.0
+
+
+def sortino_ratio(returns: np.ndarray, periods_per_year: float) -> float:
+    """
+    Annualised Sortino ratio: mean / downside deviation x sqrt(periods per year), the downside
+    deviation being the root mean square of the negative returns over all bars.
+
+    :param returns: simple returns per bar
+    :param periods_per_year: bars per year
+    :return: the ratio (0 without losses or returns)
+    """
+    returns = np.asarray(returns, dtype=float)
+    if len(returns) == 0:
+        return 0.0
+    downside = math.sqrt(np.mean(np.minimum(returns, 0.0) ** 2))
+    return float(returns.mean() / downside * math.sqrt(periods_per_year)) if downside > 0 else 0.0
 
 
 def cagr(start_value: float, end_value: float, days: float) -> float:

@@ -31,6 +31,7 @@ from meta_strategy.metrics import (
     drawdown_duration,
     profit_factor,
     sharpe_ratio,
+    sortino_ratio,
 )
 from meta_strategy.report.equity import EquityCurve
 
@@ -96,7 +97,6 @@ def curve_metrics(
     peaks = np.maximum.accumulate(np.r_[start, equity.to_numpy()])
     max_dd = float(np.max(1.0 - np.r_[start, equity.to_numpy()] / peaks))
     growth = cagr(start, end, days)
-    downside = math.sqrt(np.mean(np.minimum(returns.to_numpy(), 0.0) ** 2))
     low, high = bootstrap_sharpe_ci(
         returns.to_numpy(), DAYS, block=BOOTSTRAP_BLOCK_DAYS, samples=BOOTSTRAP_SAMPLES, seed=0
     )
@@ -111,7 +111,7 @@ def curve_metrics(
         "sharpe": sharpe_ratio(returns.to_numpy(), DAYS),
         "sharpe_ci_low": low,
         "sharpe_ci_high": high,
-        "sortino": float(returns.mean() / downside * math.sqrt(DAYS)) if downside > 0 else 0.0,
+        "sortino": sortino_ratio(returns.to_numpy(), DAYS),
         "calmar": growth / max_dd if max_dd > 0 else 0.0,
         "max_drawdown": max_dd,
         "max_drawdown_days": drawdown_duration(
