@@ -139,6 +139,24 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
                 self.lock_pair(pair, blocked_until, reason=f"{RISK_LOCK}: {self.risk.short_reason}")
         return verdict.flatten
 
+    def block_reason(
+        self, now: datetime, trade: Trade | None = None, current_rate: float | None = None
+    ) -> str | None:
+        """
+        The one gate of exits and entries: ``safe_mode`` while safe mode holds (dry-run /
+        live), ``risk_<limit>`` while a risk limit blocks trading, else None.
+
+        :param trade: the open trade, whose unrealised profit counts in the equity
+        """
+        if self.trading_live and self.safe_mode.active:
+            return "safe_mode"
+        if not self.risk_active:
+            return None
+        equity = self._equity(trade, current_rate)
+        if equity is None or not self._risk_blocks(now, equity):
+            return None
+        return f"risk_{self.risk.short_reason}"
+
     def custom_exit(
         self,
         pair: str,
@@ -152,14 +170,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         Close the position in safe mode, or when the daily loss limit or the maximum drawdown
         is reached.
         """
-        if self.trading_live and self.safe_mode.active:
-            return "safe_mode"
-        if not self.risk_active:
-            return None
-        equity = self._equity(trade, current_rate)
-        if equity is None:
-            return None
-        return f"risk_{self.risk.short_reason}" if self._risk_blocks(current_time, equity) else None
+        return self.block_reason(current_time, trade, current_rate)
 
     def confirm_trade_entry(
         self,
@@ -174,14 +185,10 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         **kwargs: Any,
     ) -> bool:
         """No new position in safe mode or while a risk limit blocks trading."""
-        if self.trading_live and self.safe_mode.active:
-            logger.info("Safe mode: entry on %s refused: %s", pair, self.safe_mode.describe())
-            return False
-        if not self.risk_active:
-            return True
-        equity = self._equity()
-        if equity is not None and self._risk_blocks(current_time, equity):
-            logger.info("Risk: entry on %s refused: %s", pair, self.risk.block_reason)
+        reason = self.block_reason(current_time)
+        if reason is not None:
+            why = self.safe_mode.describe() if reason == "safe_mode" else self.risk.block_reason
+            logger.info("Entry on %s refused (%s): %s", pair, reason, why)
             return False
         return True
 
