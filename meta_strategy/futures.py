@@ -26,6 +26,25 @@ class BitBotConfigError(ConfigurationError, ValueError):
     """A value in the ``bitbot`` section of the configuration is wrong."""
 
 
+def bitbot_section(config: dict[str, Any], name: str, known: set[str]) -> dict[str, Any]:
+    """
+    :param config: Freqtrade configuration
+    :param name: a section of ``bitbot`` (e.g. ``risk``)
+    :param known: the keys it may hold
+    :return: the section (empty when absent)
+    :raises BitBotConfigError: not an object, or an unknown key
+    """
+    section = (config.get("bitbot") or {}).get(name) or {}
+    if not isinstance(section, dict):
+        raise BitBotConfigError(f"bitbot.{name} must be an object, got {section!r}.")
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise BitBotConfigError(
+            f"bitbot.{name} has unknown key(s) {unknown}; known: {', '.join(sorted(known))}."
+        )
+    return section
+
+
 def configured_leverage(config: dict[str, Any]) -> float:
     """
     :param config: Freqtrade configuration

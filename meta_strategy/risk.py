@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from meta_strategy.futures import BitBotConfigError
+from meta_strategy.futures import BitBotConfigError, bitbot_section
 
 
 logger = logging.getLogger(__name__)
@@ -88,15 +88,7 @@ class RiskLimits:
         :return: the limits of ``bitbot.risk``, defaults for the keys it leaves out
         :raises BitBotConfigError: an unknown key or a value out of range
         """
-        section = (config.get("bitbot") or {}).get("risk") or {}
-        if not isinstance(section, dict):
-            raise BitBotConfigError(f"bitbot.risk must be an object, got {section!r}.")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise BitBotConfigError(
-                f"bitbot.risk has unknown key(s) {unknown}; known: {', '.join(sorted(known))}."
-            )
+        section = bitbot_section(config, "risk", {f.name for f in fields(cls)})
         limits = cls(**section)
         return cls(**{**limits.__dict__, "atr_period": int(limits.atr_period)})
 

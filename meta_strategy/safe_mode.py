@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from meta_strategy.futures import BitBotConfigError
+from meta_strategy.futures import BitBotConfigError, bitbot_section
 
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,7 @@ class SafeModeConfig:
         :return: the thresholds, defaults for keys left out
         :raises BitBotConfigError: an unknown key or a value that is not a positive number
         """
-        section = (config.get("bitbot") or {}).get("safe_mode") or {}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise BitBotConfigError(
-                f"bitbot.safe_mode has unknown key(s) {unknown}; known: {', '.join(sorted(known))}."
-            )
+        section = bitbot_section(config, "safe_mode", {f.name for f in fields(cls)})
         for key, value in section.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise BitBotConfigError(
