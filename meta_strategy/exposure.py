@@ -7,7 +7,9 @@ the registered strategies on first use, and turns the ``target_exposure`` column
 computes into Freqtrade entries and exits: long above 0, short below 0, flat at 0. On the way
 it applies the risk controls of :mod:`meta_strategy.risk`, which no model can override: the
 exposure cap, the daily loss limit, the maximum drawdown and the volatility-scaled stop; and, in
-dry-run and live, safe mode (:mod:`meta_strategy.safe_mode`).
+dry-run and live, safe mode (:mod:`meta_strategy.safe_mode`). In dry-run and live it also says
+what it decided on each new candle, through Freqtrade's message API
+(:mod:`meta_strategy.decisions`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
+from meta_strategy.decisions import (
+    NOTIFY_CHANGE,
+    NOTIFY_OFF,
+    decision_notify_mode,
+    format_decision,
+    last_directions,
+    one_line,
+    telegram_markdown,
+)
 from meta_strategy.futures import BitBotConfigError, ConfiguredLeverage, configured_leverage
 from meta_strategy.indicators import atr
 from meta_strategy.registry import Registry, load_configured_registry
@@ -78,6 +89,8 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         self.safe_mode_config = SafeModeConfig.from_config(config)
         self.safe_mode = SafeMode()
         self._ticker_failures = 0
+        self.decision_notify = decision_notify_mode(config)
+        self._decisions: dict[str, tuple[datetime, float]] = {}
 
     def signal_engine(self) -> SignalEngine:
         """:return: the registered strategies, loaded on first use"""
@@ -102,6 +115,8 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         prefix = self.entry_tag_prefix
         dataframe.loc[target > 0, ["enter_long", "enter_tag"]] = (1, f"{prefix}_long")
         dataframe.loc[target < 0, ["enter_short", "enter_tag"]] = (1, f"{prefix}_short")
+        if self.trading_live and self.dp is not None and not dataframe.empty:
+            self.report_decision(dataframe, metadata["pair"])
         return dataframe
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
@@ -225,6 +240,71 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         self.risk = RiskState(self.risk_limits)
         self.safe_mode = SafeMode()
         self._ticker_failures = 0
+        self._decisions = {}
+
+    # ------------------------------------------------------------------ decision messages
+
+    def decision_model_id(self, pair: str) -> str | None:
+        """
+        :param pair: the traded pair
+        :return: the model behind the decisions, named in the decision message (None: no model
+            line; the vote baselines have none)
+        """
+        return None
+
+    def decision_directions(self, dataframe: DataFrame, pair: str) -> dict[str, int]:
+        """
+        The registered strategies' directions on the last candle: from the analysed dataframe's
+        ``%-sig_<name>_direction`` columns when it has them, else computed from its candles
+        (FreqAI drops the ``%`` feature columns before it returns the dataframe, and the vote
+        strategies keep only the vote; the same candles give the same signals).
+
+        :param dataframe: the analysed dataframe
+        :param pair: the pair
+        :return: name -> -1, 0 or 1, in registry order
+        """
+        names = [entry.name for entry in self.registry.enabled]
+        directions = last_directions(dataframe, names)
+        if not directions and names:
+            directions = last_directions(self.signal_engine().compute(dataframe, pair), names)
+        return directions
+
+    def report_decision(self, dataframe: DataFrame, pair: str) -> str | None:
+        """
+        Dry-run / live: once per new candle, note the target exposure of the last closed candle
+        and, as ``bitbot.decisions.notify`` asks, log the decision message (``bitbot decision:
+        ...``, at the moment of the decision) and send it through Freqtrade's message API.
+
+        :param dataframe: the analysed dataframe with the capped ``target_exposure``
+        :param pair: the pair
+        :return: the message when one was sent, else None
+        """
+        last = dataframe.iloc[-1]
+        candle = last["date"].to_pydatetime()
+        target = float(last[EXPOSURE_TAG])
+        seen = self._decisions.get(pair)
+        if seen is not None and candle <= seen[0]:
+            return None  # the same candle analysed again (process_only_new_candles off)
+        previous = seen[1] if seen is not None else None
+        self._decisions[pair] = (candle, target)
+        if self.decision_notify == NOTIFY_OFF or (
+            self.decision_notify == NOTIFY_CHANGE and previous == target
+        ):
+            return None
+        try:  # a message must never stop the analysis (and so the trading) of a candle
+            directions = self.decision_directions(dataframe, pair)
+        except Exception:
+            logger.exception("bitbot: no sub-strategy directions for the decision message")
+            directions = {}
+        try:
+            model_id = self.decision_model_id(pair)
+        except Exception:
+            logger.exception("bitbot: no model id for the decision message")
+            model_id = None
+        message = format_decision(pair, candle, target, previous, directions, model_id)
+        logger.info("bitbot decision: %s", one_line(message))
+        self.dp.send_msg(telegram_markdown(message), always_send=True)
+        return message
 
     # ------------------------------------------------------------------ safe mode
 
@@ -244,7 +324,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
             return
         logger.warning(message)
         if self.dp is not None:
-            self.dp.send_msg(message, always_send=True)
+            self.dp.send_msg(telegram_markdown(message), always_send=True)
             if self.safe_mode.active and not was_active:
                 for pair in self.dp.current_whitelist():
                     self.lock_pair(pair, now + timedelta(days=3650), reason=SAFE_MODE_LOCK)

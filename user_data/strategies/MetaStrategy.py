@@ -166,6 +166,20 @@ class MetaStrategy(TargetExposureStrategy):
             now,
         )
 
+    def decision_model_id(self, pair: str) -> str | None:
+        """
+        :param pair: the traded pair
+        :return: ``promoted-<bitbot.model_id>`` for a promoted model, else the FreqAI
+            identifier and the model file in use (``meta-ppo/cb_btc_1757203200``)
+        """
+        if self.promoted_model:
+            return f"promoted-{self.promoted_model}"
+        freqai = getattr(self, "freqai", None)
+        info = freqai.dd.pair_dict.get(pair, {}) if freqai is not None else {}
+        identifier = (self.config.get("freqai") or {}).get("identifier")
+        filename = info.get("model_filename")
+        return f"{identifier}/{filename}" if identifier and filename else identifier
+
     # ------------------------------------------------------------------ sizing
 
     def _last_target(self, pair: str) -> float:
