@@ -24,10 +24,12 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from meta_strategy import markets, models
+from meta_strategy import markets, models, telegram
+from meta_strategy.replay.session import REPLAY_ROOT
 
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ BITBOT_COMMANDS = {
     "tune",
     "models",
     "report",
+    "replay",
+    "replay-fault",
 }
 
 
@@ -168,6 +172,7 @@ def run_freqtrade(argv: list[str]) -> int:
     from meta_strategy.security import InsecureConfigError, preflight_security
 
     markets.install_offline_markets()
+    telegram.install_telegram_endpoint()
     argv = inject_datadir(argv)
     try:
         # Freqtrade's main() turns argparse's exit code into 0; check the arguments first.
@@ -470,6 +475,85 @@ def _models_promote(registry: models.ModelRegistry, ns: argparse.Namespace) -> i
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# bitbot replay
+# --------------------------------------------------------------------------------------------
+
+
+def _cmd_replay(argv: list[str]) -> int:
+    """``bitbot replay``: BitBot's options are parsed here, the rest goes to ``trade``."""
+    from freqtrade.loggers import setup_logging_pre
+
+    from meta_strategy.data import DataError
+    from meta_strategy.replay import BookModel, ReplayError, ReplaySettings, run_replay
+
+    ns, trade_argv = build_parser().parse_known_args(argv)
+    setup_logging_pre()
+    try:
+        if not ns.recording:
+            raise ReplayError("no recording: give --recording or set BITBOT_DATA")
+        start = None
+        if ns.start:
+            start = parse_utc(ns.start)
+        settings = ReplaySettings(
+            recording=Path(ns.recording),
+            start=start,
+            speed=ns.speed,
+            recorded_pair=ns.recorded_pair,
+            name=ns.name,
+            root=Path(ns.root),
+            fresh=ns.fresh,
+            book=BookModel(spread_bps=ns.spread_bps, level_amount=ns.book_level_amount),
+        )
+        return run_replay(settings, trade_argv)
+    except (ReplayError, DataError, markets.SnapshotError) as e:
+        print(f"bitbot: replay error: {e}", file=sys.stderr)
+        return 2
+
+
+def parse_utc(text: str) -> datetime:
+    """
+    :param text: a date or date-time, UTC unless it says otherwise
+    :return: the timezone-aware time
+    :raises ReplayError: it is not a date
+    """
+    from meta_strategy.replay import ReplayError
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as e:
+        raise ReplayError(
+            f"--start {text!r} is not a date; e.g. 2025-06-01 or 2025-06-01T12:00"
+        ) from e
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _cmd_replay_fault(ns: argparse.Namespace) -> int:
+    from meta_strategy.replay.market import FaultState, read_faults, write_faults
+
+    workdir = Path(ns.root) / ns.name
+    if not workdir.is_dir():
+        print(f"bitbot: no replay {ns.name!r} in {ns.root}", file=sys.stderr)
+        return 2
+    path = workdir / "faults.json"
+    state = read_faults(path) if path.is_file() else FaultState()
+    if ns.fault == "exchange-down":
+        state = FaultState(True, state.candles_frozen_at)
+    elif ns.fault == "candles-late":
+        from meta_strategy.replay.clock import read_clock_file
+
+        clock = read_clock_file(workdir / "clock.json")
+        if clock is None:
+            print(f"bitbot: replay {ns.name!r} has no clock yet", file=sys.stderr)
+            return 2
+        state = FaultState(state.exchange_down, clock.virtual_now)
+    else:
+        state = FaultState()
+    write_faults(path, state)
+    print(f"replay {ns.name}: {state}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """:return: the parser for BitBot's own subcommands"""
     parser = argparse.ArgumentParser(
@@ -600,6 +684,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for p in (p_list, p_promote):
         p.add_argument("--registry", default=str(models.DEFAULT_REGISTRY), help="the registry file")
+
+    p_replay = sub.add_parser(
+        "replay",
+        allow_abbrev=False,
+        help="The real bot (trade, dry-run) against a recorded market, in shifted time",
+        description="Runs `freqtrade trade` in dry-run against recorded candles, mark prices, "
+        "funding and a synthetic order book, with the bot's clock in the recording's time "
+        "(optionally faster). Every other option goes to `freqtrade trade` (-c, -s, "
+        "--freqaimodel, ...). A replay resumes where it stopped unless --fresh is given.",
+    )
+    p_replay.add_argument(
+        "--recording",
+        default=os.environ.get("BITBOT_DATA"),
+        help="Freqtrade data folder with the recorded market (default: $BITBOT_DATA)",
+    )
+    p_replay.add_argument("--start", help="virtual start, UTC, e.g. 2025-06-01 (new replays)")
+    p_replay.add_argument(
+        "--speed", type=float, default=1.0, help="virtual seconds per real second (default 1)"
+    )
+    p_replay.add_argument(
+        "--recorded-pair",
+        help="pair in the recording standing in for the traded one (default: the traded pair, "
+        "or the recording's only pair)",
+    )
+    p_replay.add_argument("--name", default="default", help="replay name: user_data/replay/NAME")
+    p_replay.add_argument("--root", default=str(REPLAY_ROOT), help="parent folder of replays")
+    p_replay.add_argument(
+        "--fresh", action="store_true", help="start over: delete the replay's database and clock"
+    )
+    p_replay.add_argument("--spread-bps", type=float, default=2.0, help="synthetic spread")
+    p_replay.add_argument(
+        "--book-level-amount", type=float, default=1.0, help="contracts at the best book level"
+    )
+
+    p_fault = sub.add_parser(
+        "replay-fault",
+        help="Inject a fault into a running replay (exchange down, candles late) or clear it",
+    )
+    p_fault.add_argument("fault", choices=("exchange-down", "candles-late", "clear"))
+    p_fault.add_argument("--name", default="default", help="replay name")
+    p_fault.add_argument("--root", default=str(REPLAY_ROOT), help="parent folder of replays")
     return parser
 
 
@@ -620,6 +745,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv[0] not in BITBOT_COMMANDS:
         return run_freqtrade(argv)
+    if argv[0] == "replay":
+        return _cmd_replay(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ns = build_parser().parse_args(argv)
     handlers = {
@@ -631,6 +758,7 @@ def main(argv: list[str] | None = None) -> int:
         "tune": _cmd_tune,
         "models": _cmd_models,
         "report": _cmd_report,
+        "replay-fault": _cmd_replay_fault,
     }
     try:
         return handlers[ns.command](ns)

@@ -1,0 +1,360 @@
+"""
+End to end: the real bot (``bitbot replay``, i.e. ``freqtrade trade`` in dry-run) on the
+recorded Binance perpetual, driven through its REST API with ``freqtrade-client``.
+
+One replay, three lives:
+
+1. at 60x real time: the bot trades on its own; through the API we read status, force an exit,
+   lock the pair, force an entry and an exit, read profit and stop it;
+2. killed with ``kill -9`` while a trade is open, restarted at 600x: the trade is still open,
+   the clock resumed after it, and the restarted bot manages it (the ATR stop moves, an exit
+   goes through);
+3. faults injected with ``bitbot replay-fault`` into the running bot: candles late, then the
+   exchange down. Safe mode flattens, locks the pair and opens nothing; clearing the fault
+   resumes trading; every trade written before is still in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freqtrade_client import FtRestClient
+
+from meta_strategy.telegram_stub import TelegramStub
+from tests.conftest import BITBOT, REPO, run_bitbot
+
+
+pytestmark = pytest.mark.slow
+
+PAIR = "BTC/USD:USD"
+START = "2025-06-02"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float, log: Path) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"timed out waiting for {what}; log tail:\n{log.read_text()[-4000:]}"
+            )
+        time.sleep(0.3)
+
+
+class ReplayBot:
+    """One ``bitbot replay`` process, its log, and a REST client."""
+
+    def __init__(
+        self, root: Path, recording: Path, extra_config: Path, telegram: TelegramStub
+    ) -> None:
+        self.root = root
+        self.telegram = telegram
+        self.decisions: list[tuple[float, str]] = []
+        """(``time.monotonic()`` when the line arrived, the line) of every decision logged"""
+        self._reader: threading.Thread | None = None
+        self.recording = recording
+        self.extra_config = extra_config
+        self.port = _free_port()
+        self.user = "bitbot-test"
+        self.password = secrets.token_urlsafe(16)
+        self.proc: subprocess.Popen | None = None
+        self.log = root / "bot.log"
+        self.client = FtRestClient(f"http://127.0.0.1:{self.port}", self.user, self.password)
+
+    def start(self, *replay_args: str) -> None:
+        env = {
+            **os.environ,
+            "COLUMNS": "400",
+            "FREQTRADE__API_SERVER__USERNAME": self.user,
+            "FREQTRADE__API_SERVER__PASSWORD": self.password,
+            "FREQTRADE__API_SERVER__JWT_SECRET_KEY": secrets.token_urlsafe(32),
+            "FREQTRADE__API_SERVER__LISTEN_PORT": str(self.port),
+            "FREQTRADE__TELEGRAM__TOKEN": f"{TELEGRAM_BOT_ID}:{secrets.token_urlsafe(26)[:35]}",
+            "FREQTRADE__TELEGRAM__CHAT_ID": "4242",
+            "BITBOT_TELEGRAM_API_URL": self.telegram.url,
+        }
+        self._log_offset = self.log.stat().st_size if self.log.exists() else 0
+        self.proc = subprocess.Popen(
+            [
+                *BITBOT,
+                "replay",
+                "--recording",
+                str(self.recording),
+                "--root",
+                str(self.root),
+                "--name",
+                "e2e",
+                *replay_args,
+                "-c",
+                "user_data/config.json",
+                "-c",
+                str(self.extra_config),
+                "-s",
+                "EqualVoteStrategy",
+            ],
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+            bufsize=1,
+        )
+        self._reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
+        self._reader.start()
+        self.wait("the API", self._api_up, 180)
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        """Copy the bot's output to the log, noting when each decision line arrives."""
+        assert proc.stdout is not None
+        with self.log.open("a") as out:
+            for line in proc.stdout:
+                if "bitbot decision:" in line:
+                    self.decisions.append((time.monotonic(), line))
+                out.write(line)
+                out.flush()
+
+    def text(self) -> str:
+        """:return: the log of the current life of the bot"""
+        return self.log.read_text()[self._log_offset :]
+
+    def _api_up(self) -> bool:
+        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-4000:]
+        try:
+            return self.client.ping() == {"status": "pong"}
+        except Exception:
+            return False
+
+    def wait(self, what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
+        def alive_check() -> Any:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"bot exited: {self.log.read_text()[-4000:]}")
+            return check()
+
+        return _wait(what, alive_check, timeout, self.log)
+
+    def open_trades(self) -> list[dict[str, Any]]:
+        status = self.client.status()
+        assert isinstance(status, list), status
+        return status
+
+    def filled_trades(self) -> list[dict[str, Any]]:
+        """:return: open trades whose orders have filled"""
+        return [t for t in self.open_trades() if t["amount"] > 0 and not t["has_open_orders"]]
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        assert self._reader is not None
+        self._reader.join(timeout=30)
+
+    def interrupt(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+    def virtual_now(self) -> datetime:
+        """:return: the bot's clock, as its clock file says"""
+        from meta_strategy.replay.clock import read_clock_file
+
+        state = read_clock_file(self.root / "e2e" / "clock.json")
+        assert state is not None
+        return state.virtual_now
+
+
+TEST_CONFIG = {
+    "force_entry_enable": True,
+    "internals": {"process_throttle_secs": 2},
+    # Telegram on, at the stub (BITBOT_TELEGRAM_API_URL); a decision message every candle.
+    "telegram": {"enabled": True, "allow_custom_messages": True},
+    "bitbot": {"decisions": {"notify": "every_candle"}},
+}
+TELEGRAM_BOT_ID = 123456789
+
+
+@pytest.fixture
+def bot(tmp_path: Path, binance_datadir: Path) -> Iterator[ReplayBot]:
+    extra = tmp_path / "config.test.json"
+    extra.write_text(json.dumps(TEST_CONFIG))
+    with TelegramStub() as telegram:
+        replay = ReplayBot(tmp_path, binance_datadir, extra, telegram)
+        yield replay
+        if replay.proc is not None and replay.proc.poll() is None:
+            replay.proc.kill()
+            replay.proc.wait(timeout=30)
+
+
+def decision_delays(bot: ReplayBot) -> list[float]:
+    """
+    Seconds from each decision's log line to its message arriving at the Telegram stub
+    (matched by the candle in the message's first line).
+    """
+    arrived = [m for m in bot.telegram.messages() if m.text.startswith(PAIR)]
+    delays = []
+    for logged, line in bot.decisions:
+        head = line.split("bitbot decision: ", 1)[1].split(":", 2)
+        candle = ":".join(head[:2])  # "BTC/USD:USD 2025-06-02 01:00 UTC" up to the minutes
+        match = next(
+            (m for m in arrived if m.text.startswith(candle) and m.monotonic >= logged), None
+        )
+        if match is not None:
+            delays.append(match.monotonic - logged)
+    return delays
+
+
+def _db_trades(root: Path) -> dict[int, tuple]:
+    with sqlite3.connect(root / "e2e" / "tradesv3.replay.sqlite") as db:
+        rows = db.execute(
+            "SELECT id, open_date, is_open, close_date, exit_reason, enter_tag FROM trades"
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
+    client = bot.client
+    # ---- life 1: 60x real time, the REST API -------------------------------------------------
+    bot.start("--start", START, "--speed", "60", "--fresh")
+    config = client.show_config()
+    assert config["dry_run"] is True and config["runmode"] == "dry_run"
+    assert config["exchange"] == "krakenfutures" and config["strategy"] == "EqualVoteStrategy"
+    own = bot.wait("the bot's own entry", bot.filled_trades, 120)[0]
+    assert own["pair"] == PAIR and own["enter_tag"].startswith("vote_")
+    virtual_open = datetime.fromisoformat(own["open_date"]).replace(tzinfo=UTC)
+    assert virtual_open.date() == datetime(2025, 6, 2).date()  # the bot lives in the recording
+
+    # Lock the pair so the strategy does not re-enter, then exit and enter by hand.
+    until = (virtual_open + timedelta(days=365)).strftime("%Y-%m-%d %H:%M:%SZ")
+    added = client.lock_add(PAIR, until, reason="e2e test")
+    assert [lk["reason"] for lk in added["locks"]] == ["e2e test"], added
+    exit_ = client.forceexit(own["trade_id"])
+    assert exit_ == {"result": f"Created exit order for trade {own['trade_id']}."}, exit_
+    bot.wait("the forced exit", lambda: not bot.open_trades(), 60)
+    side = "short" if own["is_short"] else "long"
+    entered = client.forceenter(PAIR, side)
+    assert entered["pair"] == PAIR and entered["enter_tag"] == "force_entry", entered
+    forced = bot.wait("the forced entry to fill", bot.filled_trades, 60)[0]
+    assert forced["trade_id"] == entered["trade_id"] and forced["amount"] > 0
+    assert client.forceexit(forced["trade_id"])["result"].startswith("Created exit order")
+    bot.wait("the second forced exit", lambda: not bot.open_trades(), 60)
+    profit = client.profit()
+    assert profit["closed_trade_count"] == 2 and profit["trade_count"] == 2
+    trades = {t["trade_id"]: t for t in client.trades()["trades"]}
+    assert trades[own["trade_id"]]["exit_reason"] == "force_exit"
+    assert trades[forced["trade_id"]]["exit_reason"] == "force_exit"
+    assert profit["profit_closed_coin"] == pytest.approx(
+        sum(t["profit_abs"] for t in trades.values()), abs=1e-6
+    )
+    # Unlock: the strategy enters again by itself; then stop it cleanly through the API.
+    lock = next(lk for lk in client.locks()["locks"] if lk["reason"] == "e2e test")
+    client.delete_lock(lock["id"])
+    reentry = bot.wait("the strategy's next entry", bot.filled_trades, 120)[0]
+    assert reentry["enter_tag"].startswith("vote_")
+    assert client.stop() == {"status": "stopping trader ..."}
+    bot.wait("state stopped", lambda: "Changing state from RUNNING to: STOPPED" in bot.text())
+    client.start()
+    bot.wait("running again", lambda: bot.text().count("to: RUNNING") >= 2)
+
+    # ---- life 2: kill -9 with the trade open, restart at 600x ------------------------------
+    before = _db_trades(bot.root)
+    killed_at = bot.virtual_now()
+    bot.kill()
+    bot.start("--speed", "600")  # no --start: resumes
+    assert "resumes at" in bot.text()
+    still = bot.open_trades()
+    assert [t["trade_id"] for t in still] == [reentry["trade_id"]]
+    assert bot.virtual_now() >= killed_at
+    # Managed by the new process: its stop follows the price, and an exit goes through.
+    first_stop = still[0]["stop_loss_abs"]
+    bot.wait(
+        "the ATR stop to move",
+        lambda: (t := bot.filled_trades()) and t[0]["stop_loss_abs"] != first_stop,
+        120,
+    )
+    assert set(before) <= set(_db_trades(bot.root))
+
+    # ---- Telegram: decision messages arrive; the bot outlives a Telegram outage ----------
+    bot.wait("3 decision messages", lambda: len(decision_delays(bot)) >= 3, 120)
+    message = next(m for m in bot.telegram.messages() if m.text.startswith(PAIR))
+    assert "agree:" in message.text and message.chat_id == "4242", message
+    bot.telegram.stop()
+    logged = len(bot.decisions)
+    bot.wait("2 decisions while Telegram is down", lambda: len(bot.decisions) >= logged + 2, 120)
+    assert client.ping() == {"status": "pong"} and bot.open_trades()
+    bot.telegram.start()
+    received = len(bot.telegram.messages())
+    bot.wait(
+        "messages again after the outage",
+        lambda: any(m.text.startswith(PAIR) for m in bot.telegram.messages()[received:]),
+        120,
+    )
+
+    # ---- life 2, faults: candles late -> safe mode ----------------------------------------
+    run_bitbot("replay-fault", "candles-late", "--root", str(bot.root), "--name", "e2e")
+    bot.wait("safe mode (candles)", lambda: "SAFE MODE (candles)" in bot.text(), 120)
+    bot.wait("flat in safe mode", lambda: not bot.open_trades(), 120)
+    locks = client.locks()["locks"]
+    assert any(lk["reason"] == "bitbot safe mode" and lk["active"] for lk in locks), locks
+    closed = client.trades()["trades"]
+    assert any(t["exit_reason"] == "safe_mode" for t in closed), closed
+    count_in_safe_mode = client.profit()["trade_count"]
+    time.sleep(5)  # 50 virtual minutes: no new trade while in safe mode
+    assert client.profit()["trade_count"] == count_in_safe_mode and not bot.open_trades()
+
+    run_bitbot("replay-fault", "clear", "--root", str(bot.root), "--name", "e2e")
+    bot.wait("safe mode off", lambda: "Safe mode cause cleared: candles" in bot.text(), 120)
+    bot.wait("trading again", bot.filled_trades, 180)
+
+    # ---- exchange down: safe mode; the bot and its API stay up ---------------------------
+    run_bitbot("replay-fault", "exchange-down", "--root", str(bot.root), "--name", "e2e")
+    bot.wait(
+        "safe mode (exchange)",
+        lambda: "ticker requests for BTC/USD:USD in a row failed" in bot.text(),
+        180,
+    )
+    assert client.ping() == {"status": "pong"}
+    run_bitbot("replay-fault", "clear", "--root", str(bot.root), "--name", "e2e")
+
+    # Nothing lost: every trade written in any life is in the database, closed ones unchanged.
+    after = _db_trades(bot.root)
+    for trade_id, row in before.items():
+        assert trade_id in after
+        if not row[1]:  # closed before the kill
+            assert after[trade_id] == row
+    # Safe mode spoke on Telegram too, and every decision message took well under 5 s.
+    texts = [m.text for m in bot.telegram.messages()]
+    assert any(t.startswith("SAFE MODE") for t in texts), texts
+    delays = decision_delays(bot)
+    print(
+        f"decision -> Telegram stub: {len(delays)} messages, median "
+        f"{sorted(delays)[len(delays) // 2] * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms"
+    )
+    assert len(delays) >= 5 and max(delays) < 5.0, delays
+    assert bot.interrupt() == 130  # Freqtrade's exit code after SIGINT, once shut down
+    assert "SIGINT received, aborting" in bot.text()
