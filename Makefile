@@ -3,6 +3,7 @@
 #   make test       the full test suite
 #   make report     the walk-forward research report (QUICK=1: the short CI variant)
 #   make dry-run    the bot in dry-run on Kraken futures (needs network and .env credentials)
+#   make replay     the same bot offline, against the recorded market (bitbot replay)
 # Both create .venv when it is missing and (re)install only when pyproject.toml changed.
 
 SHELL := /bin/bash
@@ -20,7 +21,7 @@ APPLY ?=
 QUICK ?=
 JOBS ?= 2
 
-.PHONY: install test backtest report dry-run hyperopt bias-check bench lint format clean
+.PHONY: install test backtest report dry-run replay hyperopt bias-check bench lint format clean
 
 install: $(STAMP)
 
@@ -47,6 +48,18 @@ dry-run: install
 		$(if $(wildcard user_data/config.promoted.json),-c user_data/config.promoted.json) \
 		--strategy MetaStrategy
 
+# The same bot against the recorded market, offline (bitbot replay): START (default: the day
+# after the promoted model's training data, else required) at SPEED x real time; it resumes
+# where it stopped unless FRESH=1. API credentials as for dry-run.
+START ?=
+SPEED ?= 60
+FRESH ?=
+replay: install
+	$(BITBOT) replay $(if $(START),--start $(START)) --speed $(SPEED) $(if $(FRESH),--fresh) \
+		-c user_data/config.json -c user_data/config.freqai.json \
+		$(if $(wildcard user_data/config.promoted.json),-c user_data/config.promoted.json) \
+		--strategy MetaStrategy
+
 hyperopt: install
 	$(BITBOT) tune --strategy $(STRATEGY) --epochs $(EPOCHS) --spaces $(SPACES) \
 		--hyperopt-loss $(HYPEROPT_LOSS) $(if $(APPLY),--apply)
@@ -59,6 +72,7 @@ bench: install
 	$(PY) bench/bench_indicators.py
 	$(PY) bench/bench_meta.py
 	$(PY) bench/bench_report.py
+	$(PY) bench/bench_replay.py
 
 lint: install
 	$(VENV)/bin/ruff check .

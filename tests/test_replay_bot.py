@@ -17,176 +17,22 @@ One replay, three lives:
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import signal
-import socket
 import sqlite3
-import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from freqtrade_client import FtRestClient
 
 from meta_strategy.telegram_stub import TelegramStub
-from tests.conftest import BITBOT, REPO, run_bitbot
+from tests.conftest import run_bitbot
+from tests.replay_harness import PAIR, ReplayBot, decision_delays
 
 
 pytestmark = pytest.mark.slow
 
-PAIR = "BTC/USD:USD"
 START = "2025-06-02"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(what: str, check: Callable[[], Any], timeout: float, log: Path) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out waiting for {what}; log tail:\n{log.read_text()[-4000:]}"
-            )
-        time.sleep(0.3)
-
-
-class ReplayBot:
-    """One ``bitbot replay`` process, its log, and a REST client."""
-
-    def __init__(
-        self, root: Path, recording: Path, extra_config: Path, telegram: TelegramStub
-    ) -> None:
-        self.root = root
-        self.telegram = telegram
-        self.decisions: list[tuple[float, str]] = []
-        """(``time.monotonic()`` when the line arrived, the line) of every decision logged"""
-        self._reader: threading.Thread | None = None
-        self.recording = recording
-        self.extra_config = extra_config
-        self.port = _free_port()
-        self.user = "bitbot-test"
-        self.password = secrets.token_urlsafe(16)
-        self.proc: subprocess.Popen | None = None
-        self.log = root / "bot.log"
-        self.client = FtRestClient(f"http://127.0.0.1:{self.port}", self.user, self.password)
-
-    def start(self, *replay_args: str) -> None:
-        env = {
-            **os.environ,
-            "COLUMNS": "400",
-            "FREQTRADE__API_SERVER__USERNAME": self.user,
-            "FREQTRADE__API_SERVER__PASSWORD": self.password,
-            "FREQTRADE__API_SERVER__JWT_SECRET_KEY": secrets.token_urlsafe(32),
-            "FREQTRADE__API_SERVER__LISTEN_PORT": str(self.port),
-            "FREQTRADE__TELEGRAM__TOKEN": f"{TELEGRAM_BOT_ID}:{secrets.token_urlsafe(26)[:35]}",
-            "FREQTRADE__TELEGRAM__CHAT_ID": "4242",
-            "BITBOT_TELEGRAM_API_URL": self.telegram.url,
-        }
-        self._log_offset = self.log.stat().st_size if self.log.exists() else 0
-        self.proc = subprocess.Popen(
-            [
-                *BITBOT,
-                "replay",
-                "--recording",
-                str(self.recording),
-                "--root",
-                str(self.root),
-                "--name",
-                "e2e",
-                *replay_args,
-                "-c",
-                "user_data/config.json",
-                "-c",
-                str(self.extra_config),
-                "-s",
-                "EqualVoteStrategy",
-            ],
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            text=True,
-            bufsize=1,
-        )
-        self._reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
-        self._reader.start()
-        self.wait("the API", self._api_up, 180)
-
-    def _read(self, proc: subprocess.Popen) -> None:
-        """Copy the bot's output to the log, noting when each decision line arrives."""
-        assert proc.stdout is not None
-        with self.log.open("a") as out:
-            for line in proc.stdout:
-                if "bitbot decision:" in line:
-                    self.decisions.append((time.monotonic(), line))
-                out.write(line)
-                out.flush()
-
-    def text(self) -> str:
-        """:return: the log of the current life of the bot"""
-        return self.log.read_text()[self._log_offset :]
-
-    def _api_up(self) -> bool:
-        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-4000:]
-        try:
-            return self.client.ping() == {"status": "pong"}
-        except Exception:
-            return False
-
-    def wait(self, what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
-        def alive_check() -> Any:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"bot exited: {self.log.read_text()[-4000:]}")
-            return check()
-
-        return _wait(what, alive_check, timeout, self.log)
-
-    def open_trades(self) -> list[dict[str, Any]]:
-        status = self.client.status()
-        assert isinstance(status, list), status
-        return status
-
-    def filled_trades(self) -> list[dict[str, Any]]:
-        """:return: open trades whose orders have filled"""
-        return [t for t in self.open_trades() if t["amount"] > 0 and not t["has_open_orders"]]
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(timeout=30)
-        assert self._reader is not None
-        self._reader.join(timeout=30)
-
-    def interrupt(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-
-    def virtual_now(self) -> datetime:
-        """:return: the bot's clock, as its clock file says"""
-        from meta_strategy.replay.clock import read_clock_file
-
-        state = read_clock_file(self.root / "e2e" / "clock.json")
-        assert state is not None
-        return state.virtual_now
 
 
 TEST_CONFIG = {
@@ -196,7 +42,6 @@ TEST_CONFIG = {
     "telegram": {"enabled": True, "allow_custom_messages": True},
     "bitbot": {"decisions": {"notify": "every_candle"}},
 }
-TELEGRAM_BOT_ID = 123456789
 
 
 @pytest.fixture
@@ -209,24 +54,6 @@ def bot(tmp_path: Path, binance_datadir: Path) -> Iterator[ReplayBot]:
         if replay.proc is not None and replay.proc.poll() is None:
             replay.proc.kill()
             replay.proc.wait(timeout=30)
-
-
-def decision_delays(bot: ReplayBot) -> list[float]:
-    """
-    Seconds from each decision's log line to its message arriving at the Telegram stub
-    (matched by the candle in the message's first line).
-    """
-    arrived = [m for m in bot.telegram.messages() if m.text.startswith(PAIR)]
-    delays = []
-    for logged, line in bot.decisions:
-        head = line.split("bitbot decision: ", 1)[1].split(":", 2)
-        candle = ":".join(head[:2])  # "BTC/USD:USD 2025-06-02 01:00 UTC" up to the minutes
-        match = next(
-            (m for m in arrived if m.text.startswith(candle) and m.monotonic >= logged), None
-        )
-        if match is not None:
-            delays.append(match.monotonic - logged)
-    return delays
 
 
 def _db_trades(root: Path) -> dict[int, tuple]:

@@ -26,7 +26,9 @@ from meta_strategy.replay.market import (
 from meta_strategy.replay.session import (
     ReplayError,
     ReplaySettings,
+    _out_of_sample_start,
     choose_recorded_pair,
+    prepare_models,
     replay_overlay,
     run_replay,
 )
@@ -302,3 +304,37 @@ def test_new_replay_needs_a_start_inside_the_recording(recording: Path, tmp_path
         run_replay(late, config)
     with pytest.raises(ValueError, match="not a folder"):
         run_replay(ReplaySettings(recording=tmp_path / "nope", start=T0), config)
+
+
+def test_promoted_model_replays_out_of_sample_by_default(
+    recording: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = {"bitbot": {"model_id": 7, "trained_until": "2025-05-30"}}
+    settings = ReplaySettings(recording=recording, root=tmp_path)
+    assert _out_of_sample_start(settings, config).start == datetime(2025, 5, 31, tzinfo=UTC)
+    early = ReplaySettings(
+        recording=recording, root=tmp_path, start=datetime(2025, 5, 1, tzinfo=UTC)
+    )
+    assert _out_of_sample_start(early, config).start == early.start
+    assert "in-sample" in caplog.text
+
+
+def test_promoted_model_is_copied_never_written(recording: Path, tmp_path: Path) -> None:
+    user_data = tmp_path / "user_data"
+    promoted = user_data / "models" / "promoted-7"
+    (promoted / "sub-train-BTC_1").mkdir(parents=True)
+    (promoted / "sub-train-BTC_1" / "model.zip").write_bytes(b"model")
+    config = {
+        "user_data_dir": str(user_data),
+        "freqai": {"enabled": True, "identifier": "promoted-7"},
+        "bitbot": {"model_id": 7},
+    }
+    settings = ReplaySettings(recording=recording, root=tmp_path / "replays", name="r")
+    folder = prepare_models(settings, config)
+    assert folder == user_data / "models" / "replay-r-promoted-7"
+    assert (folder / "sub-train-BTC_1" / "model.zip").read_bytes() == b"model"
+    assert replay_overlay(settings, config)["freqai"]["identifier"] == "replay-r-promoted-7"
+    config["freqai"]["identifier"] = "promoted-8"
+    config["bitbot"]["model_id"] = 8
+    with pytest.raises(ReplayError, match="promoted model 8"):
+        prepare_models(settings, config)

@@ -22,7 +22,7 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ class ReplaySettings:
         the recording)
     :param name: replay name (its folder under ``root``)
     :param root: where replays live
-    :param fresh: delete the replay's folder (database, clock, models) first
+    :param fresh: delete the replay's folder (database, clock) and its FreqAI models first
     :param book: synthetic order book
     """
 
@@ -128,11 +128,50 @@ def replay_overlay(settings: ReplaySettings, config: dict[str, Any]) -> dict[str
             "heartbeat_interval": internals.get("heartbeat_interval", 60) * settings.speed
         },
     }
-    freqai = config.get("freqai") or {}
-    if freqai.get("enabled"):
-        identifier = freqai.get("identifier", "freqai")
-        overlay["freqai"] = {"identifier": f"replay-{settings.name}-{identifier}"}
+    identifier = replay_identifier(settings, config)
+    if identifier is not None:
+        overlay["freqai"] = {"identifier": identifier}
     return overlay
+
+
+def replay_identifier(settings: ReplaySettings, config: dict[str, Any]) -> str | None:
+    """
+    :return: the FreqAI identifier of the replay (its models apart from the dry-run's and the
+        backtests'), None without FreqAI
+    """
+    freqai = config.get("freqai") or {}
+    if not freqai.get("enabled"):
+        return None
+    return f"replay-{settings.name}-{freqai.get('identifier', 'freqai')}"
+
+
+def prepare_models(settings: ReplaySettings, config: dict[str, Any]) -> Path | None:
+    """
+    Give the replay its FreqAI model folder. A promoted model (``bitbot.model_id``, see
+    ``bitbot models promote``) is copied into it, so the replay trades that model and never
+    writes into the promoted folder; otherwise FreqAI trains in it as in dry-run.
+
+    :return: the replay's model folder, None without FreqAI
+    """
+    identifier = replay_identifier(settings, config)
+    if identifier is None:
+        return None
+    models_dir = Path(config.get("user_data_dir") or "user_data") / "models"
+    folder = models_dir / identifier
+    if settings.fresh and folder.exists():
+        shutil.rmtree(folder)
+    source = models_dir / config["freqai"].get("identifier", "freqai")
+    if (config.get("bitbot") or {}).get("model_id") is not None and not folder.exists():
+        if not source.is_dir():
+            raise ReplayError(
+                f"the config pins promoted model {config['bitbot']['model_id']}, but its folder "
+                f"{source} does not exist; run `bitbot models promote` again."
+            )
+        shutil.copytree(source, folder)
+        logger.info(
+            "Replay %s trades promoted model %s (copied to %s).", settings.name, source, folder
+        )
+    return folder
 
 
 def price_tick(config: dict[str, Any], pair: str) -> float | None:
@@ -148,6 +187,35 @@ def price_tick(config: dict[str, Any], pair: str) -> float | None:
         return None
     tick = (snap.markets.get(pair, {}).get("precision") or {}).get("price")
     return float(tick) if tick else None
+
+
+def _out_of_sample_start(settings: ReplaySettings, config: dict[str, Any]) -> ReplaySettings:
+    """
+    With a promoted model (``bitbot.trained_until``): a new replay starts by default the day
+    after its training data ends, and a start before that gets a warning (in-sample).
+    """
+    trained_until = (config.get("bitbot") or {}).get("trained_until")
+    if trained_until is None or settings.clock_file.is_file():
+        return settings
+    first_unseen = datetime.fromisoformat(str(trained_until)).replace(tzinfo=UTC) + timedelta(
+        days=1
+    )
+    if settings.start is None:
+        logger.info(
+            "Replay %s starts %s, the day after the promoted model's training data ends.",
+            settings.name,
+            first_unseen.date(),
+        )
+        return replace(settings, start=first_unseen)
+    if settings.start < first_unseen:
+        logger.warning(
+            "Replay %s starts %s, but the promoted model was trained on data up to %s: up to "
+            "then the replay is in-sample and says nothing about how the model trades.",
+            settings.name,
+            settings.start.isoformat(),
+            trained_until,
+        )
+    return settings
 
 
 def _clock(settings: ReplaySettings) -> ReplayClock:
@@ -225,6 +293,7 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
         logger.info("Replay %s: starting over, removing %s.", settings.name, settings.workdir)
         shutil.rmtree(settings.workdir)
     settings.workdir.mkdir(parents=True, exist_ok=True)
+    settings = _out_of_sample_start(settings, config)
     try:
         clock = _clock(settings)
     except ClockError as e:
@@ -247,6 +316,7 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
             f"replay start {clock.now().isoformat()} is outside the recording {settings.recording}"
             f" ({recorded_pair}: {_date(market.first_ms)} to {_date(market.last_ms)})."
         )
+    prepare_models(settings, config)
     overlay_path = settings.workdir / "config.replay.json"
     overlay_path.write_text(json.dumps(replay_overlay(settings, config), indent=2))
     argv = ["trade", *trade_argv, "-c", str(overlay_path)]
