@@ -151,8 +151,14 @@ class ReplayBot:
 
         return wait_for(what, alive_check, timeout, self.log)
 
+    def api(self, call: str, *args: Any, **kwargs: Any) -> Any:
+        """:return: the answer of one ``FtRestClient`` call (which returns None on no answer)"""
+        answer = getattr(self.client, call)(*args, **kwargs)
+        assert answer is not None, f"the REST API did not answer {call}{args}"
+        return answer
+
     def open_trades(self) -> list[dict[str, Any]]:
-        status = self.client.status()
+        status = self.api("status")
         assert isinstance(status, list), status
         return status
 

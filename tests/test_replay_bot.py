@@ -65,10 +65,9 @@ def _db_trades(root: Path) -> dict[int, tuple]:
 
 
 def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
-    client = bot.client
     # ---- life 1: 60x real time, the REST API -------------------------------------------------
     bot.start("--start", START, "--speed", "60", "--fresh")
-    config = client.show_config()
+    config = bot.api("show_config")
     assert config["dry_run"] is True and config["runmode"] == "dry_run"
     assert config["exchange"] == "krakenfutures" and config["strategy"] == "EqualVoteStrategy"
     own = bot.wait("the bot's own entry", bot.filled_trades, 120)[0]
@@ -78,34 +77,34 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
 
     # Lock the pair so the strategy does not re-enter, then exit and enter by hand.
     until = (virtual_open + timedelta(days=365)).strftime("%Y-%m-%d %H:%M:%SZ")
-    added = client.lock_add(PAIR, until, reason="e2e test")
+    added = bot.api("lock_add", PAIR, until, reason="e2e test")
     assert [lk["reason"] for lk in added["locks"]] == ["e2e test"], added
-    exit_ = client.forceexit(own["trade_id"])
+    exit_ = bot.api("forceexit", own["trade_id"])
     assert exit_ == {"result": f"Created exit order for trade {own['trade_id']}."}, exit_
     bot.wait("the forced exit", lambda: not bot.open_trades(), 60)
     side = "short" if own["is_short"] else "long"
-    entered = client.forceenter(PAIR, side)
+    entered = bot.api("forceenter", PAIR, side)
     assert entered["pair"] == PAIR and entered["enter_tag"] == "force_entry", entered
     forced = bot.wait("the forced entry to fill", bot.filled_trades, 60)[0]
     assert forced["trade_id"] == entered["trade_id"] and forced["amount"] > 0
-    assert client.forceexit(forced["trade_id"])["result"].startswith("Created exit order")
+    assert bot.api("forceexit", forced["trade_id"])["result"].startswith("Created exit order")
     bot.wait("the second forced exit", lambda: not bot.open_trades(), 60)
-    profit = client.profit()
+    profit = bot.api("profit")
     assert profit["closed_trade_count"] == 2 and profit["trade_count"] == 2
-    trades = {t["trade_id"]: t for t in client.trades()["trades"]}
+    trades = {t["trade_id"]: t for t in bot.api("trades")["trades"]}
     assert trades[own["trade_id"]]["exit_reason"] == "force_exit"
     assert trades[forced["trade_id"]]["exit_reason"] == "force_exit"
     assert profit["profit_closed_coin"] == pytest.approx(
         sum(t["profit_abs"] for t in trades.values()), abs=1e-6
     )
     # Unlock: the strategy enters again by itself; then stop it cleanly through the API.
-    lock = next(lk for lk in client.locks()["locks"] if lk["reason"] == "e2e test")
-    client.delete_lock(lock["id"])
+    lock = next(lk for lk in bot.api("locks")["locks"] if lk["reason"] == "e2e test")
+    bot.api("delete_lock", lock["id"])
     reentry = bot.wait("the strategy's next entry", bot.filled_trades, 120)[0]
     assert reentry["enter_tag"].startswith("vote_")
-    assert client.stop() == {"status": "stopping trader ..."}
+    assert bot.api("stop") == {"status": "stopping trader ..."}
     bot.wait("state stopped", lambda: "Changing state from RUNNING to: STOPPED" in bot.text())
-    client.start()
+    bot.api("start")
     bot.wait("running again", lambda: bot.text().count("to: RUNNING") >= 2)
 
     # ---- life 2: kill -9 with the trade open, restart at 600x ------------------------------
@@ -133,7 +132,7 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
     bot.telegram.stop()
     logged = len(bot.decisions)
     bot.wait("2 decisions while Telegram is down", lambda: len(bot.decisions) >= logged + 2, 120)
-    assert client.ping() == {"status": "pong"} and bot.open_trades()
+    assert bot.api("ping") == {"status": "pong"} and bot.open_trades()
     bot.telegram.start()
     received = len(bot.telegram.messages())
     bot.wait(
@@ -146,13 +145,13 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
     run_bitbot("replay-fault", "candles-late", "--root", str(bot.root), "--name", "e2e")
     bot.wait("safe mode (candles)", lambda: "SAFE MODE (candles)" in bot.text(), 120)
     bot.wait("flat in safe mode", lambda: not bot.open_trades(), 120)
-    locks = client.locks()["locks"]
+    locks = bot.api("locks")["locks"]
     assert any(lk["reason"] == "bitbot safe mode" and lk["active"] for lk in locks), locks
-    closed = client.trades()["trades"]
+    closed = bot.api("trades")["trades"]
     assert any(t["exit_reason"] == "safe_mode" for t in closed), closed
-    count_in_safe_mode = client.profit()["trade_count"]
+    count_in_safe_mode = bot.api("profit")["trade_count"]
     time.sleep(5)  # 50 virtual minutes: no new trade while in safe mode
-    assert client.profit()["trade_count"] == count_in_safe_mode and not bot.open_trades()
+    assert bot.api("profit")["trade_count"] == count_in_safe_mode and not bot.open_trades()
 
     run_bitbot("replay-fault", "clear", "--root", str(bot.root), "--name", "e2e")
     bot.wait("safe mode off", lambda: "Safe mode cause cleared: candles" in bot.text(), 120)
@@ -165,7 +164,7 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
         lambda: "ticker requests for BTC/USD:USD in a row failed" in bot.text(),
         180,
     )
-    assert client.ping() == {"status": "pong"}
+    assert bot.api("ping") == {"status": "pong"}
     run_bitbot("replay-fault", "clear", "--root", str(bot.root), "--name", "e2e")
 
     # Nothing lost: every trade written in any life is in the database, closed ones unchanged.

@@ -36,7 +36,12 @@ logger = logging.getLogger(__name__)
 
 REPLAY_ROOT = Path("user_data/replay")
 MIN_REAL_SLEEP = 0.2
-"""Shortest real pause between two iterations of the bot's loop at high speed (seconds)."""
+"""
+Shortest real pause between two iterations of the bot's loop (seconds). At high speed an
+iteration lasts longer than ``process_throttle_secs`` in virtual time, and Freqtrade would not
+sleep at all: a busy loop that starves the REST API's thread. So the bot reacts about every
+``MIN_REAL_SLEEP * speed`` virtual seconds (2 minutes at 600x).
+"""
 
 
 class ReplayError(ValueError):
@@ -244,11 +249,14 @@ def _clock(settings: ReplaySettings) -> ReplayClock:
 
 
 def _speed_up_loop(speed: float) -> None:
-    """Freqtrade's loop sleeps in virtual seconds: sleep ``1 / speed`` of them in real time."""
+    """
+    Freqtrade's loop sleeps in virtual seconds: sleep ``1 / speed`` of them in real time, and
+    at least :data:`MIN_REAL_SLEEP`.
+    """
     from freqtrade.worker import Worker
 
     def _sleep(sleep_duration: float) -> None:
-        time.sleep(max(sleep_duration / speed, min(sleep_duration, MIN_REAL_SLEEP)))
+        time.sleep(max(sleep_duration / speed, MIN_REAL_SLEEP))
 
     Worker._sleep = staticmethod(_sleep)  # type: ignore[method-assign]
 
