@@ -61,9 +61,11 @@ class ReplayBot:
         telegram: TelegramStub,
         strategy: str = "EqualVoteStrategy",
         name: str = "e2e",
+        configs: tuple[str, ...] = ("user_data/config.json",),
     ) -> None:
         self.root = root
         self.strategy = strategy
+        self.configs = configs
         self.name = name
         self.telegram = telegram
         self.decisions: list[tuple[float, str]] = []
@@ -102,8 +104,7 @@ class ReplayBot:
                 "--name",
                 self.name,
                 *replay_args,
-                "-c",
-                "user_data/config.json",
+                *(arg for config in self.configs for arg in ("-c", config)),
                 "-c",
                 str(self.extra_config),
                 "-s",

@@ -17,6 +17,7 @@ One replay, three lives:
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from meta_strategy.telegram_stub import TelegramStub
-from tests.conftest import run_bitbot
+from tests.conftest import REPO, run_bitbot
 from tests.replay_harness import PAIR, ReplayBot, decision_delays
 
 
@@ -184,3 +185,56 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
     assert len(delays) >= 5 and max(delays) < 5.0, delays
     assert bot.interrupt() == 130  # Freqtrade's exit code after SIGINT, once shut down
     assert "SIGINT received, aborting" in bot.text()
+
+
+def test_replay_meta_strategy_trains_then_decides(tmp_path: Path, binance_datadir: Path) -> None:
+    """
+    The MetaStrategy in a replay, as ``make replay`` runs it without a promoted model: safe mode
+    while FreqAI has no model, FreqAI downloads its training data from the replayed exchange and
+    trains (a tiny agent here), then the model decides and Telegram names it.
+    """
+    extra = tmp_path / "config.test.json"
+    tiny = {
+        "freqai": {"train_period_days": 30, "rl_config": {"train_cycles": 1, "net_arch": [16, 16]}},
+        "telegram": TEST_CONFIG["telegram"],
+        "bitbot": TEST_CONFIG["bitbot"],
+    }
+    extra.write_text(json.dumps(tiny))
+    name = "pytest-meta"
+    models = REPO / "user_data" / "models" / f"replay-{name}-meta-ppo"
+    with TelegramStub() as telegram:
+        bot = ReplayBot(
+            tmp_path,
+            binance_datadir,
+            extra,
+            telegram,
+            strategy="MetaStrategy",
+            name=name,
+            configs=("user_data/config.json", "user_data/config.freqai.json"),
+        )
+        try:
+            bot.start("--start", START, "--speed", "600", "--fresh")
+            bot.wait("safe mode until a model exists", lambda: "SAFE MODE (model)" in bot.text())
+            bot.wait("a decision naming the model", lambda: _model_decision(telegram), 240)
+            bot.wait("safe mode cleared", lambda: "Safe mode cause cleared: model" in bot.text())
+            assert bot.interrupt() == 130
+        finally:
+            if bot.proc is not None and bot.proc.poll() is None:
+                bot.proc.kill()
+            shutil.rmtree(models, ignore_errors=True)
+    text = bot.text()
+    assert "done training BTC/USD:USD" in text
+    assert "raised exception" not in text and "Traceback" not in text
+    assert any((tmp_path / name / "data").rglob("*.feather"))  # FreqAI's downloads go here
+
+
+def _model_decision(telegram: TelegramStub) -> str | None:
+    """:return: a decision message naming a trained model (``.../cb_btc_<time>``), if any"""
+    return next(
+        (
+            m.text
+            for m in telegram.messages()
+            if m.text.startswith(PAIR) and "/cb\\_btc\\_" in m.text
+        ),
+        None,
+    )
