@@ -50,12 +50,15 @@ dry-run: install
 
 # The same bot against the recorded market, offline (bitbot replay): START (default: the day
 # after the promoted model's training data, else required) at SPEED x real time; it resumes
-# where it stopped unless FRESH=1. API credentials as for dry-run.
+# where it stopped unless FRESH=1; RECORDING (default $BITBOT_DATA, else ../shared/data/binance);
+# TELEGRAM=1 keeps Telegram on. API credentials as for dry-run.
 START ?=
 SPEED ?= 60
 FRESH ?=
+RECORDING ?= $(or $(BITBOT_DATA),../shared/data/binance)
 replay: install
-	$(BITBOT) replay $(if $(START),--start $(START)) --speed $(SPEED) $(if $(FRESH),--fresh) \
+	$(BITBOT) replay --recording $(RECORDING) $(if $(START),--start $(START)) --speed $(SPEED) \
+		$(if $(FRESH),--fresh) $(if $(TELEGRAM),--telegram) \
 		-c user_data/config.json -c user_data/config.freqai.json \
 		$(if $(wildcard user_data/config.promoted.json),-c user_data/config.promoted.json) \
 		--strategy MetaStrategy

@@ -484,7 +484,6 @@ def _cmd_replay(argv: list[str]) -> int:
     """``bitbot replay``: BitBot's options are parsed here, the rest goes to ``trade``."""
     from freqtrade.loggers import setup_logging_pre
 
-    from meta_strategy.data import DataError
     from meta_strategy.replay import BookModel, ReplayError, ReplaySettings, run_replay
 
     ns, trade_argv = build_parser().parse_known_args(argv)
@@ -492,6 +491,7 @@ def _cmd_replay(argv: list[str]) -> int:
     try:
         if not ns.recording:
             raise ReplayError("no recording: give --recording or set BITBOT_DATA")
+        book = BookModel(spread_bps=ns.spread_bps, level_amount=ns.book_level_amount)
         start = None
         if ns.start:
             start = parse_utc(ns.start)
@@ -503,10 +503,11 @@ def _cmd_replay(argv: list[str]) -> int:
             name=ns.name,
             root=Path(ns.root),
             fresh=ns.fresh,
-            book=BookModel(spread_bps=ns.spread_bps, level_amount=ns.book_level_amount),
+            book=book,
+            telegram=ns.telegram,
         )
         return run_replay(settings, trade_argv)
-    except (ReplayError, DataError, markets.SnapshotError) as e:
+    except ValueError as e:  # ReplayError, DataError, SnapshotError, bad book values
         print(f"bitbot: replay error: {e}", file=sys.stderr)
         return 2
 
@@ -529,6 +530,14 @@ def parse_utc(text: str) -> datetime:
 
 
 def _cmd_replay_fault(ns: argparse.Namespace) -> int:
+    try:
+        return _replay_fault(ns)
+    except ValueError as e:  # a corrupt faults or clock file
+        print(f"bitbot: replay-fault error: {e}", file=sys.stderr)
+        return 2
+
+
+def _replay_fault(ns: argparse.Namespace) -> int:
     from meta_strategy.replay.market import FaultState, read_faults, write_faults
 
     workdir = Path(ns.root) / ns.name
@@ -712,6 +721,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_replay.add_argument("--root", default=str(REPLAY_ROOT), help="parent folder of replays")
     p_replay.add_argument(
         "--fresh", action="store_true", help="start over: delete the replay's database and clock"
+    )
+    p_replay.add_argument(
+        "--telegram",
+        action="store_true",
+        help="keep Telegram on (off by default: replay messages would reach the real chat)",
     )
     p_replay.add_argument("--spread-bps", type=float, default=2.0, help="synthetic spread")
     p_replay.add_argument(

@@ -301,10 +301,26 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         except Exception:
             logger.exception("bitbot: no model id for the decision message")
             model_id = None
-        message = format_decision(pair, candle, target, previous, directions, model_id)
-        logger.info("bitbot decision: %s", one_line(message))
-        self.dp.send_msg(telegram_markdown(message), always_send=True)
+        try:
+            message = format_decision(pair, candle, target, previous, directions, model_id)
+            held = self._held_flat_reason()
+            if held is not None and target != 0:
+                message += f"\nheld flat: {held}"
+            logger.info("bitbot decision: %s", one_line(message))
+            self.dp.send_msg(telegram_markdown(message), always_send=True)
+        except Exception:
+            logger.exception("bitbot: the decision message for %s failed", pair)
+            return None
         return message
+
+    def _held_flat_reason(self) -> str | None:
+        """:return: why the bot stays flat whatever the target (safe mode, a risk limit)"""
+        if self.safe_mode.active:
+            return f"safe mode ({self.safe_mode.describe()})"
+        if self.risk.blocked_until is not None:
+            until = f"{self.risk.blocked_until:%Y-%m-%d %H:%M}"
+            return f"risk limit {self.risk.short_reason} until {until} UTC"
+        return None
 
     # ------------------------------------------------------------------ safe mode
 

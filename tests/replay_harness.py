@@ -82,7 +82,7 @@ class ReplayBot:
 
     def start(self, *replay_args: str) -> None:
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")},
             "COLUMNS": "400",
             "FREQTRADE__API_SERVER__USERNAME": self.user,
             "FREQTRADE__API_SERVER__PASSWORD": self.password,
@@ -103,6 +103,7 @@ class ReplayBot:
                 str(self.root),
                 "--name",
                 self.name,
+                "--telegram",
                 *replay_args,
                 *(arg for config in self.configs for arg in ("-c", config)),
                 "-c",
@@ -153,10 +154,17 @@ class ReplayBot:
         return wait_for(what, alive_check, timeout, self.log)
 
     def api(self, call: str, *args: Any, **kwargs: Any) -> Any:
-        """:return: the answer of one ``FtRestClient`` call (which returns None on no answer)"""
-        answer = getattr(self.client, call)(*args, **kwargs)
-        assert answer is not None, f"the REST API did not answer {call}{args}"
-        return answer
+        """
+        :return: the answer of one ``FtRestClient`` call. The client returns None on a
+            connection error, retried up to three attempts: the server closes idle
+            keep-alive connections after 5 s and a request can race that close.
+        """
+        for _attempt in range(3):
+            answer = getattr(self.client, call)(*args, **kwargs)
+            if answer is not None:
+                return answer
+            time.sleep(0.5)
+        raise AssertionError(f"the REST API did not answer {call}{args} three times")
 
     def open_trades(self) -> list[dict[str, Any]]:
         status = self.api("status")
@@ -194,17 +202,28 @@ class ReplayBot:
 
 def decision_delays(bot: ReplayBot) -> list[float]:
     """
-    Seconds from each decision's log line to its message arriving at the Telegram stub
-    (matched by the candle in the message's first line).
+    Seconds from each decision's log line to its message arriving at the Telegram stub,
+    matched by pair and candle hour (the message's first line), each message once.
+
+    The log line is timed when this process reads it from the bot's pipe; the bot writes it
+    before it queues the message, so a message read "before" its line (the reader thread was
+    not scheduled yet) counts as 0 s.
     """
     arrived = [m for m in bot.telegram.messages() if m.text.startswith(PAIR)]
+    used: set[int] = set()
     delays = []
     for logged, line in bot.decisions:
         head = line.split("bitbot decision: ", 1)[1].split(":", 2)
-        candle = ":".join(head[:2])  # "BTC/USD:USD 2025-06-02 01:00 UTC" up to the minutes
+        candle = ":".join(head[:2])  # "BTC/USD:USD 2025-06-02 01" (pair, date, hour)
         match = next(
-            (m for m in arrived if m.text.startswith(candle) and m.monotonic >= logged), None
+            (
+                i
+                for i, m in enumerate(arrived)
+                if i not in used and m.text.startswith(candle) and m.monotonic >= logged - 1.0
+            ),
+            None,
         )
         if match is not None:
-            delays.append(match.monotonic - logged)
+            used.add(match)
+            delays.append(max(0.0, arrived[match].monotonic - logged))
     return delays

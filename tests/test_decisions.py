@@ -268,3 +268,10 @@ def test_a_failing_message_never_stops_the_analysis(monkeypatch: pytest.MonkeyPa
     assert strategy.dp.messages[0].splitlines() == [
         "BTC/USDT:USDT 2025-06-01 14:00 UTC: LONG 1.0x (first decision)"
     ]
+
+
+def test_a_decision_held_flat_by_safe_mode_says_so() -> None:
+    strategy = _strategy(notify="every_candle")
+    strategy.safe_mode.report("candles", "3 candles late")
+    messages = _run_candles(strategy, [1.0])
+    assert "held flat: safe mode (candles: 3 candles late)" in messages[0]

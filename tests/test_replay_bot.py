@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from meta_strategy.replay.session import newest_db_time
 from meta_strategy.telegram_stub import TelegramStub
 from tests.conftest import REPO, run_bitbot
 from tests.replay_harness import PAIR, ReplayBot, decision_delays
@@ -116,7 +117,8 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
     assert "resumes at" in bot.text()
     still = bot.open_trades()
     assert [t["trade_id"] for t in still] == [reentry["trade_id"]]
-    assert bot.virtual_now() >= killed_at
+    newest = newest_db_time(bot.root / "e2e" / "tradesv3.replay.sqlite")
+    assert newest is not None and bot.virtual_now() >= max(killed_at, newest)
     # Managed by the new process: its stop follows the price, and an exit goes through.
     first_stop = still[0]["stop_loss_abs"]
     bot.wait(
@@ -200,7 +202,7 @@ def test_replay_meta_strategy_trains_then_decides(tmp_path: Path, binance_datadi
         "bitbot": TEST_CONFIG["bitbot"],
     }
     extra.write_text(json.dumps(tiny))
-    name = "pytest-meta"
+    name = f"test-{tmp_path.parent.name}"  # unique per pytest run; its models are removed
     models = REPO / "user_data" / "models" / f"replay-{name}-meta-ppo"
     with TelegramStub() as telegram:
         bot = ReplayBot(

@@ -15,6 +15,7 @@ markets snapshot (:mod:`meta_strategy.markets`).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import ccxt
@@ -51,6 +52,7 @@ ACCOUNT_CALLS = (
 )
 
 _market: RecordedMarket | None = None
+_db_path: Path | None = None
 
 
 def _sync(call: Any) -> Any:
@@ -80,9 +82,21 @@ def _refuse(name: str, sync: bool) -> Any:
     return fail if sync else afail
 
 
+def _no_network(sync: bool) -> Any:
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        raise ccxt.PermissionDenied(f"replay: no request leaves a replay ({url})")
+
+    async def afetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        return fetch(url)
+
+    return fetch if sync else afetch
+
+
 def feed_ccxt(api: ccxt.Exchange, market: RecordedMarket, sync: bool) -> ccxt.Exchange:
     """
-    Route one ccxt object's market-data calls to the recording and refuse account calls.
+    Route one ccxt object's market-data calls to the recording, refuse account calls, and cut
+    the object's HTTP primitive (``fetch``), so that no call this module does not know about
+    can reach the exchange either.
 
     :param api: the ccxt object (sync or async)
     :param market: the recording
@@ -94,27 +108,51 @@ def feed_ccxt(api: ccxt.Exchange, market: RecordedMarket, sync: bool) -> ccxt.Ex
         setattr(api, name, wrap(getattr(market, target)))
     for name in ACCOUNT_CALLS:
         setattr(api, name, _refuse(name, sync))
+    api.fetch = _no_network(sync)
     api.has = {**api.has, "fetchBidsAsks": False, "fetchTickers": True, "fetchL2OrderBook": True}
     return api
 
 
-def install_replay_exchange(market: RecordedMarket) -> None:
+def check_replay_config(config: dict[str, Any], db_path: Path) -> None:
     """
-    Make every Freqtrade ``Exchange`` built from now on in this process trade on ``market``.
+    :param config: the configuration Freqtrade runs with
+    :param db_path: the replay's trade database
+    :raises ReplayError: not dry-run, another database, or exchange keys
+    """
+    from meta_strategy.replay.session import ReplayError
+
+    problems = []
+    if config.get("dry_run") is not True:
+        problems.append("dry_run is not true")
+    if config.get("db_url") != f"sqlite:///{db_path.resolve()}":
+        problems.append(f"db_url is {config.get('db_url')!r}, not the replay's {db_path}")
+    exchange = config.get("exchange") or {}
+    if any(exchange.get(k) for k in ("key", "secret", "password", "uid")):
+        problems.append("exchange keys are set")
+    if problems:
+        raise ReplayError("refusing to replay: " + "; ".join(problems))
+
+
+def install_replay_exchange(market: RecordedMarket, db_path: Path) -> None:
+    """
+    Make every Freqtrade ``Exchange`` built from now on in this process trade on ``market``,
+    after checking that it runs in dry-run on the replay's database without exchange keys.
 
     :param market: the recording to serve
+    :param db_path: the replay's trade database
     """
-    global _market
+    global _market, _db_path
     from freqtrade.exchange.exchange import Exchange
 
     if _market is None:
         original = Exchange._init_ccxt
 
         def _init_ccxt(self: Exchange, exchange_config: dict, sync: bool, *args: Any) -> Any:
+            assert _market is not None and _db_path is not None
+            check_replay_config(self._config, _db_path)
             api = original(self, exchange_config, sync, *args)
-            assert _market is not None
             return feed_ccxt(api, _market, sync)
 
         Exchange._init_ccxt = _init_ccxt  # type: ignore[method-assign]
-    _market = market
+    _market, _db_path = market, db_path
     logger.info("Replay: %s is served from %s.", market.pair, market.recording)

@@ -99,7 +99,10 @@ class BookModel:
         if self.tick:
             bids = np.floor(bids / self.tick + 1e-9) * self.tick
             asks = np.ceil(asks / self.tick - 1e-9) * self.tick
-            asks = np.maximum(asks, bids[0] + self.tick)
+            asks[0] = max(asks[0], bids[0] + self.tick)
+            # At least one tick between levels, even where step_bps is finer than the tick.
+            bids = np.minimum.accumulate(bids + self.tick * i) - self.tick * i
+            asks = np.maximum.accumulate(asks - self.tick * i) + self.tick * i
         return (
             [[float(p), float(a)] for p, a in zip(bids, amounts, strict=True)],
             [[float(p), float(a)] for p, a in zip(asks, amounts, strict=True)],
@@ -125,24 +128,28 @@ class Faults:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._mtime: float | None = None
+        self._seen: tuple[int, int, int] | None = None
         self._state = FaultState()
 
     def state(self) -> FaultState:
-        """:return: the faults in force (no file: none)"""
+        """:return: the faults in force (no file: none; a broken file: the previous ones)"""
         if self.path is None:
             return self._state
         try:
-            mtime = self.path.stat().st_mtime_ns
+            st = self.path.stat()
         except FileNotFoundError:
-            if self._mtime is not None:
+            if self._seen is not None:
                 logger.warning("Replay faults cleared (%s removed).", self.path)
-            self._mtime, self._state = None, FaultState()
+            self._seen, self._state = None, FaultState()
             return self._state
-        if mtime != self._mtime:
-            self._mtime = mtime
-            self._state = read_faults(self.path)
-            logger.warning("Replay faults now in force: %s", self._state)
+        seen = (st.st_mtime_ns, st.st_ino, st.st_size)
+        if seen != self._seen:
+            self._seen = seen
+            try:
+                self._state = read_faults(self.path)
+                logger.warning("Replay faults now in force: %s", self._state)
+            except ValueError as e:
+                logger.error("%s; the faults in force stay %s.", e, self._state)
         return self._state
 
 
@@ -158,8 +165,11 @@ def read_faults(path: Path) -> FaultState:
         if unknown:
             raise ValueError(f"unknown keys {sorted(unknown)}")
         frozen = raw.get("candles_frozen_at")
+        down = raw.get("exchange_down", False)
+        if not isinstance(down, bool):
+            raise ValueError(f"exchange_down must be true or false, got {down!r}")
         return FaultState(
-            exchange_down=bool(raw.get("exchange_down", False)),
+            exchange_down=down,
             candles_frozen_at=(
                 datetime.fromisoformat(frozen).astimezone(UTC) if frozen is not None else None
             ),
@@ -263,6 +273,7 @@ class RecordedMarket:
         first = min(s.open_ms[0] for s in self.candles.values())
         last = max(s.open_ms[-1] + s.tf_ms for s in self.candles.values())
         self.first_ms, self.last_ms = int(first), int(last)
+        self._end_reported = False
         logger.info(
             "Replay market: %s recorded as %s in %s, %s to %s; timeframes %s%s%s.",
             pair,
@@ -286,7 +297,16 @@ class RecordedMarket:
         return faults
 
     def _candle_now(self, faults: FaultState) -> int:
+        """:return: the time up to which market data exists (now, or the freeze, or the end)"""
         now = self.now_ms()
+        if now >= self.last_ms and not self._end_reported:
+            self._end_reported = True
+            logger.error(
+                "Replay: the recording %s ends %s: no new candles from now on, so safe mode "
+                "(candles late) takes the bot flat. Stop it (Ctrl-C), or start over with --fresh.",
+                self.recording,
+                _iso(self.last_ms),
+            )
         if faults.candles_frozen_at is not None:
             now = min(now, int(faults.candles_frozen_at.timestamp() * 1000))
         return now
@@ -347,17 +367,22 @@ class RecordedMarket:
         mark = (params or {}).get("price") == "mark"
         series = self._series(timeframe, mark=mark)
         now = self._candle_now(faults)
-        closed = series.closed_until(now)
-        rows = series.values[:closed]
-        opens = series.open_ms[:closed]
-        out = [[float(t), *map(float, v)] for t, v in zip(opens, rows, strict=True)]
-        if closed < len(series.open_ms) and series.open_ms[closed] <= now:
-            out.append(self._partial(series, int(series.open_ms[closed]), now, mark))
         limit = limit or DEFAULT_CANDLE_LIMIT
-        if since is not None:
-            out = [c for c in out if c[0] >= since][:limit]
-        else:
-            out = out[-limit:]
+        closed = series.closed_until(now)
+        in_progress = closed < len(series.open_ms) and series.open_ms[closed] <= now
+        if since is not None:  # the first `limit` candles from `since` on
+            lo = int(np.searchsorted(series.open_ms, since))
+            hi = min(closed, lo + limit)
+            in_progress = in_progress and hi == closed and hi - lo < limit
+        else:  # the last `limit` candles
+            hi = closed
+            lo = max(0, hi + int(in_progress) - limit)
+        out = [
+            [float(t), *map(float, v)]
+            for t, v in zip(series.open_ms[lo:hi], series.values[lo:hi], strict=True)
+        ]
+        if in_progress:
+            out.append(self._partial(series, int(series.open_ms[closed]), now, mark))
         return out
 
     def fetch_funding_rate_history(
@@ -416,13 +441,13 @@ class RecordedMarket:
 
     def fetch_ticker(self, symbol: str, params: dict | None = None) -> dict[str, Any]:
         """ccxt ``fetch_ticker``."""
-        self._check(symbol)
+        faults = self._check(symbol)
         last = self.last_price()
-        now = self.now_ms()
+        now = self._candle_now(faults)
         (bid, bid_amount), (ask, ask_amount) = (side[0] for side in self.book_model.book(last))
-        day = self._series(self._finest_first[-1].timeframe)
-        n = day.closed_until(now)
-        volume = day.values[max(0, n - 86_400_000 // day.tf_ms) : n, 4].sum()
+        coarsest = self._finest_first[-1]
+        n = coarsest.closed_until(now)
+        volume = coarsest.values[max(0, n - 86_400_000 // coarsest.tf_ms) : n, 4].sum()
         return {
             "symbol": self.pair,
             "timestamp": now,

@@ -19,12 +19,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import shutil
+import sqlite3
 import time
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from freqtrade.exceptions import OperationalException
 
 from meta_strategy import markets
 from meta_strategy.data import detect_datasets
@@ -44,6 +50,22 @@ sleep at all: a busy loop that starves the REST API's thread. So the bot reacts 
 """
 
 
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+MAX_SPEED = 100_000.0
+FORCED_ENV = (
+    "FREQTRADE__DRY_RUN",
+    "FREQTRADE__DB_URL",
+    "FREQTRADE__EXCHANGE__KEY",
+    "FREQTRADE__EXCHANGE__SECRET",
+    "FREQTRADE__EXCHANGE__PASSWORD",
+    "FREQTRADE__EXCHANGE__UID",
+    "FREQTRADE__EXCHANGE__ENABLE_WS",
+    "FREQTRADE__DATADIR",
+    "FREQTRADE__BOT_NAME",
+)
+"""Environment variables a replay sets itself (Freqtrade lets them beat every config file)."""
+
+
 class ReplayError(ValueError):
     """The replay cannot start: bad options, config or recording."""
 
@@ -60,6 +82,8 @@ class ReplaySettings:
     :param root: where replays live
     :param fresh: delete the replay's folder (database, clock) and its FreqAI models first
     :param book: synthetic order book
+    :param telegram: keep Telegram on (off by default: a replay must not write into the real
+        chat, nor poll the same bot token as a running dry-run / live bot)
     """
 
     recording: Path
@@ -70,6 +94,16 @@ class ReplaySettings:
     root: Path = REPLAY_ROOT
     fresh: bool = False
     book: BookModel = field(default_factory=BookModel)
+    telegram: bool = False
+
+    def __post_init__(self) -> None:
+        if not NAME_RE.fullmatch(self.name):
+            raise ReplayError(
+                f"replay name {self.name!r}: letters, digits, '-' and '_' only (it names a "
+                f"folder under {self.root} that --fresh deletes)."
+            )
+        if not 0 < self.speed <= MAX_SPEED:
+            raise ReplayError(f"--speed must be > 0 and at most {MAX_SPEED:g}, got {self.speed}.")
 
     @property
     def workdir(self) -> Path:
@@ -123,6 +157,7 @@ def replay_overlay(settings: ReplaySettings, config: dict[str, Any]) -> dict[str
     """
     internals = config.get("internals") or {}
     overlay: dict[str, Any] = {
+        "bot_name": f"replay-{settings.name}",
         "dry_run": True,
         "db_url": f"sqlite:///{settings.db_path.resolve()}",
         "exchange": {"key": "", "secret": "", "password": "", "uid": "", "enable_ws": False},
@@ -133,10 +168,35 @@ def replay_overlay(settings: ReplaySettings, config: dict[str, Any]) -> dict[str
             "heartbeat_interval": internals.get("heartbeat_interval", 60) * settings.speed
         },
     }
+    if not settings.telegram:
+        overlay["telegram"] = {"enabled": False}
     identifier = replay_identifier(settings, config)
     if identifier is not None:
         overlay["freqai"] = {"identifier": identifier}
     return overlay
+
+
+def forced_environment(settings: ReplaySettings) -> dict[str, str]:
+    """
+    The environment variables that make the replay a replay whatever else is set: Freqtrade
+    applies ``FREQTRADE__*`` variables after every config file, so a ``.env`` exported for
+    dry-run or live (``FREQTRADE__DRY_RUN``, ``FREQTRADE__DB_URL``, exchange keys) would
+    otherwise win over the overlay.
+
+    :return: variable -> value, to put into ``os.environ``
+    """
+    env = {name: "" for name in FORCED_ENV}
+    env |= {
+        "FREQTRADE__DRY_RUN": "true",
+        "FREQTRADE__DB_URL": f"sqlite:///{settings.db_path.resolve()}",
+        "FREQTRADE__EXCHANGE__ENABLE_WS": "false",
+        "FREQTRADE__DATADIR": str((settings.workdir / "data").resolve()),
+        "FREQTRADE__BOT_NAME": f"replay-{settings.name}",
+        "BITBOT_MARKETS": "snapshot",
+    }
+    if not settings.telegram:
+        env["FREQTRADE__TELEGRAM__ENABLED"] = "false"
+    return env
 
 
 def replay_identifier(settings: ReplaySettings, config: dict[str, Any]) -> str | None:
@@ -173,6 +233,7 @@ def prepare_models(settings: ReplaySettings, config: dict[str, Any]) -> Path | N
                 f"{source} does not exist; run `bitbot models promote` again."
             )
         shutil.copytree(source, folder)
+        _repoint_pair_dictionary(folder / "pair_dictionary.json", source, folder)
         logger.info(
             "Replay %s trades promoted model %s (copied to %s).", settings.name, source, folder
         )
@@ -192,6 +253,18 @@ def price_tick(config: dict[str, Any], pair: str) -> float | None:
         return None
     tick = (snap.markets.get(pair, {}).get("precision") or {}).get("price")
     return float(tick) if tick else None
+
+
+def _repoint_pair_dictionary(path: Path, source: Path, folder: Path) -> None:
+    """FreqAI loads each model from the ``data_path`` in ``pair_dictionary.json``: the copy's."""
+    if not path.is_file():
+        return
+    pairs = json.loads(path.read_text())
+    for info in pairs.values():
+        data_path = Path(info.get("data_path", "")).resolve()
+        if data_path.is_relative_to(source.resolve()):
+            info["data_path"] = str(folder / data_path.relative_to(source.resolve()))
+    path.write_text(json.dumps(pairs, indent=2))
 
 
 def _out_of_sample_start(settings: ReplaySettings, config: dict[str, Any]) -> ReplaySettings:
@@ -223,10 +296,34 @@ def _out_of_sample_start(settings: ReplaySettings, config: dict[str, Any]) -> Re
     return settings
 
 
+def newest_db_time(db_path: Path) -> datetime | None:
+    """
+    :param db_path: a Freqtrade trade database
+    :return: the latest time written into it (trade and order dates), None when it has none
+    """
+    if not db_path.is_file():
+        return None
+    queries = (
+        "SELECT max(open_date), max(close_date) FROM trades",
+        "SELECT max(order_date), max(order_filled_date), max(order_update_date) FROM orders",
+    )
+    found: list[str] = []
+    try:
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+            for query in queries:
+                found += [v for v in db.execute(query).fetchone() if v]
+    except sqlite3.Error as e:
+        logger.warning("Replay: cannot read %s (%s); resuming from the clock file.", db_path, e)
+        return None
+    if not found:
+        return None
+    return max(datetime.fromisoformat(v).replace(tzinfo=UTC) for v in found)
+
+
 def _clock(settings: ReplaySettings) -> ReplayClock:
     state = read_clock_file(settings.clock_file)
     if state is not None:
-        start = state.resume_at()
+        start = max(state.resume_at(), newest_db_time(settings.db_path) or state.resume_at())
         if settings.start is not None and settings.start != start:
             logger.warning(
                 "Replay %s resumes at %s (its clock file %s); --start %s is ignored. Use "
@@ -253,12 +350,15 @@ def _speed_up_loop(speed: float) -> None:
     Freqtrade's loop sleeps in virtual seconds: sleep ``1 / speed`` of them in real time, and
     at least :data:`MIN_REAL_SLEEP`.
     """
+    import freqtrade.worker
     from freqtrade.worker import Worker
 
     def _sleep(sleep_duration: float) -> None:
         time.sleep(max(sleep_duration / speed, MIN_REAL_SLEEP))
 
     Worker._sleep = staticmethod(_sleep)  # type: ignore[method-assign]
+    # The pause after a temporary exchange error (30 s) is virtual time too.
+    freqtrade.worker.RETRY_TIMEOUT = max(30 / speed, MIN_REAL_SLEEP)  # type: ignore[attr-defined]
 
 
 def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
@@ -280,7 +380,20 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
     args = Arguments(["trade", *trade_argv]).get_parsed_arg()
     if not args.get("config"):
         raise ReplayError("give the bot's config with -c, e.g. -c user_data/config.json")
-    config = load_from_files(args["config"])
+    if args.get("db_url"):
+        raise ReplayError(
+            f"--db-url is not for replays: a replay keeps its trades in {settings.db_path}."
+        )
+    datadir = args.get("datadir")
+    if datadir and Path(datadir).resolve().is_relative_to(settings.recording.resolve()):
+        raise ReplayError(
+            f"--datadir {datadir} is inside the recording {settings.recording}: FreqAI writes its "
+            f"downloads into --datadir, and the recording is only read. Leave --datadir out."
+        )
+    try:
+        config = load_from_files(args["config"])
+    except OperationalException as e:
+        raise ReplayError(str(e)) from e
     pairs = config.get("exchange", {}).get("pair_whitelist") or []
     if len(pairs) != 1:
         raise ReplayError(
@@ -319,6 +432,11 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
         Faults(settings.faults_file),
     )
     start_ms = clock.now_ms()
+    if settings.clock_file.is_file() and start_ms >= market.last_ms:
+        raise ReplayError(
+            f"replay {settings.name} already reached the end of the recording "
+            f"({_date(market.last_ms)}); start over with --fresh --start <date>."
+        )
     if not market.first_ms <= start_ms < market.last_ms:
         raise ReplayError(
             f"replay start {clock.now().isoformat()} is outside the recording {settings.recording}"
@@ -328,9 +446,14 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
     overlay_path = settings.workdir / "config.replay.json"
     overlay_path.write_text(json.dumps(replay_overlay(settings, config), indent=2))
     argv = ["trade", *trade_argv, "-c", str(overlay_path)]
-    if not any(a in ("--datadir", "--data-dir", "-d") for a in trade_argv):
+    if not datadir:
         argv += ["--datadir", str(settings.workdir / "data")]
-    install_replay_exchange(market)
+    forced = forced_environment(settings)
+    overridden = sorted(k for k in forced if os.environ.get(k) not in (None, forced[k]))
+    if overridden:
+        logger.warning("Replay: ignoring %s from the environment.", ", ".join(overridden))
+    os.environ.update(forced)
+    install_replay_exchange(market, settings.db_path)
     _speed_up_loop(settings.speed)
     clock.install()
     logger.info(
