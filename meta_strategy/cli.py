@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from meta_strategy import markets, models, telegram
-from meta_strategy.replay.session import REPLAY_ROOT
 
 
 logger = logging.getLogger(__name__)
@@ -485,6 +484,7 @@ def _cmd_replay(argv: list[str]) -> int:
     from freqtrade.loggers import setup_logging_pre
 
     from meta_strategy.replay import BookModel, ReplayError, ReplaySettings, run_replay
+    from meta_strategy.replay.session import REPLAY_ROOT
 
     ns, trade_argv = build_parser().parse_known_args(argv)
     setup_logging_pre()
@@ -501,7 +501,7 @@ def _cmd_replay(argv: list[str]) -> int:
             speed=ns.speed,
             recorded_pair=ns.recorded_pair,
             name=ns.name,
-            root=Path(ns.root),
+            root=Path(ns.root) if ns.root else REPLAY_ROOT,
             fresh=ns.fresh,
             book=book,
             telegram=ns.telegram,
@@ -539,10 +539,12 @@ def _cmd_replay_fault(ns: argparse.Namespace) -> int:
 
 def _replay_fault(ns: argparse.Namespace) -> int:
     from meta_strategy.replay.market import FaultState, read_faults, write_faults
+    from meta_strategy.replay.session import REPLAY_ROOT
 
-    workdir = Path(ns.root) / ns.name
+    root = Path(ns.root) if ns.root else REPLAY_ROOT
+    workdir = root / ns.name
     if not workdir.is_dir():
-        print(f"bitbot: no replay {ns.name!r} in {ns.root}", file=sys.stderr)
+        print(f"bitbot: no replay {ns.name!r} in {root}", file=sys.stderr)
         return 2
     path = workdir / "faults.json"
     state = read_faults(path) if path.is_file() else FaultState()
@@ -718,7 +720,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or the recording's only pair)",
     )
     p_replay.add_argument("--name", default="default", help="replay name: user_data/replay/NAME")
-    p_replay.add_argument("--root", default=str(REPLAY_ROOT), help="parent folder of replays")
+    # Default: replay.session.REPLAY_ROOT, resolved in the handler (importing the replay package
+    # here would add pandas to the start-up of every bitbot command).
+    p_replay.add_argument("--root", help="parent folder of replays (default: user_data/replay)")
     p_replay.add_argument(
         "--fresh", action="store_true", help="start over: delete the replay's database and clock"
     )
@@ -738,7 +742,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_fault.add_argument("fault", choices=("exchange-down", "candles-late", "clear"))
     p_fault.add_argument("--name", default="default", help="replay name")
-    p_fault.add_argument("--root", default=str(REPLAY_ROOT), help="parent folder of replays")
+    p_fault.add_argument("--root", help="parent folder of replays (default: user_data/replay)")
     return parser
 
 

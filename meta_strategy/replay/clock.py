@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import time_machine
@@ -48,8 +48,6 @@ class ClockState:
 
     def resume_at(self) -> datetime:
         """:return: where a restarted replay continues (past any time the last run wrote)"""
-        from datetime import timedelta
-
         return self.virtual_now + timedelta(seconds=self.speed * self.save_interval)
 
 

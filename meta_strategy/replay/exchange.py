@@ -55,13 +55,6 @@ _market: RecordedMarket | None = None
 _db_path: Path | None = None
 
 
-def _sync(call: Any) -> Any:
-    def method(*args: Any, **kwargs: Any) -> Any:
-        return call(*args, **kwargs)
-
-    return method
-
-
 def _async(call: Any) -> Any:
     async def method(*args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
@@ -103,9 +96,9 @@ def feed_ccxt(api: ccxt.Exchange, market: RecordedMarket, sync: bool) -> ccxt.Ex
     :param sync: whether ``api`` is the synchronous one
     :return: ``api``, patched in place
     """
-    wrap = _sync if sync else _async
     for name, target in MARKET_DATA_CALLS.items():
-        setattr(api, name, wrap(getattr(market, target)))
+        call = getattr(market, target)
+        setattr(api, name, call if sync else _async(call))
     for name in ACCOUNT_CALLS:
         setattr(api, name, _refuse(name, sync))
     api.fetch = _no_network(sync)

@@ -279,8 +279,8 @@ class RecordedMarket:
             pair,
             recorded_pair,
             self.recording,
-            _iso(self.first_ms),
-            _iso(self.last_ms),
+            format_ms(self.first_ms),
+            format_ms(self.last_ms),
             ", ".join(self.candles),
             f"; mark {', '.join(self.mark)}" if self.mark else "; no mark candles",
             f"; funding {len(self.funding_ms)} events" if self.funding is not None else "",
@@ -305,7 +305,7 @@ class RecordedMarket:
                 "Replay: the recording %s ends %s: no new candles from now on, so safe mode "
                 "(candles late) takes the bot flat. Stop it (Ctrl-C), or start over with --fresh.",
                 self.recording,
-                _iso(self.last_ms),
+                format_ms(self.last_ms),
             )
         if faults.candles_frozen_at is not None:
             now = min(now, int(faults.candles_frozen_at.timestamp() * 1000))
@@ -410,7 +410,7 @@ class RecordedMarket:
                 "symbol": self.pair,
                 "fundingRate": float(rates[i]),
                 "timestamp": int(self.funding_ms[i]),
-                "datetime": _iso(int(self.funding_ms[i])),
+                "datetime": format_ms(int(self.funding_ms[i])),
             }
             for i in range(lo, hi)
         ]
@@ -429,8 +429,8 @@ class RecordedMarket:
             if series.covers(now):
                 return float(series.values[series.closed_until(now) - 1, 3])
         raise ccxt.ExchangeNotAvailable(
-            f"replay: no price at {_iso(now)}; the recording {self.recording} covers "
-            f"{_iso(self.first_ms)} to {_iso(self.last_ms)}"
+            f"replay: no price at {format_ms(now)}; the recording {self.recording} covers "
+            f"{format_ms(self.first_ms)} to {format_ms(self.last_ms)}"
         )
 
     def _mark_price(self, now: int, last: float) -> float:
@@ -451,7 +451,7 @@ class RecordedMarket:
         return {
             "symbol": self.pair,
             "timestamp": now,
-            "datetime": _iso(now),
+            "datetime": format_ms(now),
             "last": last,
             "close": last,
             "bid": bid,
@@ -487,7 +487,7 @@ class RecordedMarket:
             "bids": bids,
             "asks": asks,
             "timestamp": now,
-            "datetime": _iso(now),
+            "datetime": format_ms(now),
             "nonce": None,
         }
 
@@ -497,5 +497,6 @@ class RecordedMarket:
         return self.now_ms()
 
 
-def _iso(ms: int) -> str:
+def format_ms(ms: int) -> str:
+    """:return: ``ms`` (since the Unix epoch) as ``YYYY-MM-DD HH:MM``, UTC"""
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")

@@ -35,7 +35,13 @@ from freqtrade.exceptions import OperationalException
 from meta_strategy import markets
 from meta_strategy.data import detect_datasets
 from meta_strategy.replay.clock import ClockError, ReplayClock, read_clock_file
-from meta_strategy.replay.market import BookModel, Faults, RecordedMarket, ReplayDataError
+from meta_strategy.replay.market import (
+    BookModel,
+    Faults,
+    RecordedMarket,
+    ReplayDataError,
+    format_ms,
+)
 
 
 logger = logging.getLogger(__name__)
@@ -435,12 +441,13 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
     if settings.clock_file.is_file() and start_ms >= market.last_ms:
         raise ReplayError(
             f"replay {settings.name} already reached the end of the recording "
-            f"({_date(market.last_ms)}); start over with --fresh --start <date>."
+            f"({format_ms(market.last_ms)} UTC); start over with --fresh --start <date>."
         )
     if not market.first_ms <= start_ms < market.last_ms:
         raise ReplayError(
             f"replay start {clock.now().isoformat()} is outside the recording {settings.recording}"
-            f" ({recorded_pair}: {_date(market.first_ms)} to {_date(market.last_ms)})."
+            f" ({recorded_pair}: {format_ms(market.first_ms)} UTC to "
+            f"{format_ms(market.last_ms)} UTC)."
         )
     prepare_models(settings, config)
     overlay_path = settings.workdir / "config.replay.json"
@@ -464,13 +471,9 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
         clock.now().isoformat(),
         settings.speed,
         settings.db_path,
-        _date(market.last_ms),
+        f"{format_ms(market.last_ms)} UTC",
     )
     try:
         return run_freqtrade(argv)
     finally:
         clock.uninstall()
-
-
-def _date(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
