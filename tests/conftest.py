@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,6 +16,41 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "binance"
 BITBOT = [str(Path(sys.executable).parent / "bitbot")]
+
+
+def free_port() -> int:
+    """:return: a TCP port on 127.0.0.1 that is free now"""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_strategy(
+    name: str,
+    configs: tuple[str, ...] = ("config.json", "config.binance.json"),
+    runmode: Any = None,
+    **bitbot: Any,
+) -> Any:
+    """
+    A strategy as Freqtrade loads it from the shipped configs.
+
+    :param name: strategy class name (in ``user_data/strategies``)
+    :param configs: files of ``user_data`` to merge
+    :param runmode: Freqtrade ``RunMode`` to set (None: leave it out)
+    :param bitbot: keys merged into the ``bitbot`` section
+    :return: the strategy
+    """
+    from freqtrade.configuration import Configuration
+    from freqtrade.resolvers import StrategyResolver
+
+    config = Configuration.from_files([str(REPO / "user_data" / c) for c in configs])
+    config["strategy"] = name
+    config["strategy_path"] = str(REPO / "user_data" / "strategies")
+    if runmode is not None:
+        config["runmode"] = runmode
+    if bitbot:
+        config["bitbot"] = {**config.get("bitbot", {}), **bitbot}
+    return StrategyResolver.load_strategy(config)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -22,19 +21,13 @@ from typing import Any
 from freqtrade_client import FtRestClient
 
 from meta_strategy.telegram_stub import TelegramStub
-from tests.conftest import BITBOT, REPO
+from tests.conftest import BITBOT, REPO, free_port
 
 
 PAIR = "BTC/USD:USD"
 TELEGRAM_BOT_ID = 123456789
 # "Connection error" warnings while the bot starts are expected: the harness polls until it is up.
 logging.getLogger("ft_rest_client").setLevel(logging.ERROR)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float, log: Path) -> Any:

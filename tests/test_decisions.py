@@ -12,9 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from freqtrade.configuration import Configuration
 from freqtrade.enums import RunMode
-from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.decisions import (
     decision_notify_mode,
@@ -24,7 +22,7 @@ from meta_strategy.decisions import (
 )
 from meta_strategy.futures import BitBotConfigError
 from meta_strategy.risk import RiskLimits
-from tests.conftest import REPO
+from tests.conftest import load_strategy
 
 
 PAIR = "BTC/USDT:USDT"
@@ -47,18 +45,11 @@ class FakeProvider:
 
 
 def _strategy(runmode: RunMode = RunMode.DRY_RUN, notify: str | None = None, name: str = ""):
-    configs = ["config.json", "config.binance.json"]
+    configs = ("config.json", "config.binance.json")
     if name == "MetaStrategy":
-        configs.append("config.freqai.json")
-    config = Configuration.from_files([str(REPO / "user_data" / c) for c in configs])
-    config.update(
-        strategy=name or "EqualVoteStrategy",
-        strategy_path=str(REPO / "user_data" / "strategies"),
-        runmode=runmode,
-    )
-    if notify is not None:
-        config["bitbot"]["decisions"] = {"notify": notify}
-    strategy = StrategyResolver.load_strategy(config)
+        configs += ("config.freqai.json",)
+    bitbot = {"decisions": {"notify": notify}} if notify is not None else {}
+    strategy = load_strategy(name or "EqualVoteStrategy", configs, runmode, **bitbot)
     strategy.dp = FakeProvider()
     return strategy
 

@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -23,7 +22,7 @@ import pandas as pd
 import pytest
 
 from meta_strategy.synthetic import SyntheticMarketConfig, generate_market, write_freqtrade_data
-from tests.conftest import BITBOT, REPO, run_bitbot
+from tests.conftest import BITBOT, REPO, free_port, run_bitbot
 
 
 pytestmark = pytest.mark.slow
@@ -228,17 +227,11 @@ def test_lookahead_and_recursive_analysis_commands(binance_datadir: Path, tmp_pa
     assert "Recursive Analysis" in out and "var" in out, out[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_trade_dry_run_starts_offline(tmp_path: Path) -> None:
     log = tmp_path / "bot.log"
     # The shipped config enables the REST API, which bitbot refuses to start without
     # credentials; on a free port, so that a bot running on 8080 does not get in the way.
-    port = _free_port()
+    port = free_port()
     api = {
         "FREQTRADE__API_SERVER__USERNAME": "bitbot-test",
         "FREQTRADE__API_SERVER__PASSWORD": secrets.token_urlsafe(16),

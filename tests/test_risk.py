@@ -8,12 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from freqtrade.configuration import Configuration
-from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.futures import BitBotConfigError
 from meta_strategy.risk import RiskLimits, RiskState, volatility_stop_price
-from tests.conftest import REPO, run_bitbot
+from tests.conftest import load_strategy, run_bitbot
 
 
 T0 = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
@@ -69,13 +67,7 @@ def test_volatility_stop_is_on_the_losing_side() -> None:
 
 
 def _load(strategy: str, **bitbot: object):
-    config = Configuration.from_files(
-        [str(REPO / "user_data" / f) for f in ("config.json", "config.binance.json")]
-    )
-    config["bitbot"] = {**config.get("bitbot", {}), **bitbot}
-    config["strategy"] = strategy
-    config["strategy_path"] = str(REPO / "user_data" / "strategies")
-    return StrategyResolver.load_strategy(config)
+    return load_strategy(strategy, **bitbot)
 
 
 def test_leverage_above_the_risk_ceiling_does_not_start() -> None:

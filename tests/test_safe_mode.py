@@ -13,10 +13,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from freqtrade.configuration import Configuration
 from freqtrade.enums import RunMode
 from freqtrade.persistence import PairLocks, init_db
-from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.exposure import SAFE_MODE_LOCK
 from meta_strategy.futures import BitBotConfigError
@@ -27,7 +25,7 @@ from meta_strategy.safe_mode import (
     model_problem,
     prediction_problem,
 )
-from tests.conftest import REPO
+from tests.conftest import load_strategy
 
 
 PAIR = "BTC/USDT:USDT"
@@ -58,13 +56,7 @@ class FakeProvider:
 
 
 def _strategy(name: str, *configs: str):
-    config = Configuration.from_files([str(REPO / "user_data" / c) for c in configs])
-    config.update(
-        strategy=name,
-        strategy_path=str(REPO / "user_data" / "strategies"),
-        runmode=RunMode.DRY_RUN,
-    )
-    strategy = StrategyResolver.load_strategy(config)
+    strategy = load_strategy(name, configs, RunMode.DRY_RUN)
     strategy.dp = FakeProvider()
     return strategy
 
@@ -135,15 +127,7 @@ def test_failing_exchange_goes_flat_after_three_failures(dry_run_strategy) -> No
 
 
 def test_backtests_never_enter_safe_mode() -> None:
-    config = Configuration.from_files(
-        [str(REPO / "user_data" / c) for c in ("config.json", "config.binance.json")]
-    )
-    config.update(
-        strategy="EqualVoteStrategy",
-        strategy_path=str(REPO / "user_data" / "strategies"),
-        runmode=RunMode.BACKTEST,
-    )
-    strategy = StrategyResolver.load_strategy(config)
+    strategy = load_strategy("EqualVoteStrategy", runmode=RunMode.BACKTEST)
     strategy.dp = FakeProvider()
     strategy.dp.ticker_ok = False
     for _ in range(5):

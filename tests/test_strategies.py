@@ -7,27 +7,16 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from freqtrade.configuration import Configuration
-from freqtrade.resolvers import StrategyResolver
 
-from tests.conftest import REPO
+from tests.conftest import load_strategy
 
 
 POC = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
 SIGNALS = ["enter_long", "enter_short", "exit_long", "exit_short"]
 
 
-def load_strategy(name: str, **bitbot: float):
-    config = Configuration.from_files(
-        [
-            str(REPO / "user_data" / "config.json"),
-            str(REPO / "user_data" / "config.binance.json"),
-        ]
-    )
-    config["strategy"] = name
-    config["strategy_path"] = str(REPO / "user_data" / "strategies")
-    config["bitbot"] = {**config.get("bitbot", {}), **bitbot}
-    strategy = StrategyResolver.load_strategy(config)
+def load_started_strategy(name: str, **bitbot: float):
+    strategy = load_strategy(name, **bitbot)
     strategy.ft_bot_start()  # loads the hyperopt parameters, as Freqtrade does at start-up
     return strategy
 
@@ -46,7 +35,7 @@ def recent(btc_1h: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.mark.parametrize("name", POC)
 def test_strategy_is_a_futures_long_short_strategy(name: str) -> None:
-    strategy = load_strategy(name)
+    strategy = load_started_strategy(name)
     assert strategy.INTERFACE_VERSION == 3
     assert strategy.can_short is True
     assert strategy.timeframe == "1h"
@@ -58,7 +47,7 @@ def test_strategy_is_a_futures_long_short_strategy(name: str) -> None:
 
 @pytest.mark.parametrize("name", POC)
 def test_strategy_signals_long_and_short_on_real_data(name: str, recent: pd.DataFrame) -> None:
-    df = signals(load_strategy(name), recent)
+    df = signals(load_started_strategy(name), recent)
     for column in ("enter_long", "enter_short"):
         assert (df[column] == 1).sum() > 5, f"{name}: too few {column} signals"
     for column in ("exit_long", "exit_short"):
@@ -68,7 +57,7 @@ def test_strategy_signals_long_and_short_on_real_data(name: str, recent: pd.Data
 @pytest.mark.parametrize("name", POC)
 def test_strategy_signals_do_not_look_ahead(name: str, recent: pd.DataFrame) -> None:
     """Changing every candle after t changes no indicator or signal at or before t."""
-    strategy = load_strategy(name)
+    strategy = load_started_strategy(name)
     candles = recent.iloc[-6000:].reset_index(drop=True)
     full = signals(strategy, candles)
     rng = np.random.default_rng(1)
@@ -85,7 +74,7 @@ def test_strategy_signals_do_not_look_ahead(name: str, recent: pd.DataFrame) -> 
 
 
 def test_reference_parameters_are_the_defaults() -> None:
-    st = load_strategy("SupertrendStrategy")
+    st = load_started_strategy("SupertrendStrategy")
     buys = [
         (st.buy_m1.value, st.buy_p1.value),
         (st.buy_m2.value, st.buy_p2.value),
@@ -98,17 +87,19 @@ def test_reference_parameters_are_the_defaults() -> None:
     ]
     assert buys == [(4, 8), (7, 9), (1, 8)]
     assert sells == [(1, 16), (3, 18), (6, 18)]
-    ott = load_strategy("OTTStrategy")
+    ott = load_started_strategy("OTTStrategy")
     assert (ott.ott_length.value, ott.ott_percent.value, ott.adx_exit.value) == (2, 1.4, 60)
-    vs = load_strategy("VolatilitySystem")
+    vs = load_started_strategy("VolatilitySystem")
     assert (vs.resample_hours.value, vs.atr_period.value, vs.atr_multiplier.value) == (3, 14, 2.0)
-    bb = load_strategy("BbandRsi")
+    bb = load_started_strategy("BbandRsi")
     assert (bb.rsi_period.value, bb.bb_window.value, bb.bb_stds.value) == (14, 20, 2.0)
     assert (bb.rsi_entry.value, bb.rsi_exit.value) == (30, 70)
 
 
 def test_volatility_system_signals_once_per_htf_candle(recent: pd.DataFrame) -> None:
-    df = signals(load_strategy("VolatilitySystem"), recent.iloc[-3000:].reset_index(drop=True))
+    df = signals(
+        load_started_strategy("VolatilitySystem"), recent.iloc[-3000:].reset_index(drop=True)
+    )
     hits = df.index[(df["enter_long"] == 1) | (df["enter_short"] == 1)]
     assert len(hits) > 0
     assert (np.diff(hits) >= 3).all(), "a 3h breakout must fire on one 1h candle only"
@@ -119,12 +110,12 @@ def test_volatility_system_signals_once_per_htf_candle(recent: pd.DataFrame) -> 
 @pytest.mark.parametrize("name", POC)
 def test_leverage_comes_from_config(name: str) -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    default = load_strategy(name)
+    default = load_started_strategy(name)
     assert default.leverage("BTC/USDT:USDT", now, 1.0, 1.0, 50.0, None, "long") == 1.0
-    three = load_strategy(name, leverage=3)
+    three = load_started_strategy(name, leverage=3)
     assert three.leverage("BTC/USDT:USDT", now, 1.0, 1.0, 50.0, None, "short") == 3.0
     assert three.leverage("BTC/USDT:USDT", now, 1.0, 1.0, 2.0, None, "short") == 2.0
     with pytest.raises(ValueError, match=r"bitbot.leverage is 0.5; expected a value from 1 to"):
-        load_strategy(name, leverage=0.5)  # fails at start-up, before any trade
+        load_started_strategy(name, leverage=0.5)  # fails at start-up, before any trade
     with pytest.raises(ValueError, match=r"bitbot\.leverage must be a number"):
-        load_strategy(name, leverage="3x")
+        load_started_strategy(name, leverage="3x")

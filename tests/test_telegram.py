@@ -21,17 +21,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from freqtrade.configuration import Configuration
 from freqtrade.data.dataprovider import DataProvider
 from freqtrade.enums import RunMode
-from freqtrade.resolvers import StrategyResolver
 from freqtrade.rpc import telegram as ft_telegram
 from freqtrade.rpc.rpc_manager import RPCManager
 from freqtrade.rpc.telegram import Telegram
 
 from meta_strategy.telegram import API_URL_ENV, FILE_URL_ENV, install_telegram_endpoint
 from meta_strategy.telegram_stub import TelegramStub
-from tests.conftest import REPO
+from tests.conftest import REPO, load_strategy
 
 
 TOKEN = "123456:stub-token-stub-token"
@@ -215,16 +213,8 @@ def test_a_decision_reaches_the_stub_quickly(
     rpc: RPCManager, stub: TelegramStub, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The decision's log line, then the bot's message loop, then the stub: the delay."""
-    config = Configuration.from_files(
-        [str(REPO / "user_data" / c) for c in ("config.json", "config.binance.json")]
-    )
-    config.update(
-        strategy="EqualVoteStrategy",
-        strategy_path=str(REPO / "user_data" / "strategies"),
-        runmode=RunMode.DRY_RUN,
-    )
-    strategy = StrategyResolver.load_strategy(config)
-    strategy.dp = DataProvider(config, None)
+    strategy = load_strategy("EqualVoteStrategy", runmode=RunMode.DRY_RUN)
+    strategy.dp = DataProvider(strategy.config, None)
     frame = pd.DataFrame(
         {
             "date": pd.date_range(end=datetime(2025, 6, 1, 14, tzinfo=UTC), periods=3, freq="1h"),
