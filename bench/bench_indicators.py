@@ -1,4 +1,4 @@
-"""Benchmark of meta_strategy.indicators on the real BTC perp 1h and 5m candles.
+"""Benchmark of meta_strategy.signals.indicators on the real BTC perp 1h and 5m candles.
 
 Prints figures (no asserts): numba compile time, best-of-3 wall time of every indicator on both
 files, and the speed-up of the numba ``ott`` over the pure-Python ``ott_reference`` measured on
@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-for _p in (REPO_ROOT, REPO_ROOT / "tests"):
+for _p in (REPO_ROOT,):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
@@ -28,8 +28,8 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from meta_strategy import indicators as ind  # noqa: E402
-from tests.reference_indicators import ott_reference  # noqa: E402
+from meta_strategy.signals import indicators as ind  # noqa: E402
+from tests.helpers.reference_indicators import ott_reference  # noqa: E402
 
 
 DEFAULT_DATADIR = REPO_ROOT.parent / "shared" / "data" / "binance"

@@ -30,7 +30,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from meta_strategy.env import CostModel, FuturesTradingEnv, MarketArrays  # noqa: E402
+from meta_strategy.rl.costs import CostModel  # noqa: E402
+from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays  # noqa: E402
 
 
 PAIR = "BTC/USDT:USDT"
@@ -42,7 +43,8 @@ def load_candles(datadir: Path) -> tuple[pd.DataFrame, str]:
     path = datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather"
     if path.is_file():
         return pd.read_feather(path), f"real {path}"
-    from meta_strategy.synthetic import SyntheticMarketConfig, generate_market
+    from meta_strategy.data.synthetic.config import SyntheticMarketConfig
+    from meta_strategy.data.synthetic.simulate import generate_market
 
     market = generate_market(SyntheticMarketConfig(start="2019-09-01", end="2025-11-17"))
     return market.candles_at("1h"), f"SYNTHETIC (no {path})"
@@ -51,8 +53,8 @@ def load_candles(datadir: Path) -> tuple[pd.DataFrame, str]:
 def bench_signals(candles: pd.DataFrame) -> None:
     from freqtrade.configuration import Configuration
 
-    from meta_strategy.registry import load_registry
-    from meta_strategy.signals import SignalEngine
+    from meta_strategy.signals.engine import SignalEngine
+    from meta_strategy.signals.registry import load_registry
 
     config = Configuration.from_files(
         [str(REPO / "user_data" / "config.json"), str(REPO / "user_data" / "config.binance.json")]

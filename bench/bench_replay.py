@@ -2,7 +2,7 @@
 Benchmark of ``bitbot replay`` with Telegram on. Prints figures, asserts nothing.
 
 Runs the replay bot (EqualVoteStrategy by default, no model needed) against the recorded
-Binance perpetual with Telegram pointed at the local stub (``meta_strategy.telegram_stub``) and
+Binance perpetual with Telegram pointed at the local stub (``tests.helpers.telegram_stub``) and
 a decision message on every candle, for ``--seconds`` of real time, then prints:
 
 * start-up: from the process start to the REST API answering;
@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from meta_strategy.telegram_stub import TelegramStub  # noqa: E402
-from tests.replay_harness import ReplayBot, decision_delays  # noqa: E402
+from tests.helpers.replay_harness import ReplayBot, decision_delays  # noqa: E402
+from tests.helpers.telegram_stub import TelegramStub  # noqa: E402
 
 
 def main() -> None:

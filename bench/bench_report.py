@@ -29,9 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from meta_strategy.report.build import build_report  # noqa: E402
-from meta_strategy.report.plan import ReportSettings  # noqa: E402
-from meta_strategy.runner import resolve_backtest_data, trailing_timerange  # noqa: E402
+from meta_strategy.data.choice import resolve_backtest_data, trailing_timerange  # noqa: E402
+from meta_strategy.research.report.build import build_report  # noqa: E402
+from meta_strategy.research.report.plan import ReportSettings  # noqa: E402
 
 
 def main() -> None:

@@ -42,7 +42,8 @@ def load_candles(datadir: Path, timeframe: str) -> tuple[pd.DataFrame, str]:
     path = datadir / FILES[timeframe]
     if path.is_file():
         return pd.read_feather(path), f"real {path}"
-    from meta_strategy.synthetic import SyntheticMarketConfig, generate_market
+    from meta_strategy.data.synthetic.config import SyntheticMarketConfig
+    from meta_strategy.data.synthetic.simulate import generate_market
 
     years = "2019-09-01" if timeframe == "1h" else "2023-01-01"
     market = generate_market(SyntheticMarketConfig(start=years, end="2025-11-17"))

@@ -2,7 +2,7 @@
 Out-of-sample summary of a Freqtrade backtest next to buy-and-hold of the perpetual.
 
 For each strategy in the latest backtest result of ``--results``: trades, total return,
-Sharpe, Sortino and maximum drawdown of the daily wallet balance (``meta_strategy.metrics``
+Sharpe, Sortino and maximum drawdown of the daily wallet balance (``meta_strategy.research.metrics``
 conventions), fees and funding paid; and the same figures for 1x buy-and-hold of the
 perpetual over the same period (funding and fees included). ``bitbot compare`` prints the same.
 
@@ -20,7 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from meta_strategy.runner import FEE, print_out_of_sample_summary  # noqa: E402
+from meta_strategy.paths import FEE  # noqa: E402
+from meta_strategy.research.compare import print_out_of_sample_summary  # noqa: E402
 
 
 def main() -> None:

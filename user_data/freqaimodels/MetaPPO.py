@@ -1,21 +1,21 @@
 """
 MetaPPO: the meta-learner. A FreqAI ``ReinforcementLearner`` that trades the futures
-environment of ``meta_strategy.env`` (fees, funding, slippage, leverage, liquidation; action =
+environment of ``meta_strategy.rl`` (fees, funding, slippage, leverage, liquidation; action =
 target exposure; the agent's own exposure in the observation).
 
 What it changes in FreqAI's reinforcement learner:
 
-* training uses :class:`~meta_strategy.env.FuturesTradingEnv` with costs from the config
+* training uses :class:`~meta_strategy.rl.env.FuturesTradingEnv` with costs from the config
   (``fee``, ``bitbot.leverage``, ``freqai.rl_config.costs``) and the reward named in
   ``freqai.rl_config.model_reward_parameters.reward``;
 * prediction walks the window candle by candle and feeds the chosen exposure back into the
-  next observation (:func:`~meta_strategy.env.build_observation`, the same code as training);
+  next observation (:func:`~meta_strategy.rl.env.build_observation`, the same code as training);
   in dry-run / live the last candle sees the exposure of the open trade;
 * everything is seeded (``freqai.rl_config.seed``): the same config and data give the same model
   and the same trades;
 * PPO by default; A2C, DQN and the sb3-contrib models FreqAI supports are chosen with
   ``freqai.rl_config.model_type`` (RecurrentPPO with ``policy_type: MlpLstmPolicy``: its LSTM
-  state is carried through the prediction walk). ``meta_strategy.algorithms`` has training
+  state is carried through the prediction walk). ``meta_strategy.rl.algorithms`` has training
   parameters that fit each algorithm; parameters the chosen one does not take are dropped with a
   warning, and ``rl_config.policy_kwargs`` reaches the policy (e.g. ``lstm_hidden_size``);
 * with ``freqai.activate_tensorboard`` each window's losses, training-episode rewards and
@@ -37,15 +37,10 @@ from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import set_random_seed
 
-from meta_strategy.env import (
-    CostModel,
-    FuturesTradingEnv,
-    MarketArrays,
-    build_observation,
-    make_reward,
-)
-from meta_strategy.env.futures_env import exposure_levels
-from meta_strategy.exposure import EXPOSURE_TAG
+from meta_strategy.rl.costs import CostModel
+from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
+from meta_strategy.rl.rewards import make_reward
+from meta_strategy.trading.exposure import EXPOSURE_TAG
 
 
 logger = logging.getLogger(__name__)
@@ -205,7 +200,7 @@ class MetaPPO(ReinforcementLearner):
         dropped = sorted(k for k in params if k not in accepted)
         if dropped:
             logger.warning(
-                "MetaPPO: %s does not take %s; ignoring them (see meta_strategy.algorithms "
+                "MetaPPO: %s does not take %s; ignoring them (see meta_strategy.rl.algorithms "
                 "for presets per algorithm).",
                 self.model_type,
                 dropped,

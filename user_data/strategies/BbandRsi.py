@@ -12,8 +12,8 @@ import logging
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
 
-from meta_strategy.futures import ConfiguredLeverage
-from meta_strategy.indicators import bollinger_bands, rsi, typical_price
+from meta_strategy.signals.indicators import bollinger_bands, rsi, typical_price
+from meta_strategy.trading.leverage import ConfiguredLeverage
 
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ half positions with ``freqai.rl_config.exposure_levels: 5``).
 Features (all known at the candle's close):
 
 * for every enabled entry of ``user_data/strategies_registry.json``: ``direction``, ``strength``
-  and ``age`` (``meta_strategy.signals``), each strategy at its own timeframe;
+  and ``age`` (``meta_strategy.signals.engine``), each strategy at its own timeframe;
 * context: log returns over 1, 4, 24 and 168 candles, realised volatility over 24 and 168,
   ATR(14) as a fraction of price, the funding rate and its 24-candle sum, and the distance of
   the close from the EMA(50) of closed 4h candles.
@@ -29,11 +29,11 @@ import pandas as pd
 from freqtrade.persistence import Trade
 from pandas import DataFrame
 
-from meta_strategy.env.futures_env import exposure_levels
-from meta_strategy.exposure import EXPOSURE_TAG, TargetExposureStrategy
-from meta_strategy.indicators import atr
-from meta_strategy.safe_mode import model_problem, prediction_problem
-from meta_strategy.timeframes import merge_closed, resample_ohlcv
+from meta_strategy.data.timeframes import merge_closed, resample_ohlcv
+from meta_strategy.rl.env import exposure_levels
+from meta_strategy.signals.indicators import atr
+from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
+from meta_strategy.trading.safe_mode import model_problem, prediction_problem
 
 
 logger = logging.getLogger(__name__)

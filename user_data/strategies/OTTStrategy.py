@@ -4,7 +4,7 @@ Optimized Trend Tracker (Anıl Özekşi): trade VAR crossing OTT, step aside whe
 Reference: freqtrade-strategies ``futures/FOttStrategy.py``: VAR is a CMO-weighted adaptive
 moving average (CMO window 9, length 2), OTT its trailing stop with percent 1.4, shifted two
 bars. Long when VAR crosses above OTT, short when it crosses below; both exit when ADX(14) > 60.
-The reference computes OTT in O(N^2); ``meta_strategy.indicators.ott`` is one linear pass.
+The reference computes OTT in O(N^2); ``meta_strategy.signals.indicators.ott`` is one linear pass.
 """
 
 import logging
@@ -13,8 +13,8 @@ import numpy as np
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
 
-from meta_strategy.futures import ConfiguredLeverage
-from meta_strategy.indicators import adx, ott
+from meta_strategy.signals.indicators import adx, ott
+from meta_strategy.trading.leverage import ConfiguredLeverage
 
 
 logger = logging.getLogger(__name__)

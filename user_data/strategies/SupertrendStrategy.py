@@ -13,8 +13,8 @@ import logging
 from freqtrade.strategy import IntParameter, IStrategy
 from pandas import DataFrame, Series
 
-from meta_strategy.futures import ConfiguredLeverage
-from meta_strategy.indicators import supertrend
+from meta_strategy.signals.indicators import supertrend
+from meta_strategy.trading.leverage import ConfiguredLeverage
 
 
 logger = logging.getLogger(__name__)

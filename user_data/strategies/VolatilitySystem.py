@@ -7,7 +7,7 @@ rises by more than 2 x ATR(14) of the previous 3h candle, a short on the mirror 
 signal closes the opposite position. The first entry uses half the stake; one add-on of the same
 size follows on a fresh signal in the same direction (position adjustment).
 
-Here the higher timeframe uses closed candles only (see ``meta_strategy.timeframes``), and the
+Here the higher timeframe uses closed candles only (see ``meta_strategy.data.timeframes``), and the
 signal fires once, on the base candle at which the 3h candle closes.
 """
 
@@ -20,9 +20,9 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
 
-from meta_strategy.futures import ConfiguredLeverage
-from meta_strategy.indicators import atr
-from meta_strategy.timeframes import htf_label, merge_closed, resample_ohlcv
+from meta_strategy.data.timeframes import htf_label, merge_closed, resample_ohlcv
+from meta_strategy.signals.indicators import atr
+from meta_strategy.trading.leverage import ConfiguredLeverage
 
 
 logger = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """
 Vote baselines for the meta layer (no learning): the registered strategies' directions
 (``user_data/strategies_registry.json``) combined by an equal-weight vote, or by a vote weighted
-with each strategy's trailing performance (``meta_strategy.votes``). They trade the same pair
-with the same costs as the MetaStrategy, so the learned layer can be judged against them.
+with each strategy's trailing performance (``meta_strategy.signals.votes``). They trade the same
+pair with the same costs as the MetaStrategy, so the learned layer can be judged against them.
 """
 
 import logging
@@ -11,8 +11,8 @@ from typing import Any
 from freqtrade.strategy import IntParameter
 from pandas import DataFrame
 
-from meta_strategy.exposure import EXPOSURE_TAG, TargetExposureStrategy
-from meta_strategy.votes import equal_vote, performance_weighted_vote
+from meta_strategy.signals.votes import equal_vote, performance_weighted_vote
+from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
 
 
 logger = logging.getLogger(__name__)

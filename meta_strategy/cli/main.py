@@ -1,0 +1,60 @@
+"""``bitbot``'s entry point: BitBot's own subcommands, or Freqtrade with BitBot's checks."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from meta_strategy.cli.parser import BITBOT_COMMANDS, build_parser
+from meta_strategy.cli.replay import run_replay_command
+
+
+logger = logging.getLogger(__name__)
+
+
+def run_freqtrade_command(argv: list[str]) -> int:
+    """
+    ``bitbot <freqtrade subcommand> ...``: Freqtrade in this process, with offline markets,
+    Telegram's endpoint, the data files checked first and the remote controls' credentials
+    checked before ``trade`` and ``webserver``.
+
+    :param argv: Freqtrade command line without the program name
+    :return: exit code
+    """
+    from meta_strategy.data.preflight import run_freqtrade_checked
+    from meta_strategy.ops.security import preflight_security
+    from meta_strategy.ops.telegram import install_telegram_endpoint
+
+    install_telegram_endpoint()
+    return run_freqtrade_checked(argv, preflight_security)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Entry point of the ``bitbot`` console command.
+
+    :param argv: command line without the program name (``sys.argv[1:]`` by default)
+    :return: exit code
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        build_parser().print_help()
+        print(
+            "\nFreqtrade subcommands: run `bitbot <subcommand> --help`, e.g. "
+            "`bitbot backtesting --help`."
+        )
+        return 0
+    if argv[0] not in BITBOT_COMMANDS:
+        return run_freqtrade_command(argv)
+    if argv[0] == "replay":  # BitBot's options here, the rest for `freqtrade trade`
+        ns, trade_argv = build_parser().parse_known_args(argv)
+        return run_replay_command(ns, trade_argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    ns = build_parser().parse_args(argv)
+    from meta_strategy.data.markets import SnapshotError
+
+    try:
+        return ns.handler(ns)
+    except SnapshotError as e:
+        print(f"bitbot: markets error: {e}", file=sys.stderr)
+        return 2

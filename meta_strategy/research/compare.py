@@ -1,0 +1,129 @@
+"""
+The main backtest (``make backtest`` / ``bitbot compare``): the POC strategies side by side on
+the data :func:`~meta_strategy.data.choice.resolve_backtest_data` picks, then the MetaStrategy
+walk-forward beside them over the last year, with daily-balance figures and buy-and-hold.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from meta_strategy.data.choice import (
+    SYNTHETIC_NOTICE,
+    ensure_data,
+    resolve_backtest_data,
+    trailing_timerange,
+)
+from meta_strategy.data.preflight import run_freqtrade_checked
+from meta_strategy.freqtrade_bridge import config_args
+from meta_strategy.paths import FEE, FREQAI_OVERLAY, POC_STRATEGIES, RESULTS_DIR
+from meta_strategy.research.metrics import buy_and_hold_summary, strategy_summaries
+
+
+logger = logging.getLogger(__name__)
+
+
+def summarize_directions(results_dir: Path) -> dict[str, dict[str, int]]:
+    """
+    :param results_dir: Freqtrade's backtest results folder
+    :return: ``{strategy: {"long": n, "short": n}}`` of the latest backtest
+    """
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    stats = load_backtest_stats(results_dir / get_latest_backtest_filename(results_dir))
+    out = {}
+    for name, strat in stats["strategy"].items():
+        trades = strat["trades"]
+        shorts = sum(1 for t in trades if t["is_short"])
+        out[name] = {"long": len(trades) - shorts, "short": shorts}
+    return out
+
+
+def compare_strategies(
+    strategies: list[str] | None = None,
+    timerange: str | None = None,
+    extra_args: list[str] | None = None,
+    meta: bool = True,
+) -> int:
+    """
+    Backtest the POC strategies side by side with Freqtrade and print its comparison table;
+    then, with ``meta``, the MetaStrategy (FreqAI walk-forward, MetaPPO) beside them over the
+    last year of the data.
+
+    :param strategies: strategy class names (the four POC strategies by default)
+    :param timerange: Freqtrade timerange (default: 2022-01-01 to the end on real data)
+    :param extra_args: further Freqtrade backtesting arguments
+    :param meta: also run the MetaStrategy walk-forward comparison
+    :return: exit code
+    """
+
+    choice = resolve_backtest_data()
+    print(f"bitbot compare: {choice.description}")
+    ensure_data(choice)
+    names = list(strategies or POC_STRATEGIES)
+    runs = [(RESULTS_DIR, list(choice.configs), names, timerange or choice.timerange)]
+    if meta:
+        runs.append(
+            (
+                RESULTS_DIR / "meta",
+                [*choice.configs, FREQAI_OVERLAY],
+                [*names, "MetaStrategy"],
+                timerange or trailing_timerange(choice, 364),  # the last year,
+            )
+        )
+    code = 0
+    for results, configs, strategy_list, period in runs:
+        results.mkdir(parents=True, exist_ok=True)
+        argv = [
+            "backtesting",
+            *config_args(configs),
+            "--datadir",
+            str(choice.datadir),
+            "--strategy-list",
+            *strategy_list,
+            "--export",
+            "trades",
+            "--backtest-directory",
+            str(results),
+        ]
+        if period:
+            argv += ["--timerange", period]
+        if "MetaStrategy" in strategy_list:
+            print(
+                f"\nbitbot compare: MetaStrategy (FreqAI walk-forward, trained strictly before "
+                f"each window) beside the POC strategies over {period}"
+            )
+        code = run_freqtrade_checked(argv + (extra_args or []))
+        if code != 0:
+            break
+        for name, counts in summarize_directions(results).items():
+            print(
+                f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
+            )
+        if "MetaStrategy" in strategy_list:
+            print_out_of_sample_summary(results, choice.datadir, choice.pair)
+    if choice.synthetic:
+        print(SYNTHETIC_NOTICE)
+    return code
+
+
+def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: float = FEE) -> None:
+    """
+    Print daily-balance figures of every strategy of the latest backtest in ``results`` next to
+    buy-and-hold of the perpetual over the same period.
+
+    :param results: Freqtrade backtest results folder
+    :param datadir: data directory with the pair's 1h futures and funding files
+    :param pair: the traded pair
+    :param fee: fee per side for buy-and-hold
+    """
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    stats = load_backtest_stats(results / get_latest_backtest_filename(results))
+    first = next(iter(stats["strategy"].values()))
+    start, end = first["backtest_start"][:10], first["backtest_end"][:10]
+    print(f"\nOut of sample {start} .. {end} (daily wallet balance, Sharpe/Sortino x sqrt(365))")
+    for row in strategy_summaries(stats):
+        print(row)
+    print(buy_and_hold_summary(datadir, pair, start, end, fee))

@@ -1,0 +1,227 @@
+"""
+What a research report runs: the typed settings (:class:`ReportSettings`) and the list of
+Freqtrade backtests that follow from them (:func:`build_plan`).
+
+Every run is a plain ``freqtrade backtesting`` over the same period, data, fee, leverage and
+funding; the FreqAI runs (the meta-learner per algorithm and seed, and the supervised stacker)
+are walk-forwards whose every model is trained strictly before the window it trades. Slippage,
+which Freqtrade's backtester does not model, is added to the fee of every fill of every run
+(``fee + slippage_bps / 10,000`` per side), so all runs pay the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meta_strategy.paths import FREQAI_OVERLAY, POC_STRATEGIES, STACKER_OVERLAY, VOTE_STRATEGIES
+from meta_strategy.rl.algorithms import ALGORITHMS, UnknownAlgorithmError, algorithm_overlay
+
+
+logger = logging.getLogger(__name__)
+
+
+class ReportSettingsError(ValueError):
+    """Settings of a report that cannot be run."""
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """
+    Settings of one research report.
+
+    :param name: report folder name under ``user_data/reports``
+    :param timerange: Freqtrade timerange of the out-of-sample period (``20210101-``: from
+        2021-01-01 to the end of the data)
+    :param algorithms: RL algorithms of the meta-learner (presets in
+        :mod:`meta_strategy.rl.algorithms`)
+    :param seeds: seeds per algorithm
+    :param train_period_days: training window of every walk-forward model
+    :param backtest_period_days: out-of-sample window traded by each model
+    :param train_cycles: passes of the RL agent over its training window
+    :param slippage_bps: slippage per fill, added to the fee of every run
+    :param net_arch: hidden layers of the RL policy
+    :param quick: CI-sized agents (tiny networks, one pass); figures are for plumbing only
+    """
+
+    name: str = "full"
+    timerange: str = "20210101-"
+    algorithms: tuple[str, ...] = ALGORITHMS
+    seeds: tuple[int, ...] = (1, 2, 3)
+    train_period_days: int = 180
+    backtest_period_days: int = 90
+    train_cycles: int = 3
+    slippage_bps: float = 2.0
+    net_arch: tuple[int, ...] = (64, 64)
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.algorithms if a not in ALGORITHMS]
+        if unknown:
+            raise ReportSettingsError(
+                f"unknown algorithm(s) {unknown}; choose from {', '.join(ALGORITHMS)}"
+            )
+        if not self.seeds:
+            raise ReportSettingsError("at least one seed is needed")
+        for key in ("algorithms", "seeds"):
+            values = getattr(self, key)
+            if len(set(values)) != len(values):
+                raise ReportSettingsError(f"{key} are listed twice: {list(values)}")
+        for key in ("train_period_days", "backtest_period_days", "train_cycles"):
+            if getattr(self, key) < 1:
+                raise ReportSettingsError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if not 0 <= self.slippage_bps < 100:
+            raise ReportSettingsError(f"slippage_bps must be in [0, 100), got {self.slippage_bps}")
+
+    @classmethod
+    def quick_settings(cls, timerange: str) -> ReportSettings:
+        """:return: the CI variant: every algorithm once, tiny agents, short windows"""
+        return cls(
+            name="quick",
+            timerange=timerange,
+            seeds=(1,),
+            train_period_days=30,
+            backtest_period_days=15,
+            train_cycles=1,
+            net_arch=(16, 16),
+            quick=True,
+        )
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """
+    One Freqtrade backtest of the report.
+
+    :param name: run name (folder name)
+    :param kind: ``rl`` (MetaStrategy + MetaPPO), ``stacker`` or ``rules`` (plain strategies)
+    :param strategies: strategy classes backtested together
+    :param configs: config files, merged in order
+    :param overlay: extra config written next to the results and merged last
+    :param algorithm: RL algorithm (``rl`` runs)
+    :param seed: RL seed (``rl`` runs)
+    """
+
+    name: str
+    kind: str
+    strategies: tuple[str, ...]
+    configs: tuple[str, ...]
+    overlay: dict[str, Any] = field(default_factory=dict)
+    algorithm: str | None = None
+    seed: int | None = None
+
+    def key(self, settings: ReportSettings, data_signature: str) -> str:
+        """
+        :return: hash of everything that decides the run's result: the spec, the content of its
+            config files (without sections such as ``api_server`` that do not change a
+            backtest), the settings that apply to it and the data
+        """
+        parts = {
+            "spec": asdict(self),
+            "configs": [_result_relevant(Path(c)) for c in self.configs],
+            "timerange": settings.timerange,
+            "slippage_bps": settings.slippage_bps,
+            "data": data_signature,
+        }
+        blob = json.dumps(parts, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+NOT_IN_BACKTESTS = frozenset(
+    {
+        "api_server",
+        "telegram",
+        "webhook",
+        "discord",
+        "bot_name",
+        "initial_state",
+        "internals",
+        "db_url",
+        "producer",
+        "external_message_consumer",
+        "strategy_path",
+    }
+)
+"""Config sections that do not change a backtest's result (left out of a run's key)."""
+
+
+def _result_relevant(path: Path) -> dict[str, Any]:
+    """:return: the config file's content without the sections in :data:`NOT_IN_BACKTESTS`"""
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ReportSettingsError(f"cannot read config {path}: {e}") from e
+    return {k: v for k, v in config.items() if k not in NOT_IN_BACKTESTS}
+
+
+def _window_overlay(settings: ReportSettings) -> dict[str, Any]:
+    return {
+        "freqai": {
+            "activate_tensorboard": True,  # training curves for the report
+            "save_backtest_models": True,  # every window's model, for the model registry
+            "train_period_days": settings.train_period_days,
+            "backtest_period_days": settings.backtest_period_days,
+        }
+    }
+
+
+def rl_overlay(settings: ReportSettings, algorithm: str, seed: int) -> dict[str, Any]:
+    """
+    :return: the FreqAI overlay of one meta-learner run (algorithm preset, seed and agent size;
+        the runner sets the identifier from the run's key)
+    """
+    try:
+        overlay = algorithm_overlay(algorithm, seed)
+    except UnknownAlgorithmError as e:
+        raise ReportSettingsError(str(e)) from e
+    freqai = overlay["freqai"]
+    freqai["rl_config"].update(
+        {"train_cycles": settings.train_cycles, "net_arch": list(settings.net_arch)}
+    )
+    if settings.quick:
+        small = {"n_steps": 256, "batch_size": 64, "n_epochs": 2, "learning_starts": 200}
+        params = freqai["model_training_parameters"]
+        freqai["model_training_parameters"] = {
+            k: (small.get(k, v) if k in params else v) for k, v in params.items()
+        }
+    return overlay
+
+
+def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[RunSpec]:
+    """
+    :param settings: the report settings
+    :param base_configs: exchange configs (``config.json`` and, on the Binance proxy, its
+        overlay)
+    :return: the runs: rule strategies (POC and votes, one backtest), the stacker, and one
+        meta-learner run per algorithm and seed
+    """
+    runs = [
+        RunSpec("rules", "rules", POC_STRATEGIES + VOTE_STRATEGIES, base_configs),
+        RunSpec(
+            "stacker",
+            "stacker",
+            ("StackerStrategy",),
+            (*base_configs, STACKER_OVERLAY),
+            overlay=_window_overlay(settings),
+        ),
+    ]
+    for algorithm in settings.algorithms:
+        for seed in settings.seeds:
+            overlay = rl_overlay(settings, algorithm, seed)
+            overlay["freqai"].update(_window_overlay(settings)["freqai"])
+            runs.append(
+                RunSpec(
+                    f"meta-{algorithm.lower()}-s{seed}",
+                    "rl",
+                    ("MetaStrategy",),
+                    (*base_configs, FREQAI_OVERLAY),
+                    overlay=overlay,
+                    algorithm=algorithm,
+                    seed=seed,
+                )
+            )
+    return runs

@@ -1,0 +1,282 @@
+"""
+Run (or reuse) the Freqtrade backtests of a report plan.
+
+Each run has its own folder ``<report>/runs/<name>/`` with the overlay it used, Freqtrade's log,
+the exported backtest result and ``run.json`` (its key and wall time). A run whose key (see
+:meth:`~meta_strategy.research.report.plan.RunSpec.key`) matches the saved one is reused, not
+rerun; FreqAI runs get an identifier derived from the key, so their trained models are reused
+too and never mixed between configurations. Runs are independent subprocesses (``--jobs`` at a
+time), each limited to one thread so that parallel runs do not fight over the cores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from meta_strategy.data.files import candle_file
+from meta_strategy.paths import MODELS_ROOT
+from meta_strategy.research.report.plan import ReportSettings, RunSpec
+
+
+logger = logging.getLogger(__name__)
+
+RUN_FILE = "run.json"
+TRAINING_FAILED = "raised exception"  # FreqAI logs this and skips the window when training fails
+
+
+class RunError(RuntimeError):
+    """A backtest of the report failed."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished (or reused) run."""
+
+    spec: RunSpec
+    key: str
+    folder: Path
+    result_file: Path
+    wall_s: float
+    reused: bool
+    identifier: str | None
+
+    def stats(self) -> dict[str, Any]:
+        """:return: Freqtrade's backtest statistics of the run"""
+        from freqtrade.data.btanalysis import load_backtest_stats
+
+        return load_backtest_stats(self.result_file)
+
+
+def data_signature(datadir: Path, pair: str) -> str:
+    """:return: names and sizes of the data files a run reads (changes when the data does)"""
+    parts = []
+    for candle_type in ("futures", "mark", "funding_rate"):
+        timeframe = "8h" if candle_type == "funding_rate" else "1h"
+        path = candle_file(datadir, pair, timeframe, candle_type)
+        if not path.is_file() and candle_type == "funding_rate":
+            path = candle_file(datadir, pair, "1h", candle_type)
+        parts.append(f"{path.name}:{path.stat().st_size if path.is_file() else 'absent'}")
+    return f"{datadir.resolve()}|" + "|".join(parts)
+
+
+def merged_fee(configs: tuple[str, ...]) -> float:
+    """:return: the ``fee`` of the last config file that sets one (Freqtrade's merge order)"""
+    fee = None
+    for path in configs:
+        fee = json.loads(Path(path).read_text()).get("fee", fee)
+    if fee is None:
+        raise RunError(f"none of {list(configs)} sets 'fee'; the report needs an explicit fee")
+    return float(fee)
+
+
+def _latest_result(folder: Path) -> Path | None:
+    from freqtrade.data.btanalysis import get_latest_backtest_filename
+
+    try:
+        return folder / get_latest_backtest_filename(folder)
+    except (ValueError, FileNotFoundError):
+        return None
+
+
+def _load_saved(folder: Path, key: str) -> RunResult | None:
+    info_file = folder / RUN_FILE
+    if not info_file.is_file():
+        return None
+    try:
+        info = json.loads(info_file.read_text())
+    except json.JSONDecodeError:
+        return None
+    result = _latest_result(folder)
+    if info.get("key") != key or result is None or not result.is_file():
+        return None
+    return RunResult(
+        spec=RunSpec(**{**info["spec"], "strategies": tuple(info["spec"]["strategies"])}),
+        key=key,
+        folder=folder,
+        result_file=result,
+        wall_s=float(info["wall_s"]),
+        reused=True,
+        identifier=info.get("identifier"),
+    )
+
+
+def bitbot_executable() -> str:
+    """:return: the ``bitbot`` console script of this environment"""
+    candidate = Path(sys.executable).parent / "bitbot"
+    return str(candidate) if candidate.exists() else "bitbot"
+
+
+def _clear_previous(
+    spec: RunSpec, folder: Path, identifier: str | None, rerun: bool, log: Callable[[str], None]
+) -> None:
+    """Remove a previous run's backtest results and, for a rerun, its FreqAI models."""
+    if rerun and identifier and (MODELS_ROOT / identifier).is_dir():
+        # FreqAI would load the saved models and predictions: a rerun retrains them.
+        log(f"  {spec.name}: removing {MODELS_ROOT / identifier} to retrain")
+        shutil.rmtree(MODELS_ROOT / identifier)
+    for old in folder.glob("backtest-result-*"):
+        old.unlink()
+    (folder / ".last_result.json").unlink(missing_ok=True)
+
+
+def _run_configs(spec: RunSpec, folder: Path, identifier: str | None) -> list[str]:
+    """
+    :return: the run's config files: the spec's, then its overlay (with the FreqAI identifier),
+        written to ``overlay.json`` in the run's folder, when there is one
+    """
+    configs = list(spec.configs)
+    overlay: dict[str, Any] = json.loads(json.dumps(spec.overlay))
+    if identifier:
+        overlay.setdefault("freqai", {})["identifier"] = identifier
+    if overlay:
+        overlay_file = folder / "overlay.json"
+        overlay_file.write_text(json.dumps(overlay, indent=2))
+        configs.append(str(overlay_file))
+    return configs
+
+
+def _backtest_argv(
+    spec: RunSpec,
+    settings: ReportSettings,
+    datadir: Path,
+    configs: list[str],
+    fee: float,
+    folder: Path,
+) -> list[str]:
+    """:return: the ``bitbot backtesting`` command line of the run"""
+    argv = [bitbot_executable(), "backtesting"]
+    for c in configs:
+        argv += ["-c", c]
+    argv += [
+        "--datadir",
+        str(datadir),
+        "--strategy-list",
+        *spec.strategies,
+        "--timerange",
+        settings.timerange,
+        "--fee",
+        f"{fee:.6f}",
+        "--export",
+        "trades",
+        "--backtest-directory",
+        str(folder),
+        "--cache",
+        "none",
+    ]
+    return argv
+
+
+def _run_backtest(
+    spec: RunSpec, argv: list[str], folder: Path, log: Callable[[str], None]
+) -> tuple[Path, float]:
+    """
+    Run the backtest, one thread, its output into ``freqtrade.log`` in the run's folder.
+
+    :return: the backtest result file and the wall time (seconds)
+    :raises RunError: when Freqtrade fails, a FreqAI window failed to train, or no result
+    """
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "COLUMNS": "200"}
+    log(f"  {spec.name}: running {' '.join(spec.strategies)} ...")
+    started = time.perf_counter()
+    log_file = folder / "freqtrade.log"
+    with log_file.open("w") as out:
+        code = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env).returncode
+    wall = time.perf_counter() - started
+    text = log_file.read_text(errors="replace")
+    if code != 0:
+        raise RunError(f"{spec.name}: freqtrade exited with {code}; see {log_file}")
+    if TRAINING_FAILED in text:
+        raise RunError(f"{spec.name}: a FreqAI window failed to train; see {log_file}")
+    result = _latest_result(folder)
+    if result is None:
+        raise RunError(f"{spec.name}: freqtrade wrote no backtest result; see {log_file}")
+    return result, wall
+
+
+def run_one(
+    spec: RunSpec,
+    settings: ReportSettings,
+    datadir: Path,
+    pair: str,
+    out_dir: Path,
+    *,
+    rerun: bool = False,
+    log: Callable[[str], None] = print,
+) -> RunResult:
+    """
+    Run one backtest of the plan, or reuse its saved result.
+
+    :param spec: the run
+    :param settings: report settings (period, slippage)
+    :param datadir: Freqtrade data directory
+    :param pair: the traded pair (for the data signature)
+    :param out_dir: the report folder
+    :param rerun: run even when a saved result with the same key exists, and retrain FreqAI's
+        models (otherwise FreqAI reuses the saved models and predictions of the identifier)
+    :param log: progress printer
+    :return: the result
+    :raises RunError: when Freqtrade fails or a FreqAI window failed to train
+    """
+    key = spec.key(settings, data_signature(datadir, pair))
+    folder = out_dir / "runs" / spec.name
+    if not rerun and (saved := _load_saved(folder, key)) is not None:
+        log(f"  {spec.name}: reusing the saved result ({saved.wall_s:.0f} s when it ran)")
+        return saved
+    folder.mkdir(parents=True, exist_ok=True)
+    identifier = f"report-{spec.name}-{key}" if spec.kind in ("rl", "stacker") else None
+    _clear_previous(spec, folder, identifier, rerun, log)
+    configs = _run_configs(spec, folder, identifier)
+    fee = merged_fee(spec.configs) + settings.slippage_bps / 10_000
+    argv = _backtest_argv(spec, settings, datadir, configs, fee, folder)
+    result, wall = _run_backtest(spec, argv, folder, log)
+    (folder / RUN_FILE).write_text(
+        json.dumps(
+            {
+                "key": key,
+                "spec": asdict(spec),
+                "identifier": identifier,
+                "wall_s": round(wall, 1),
+                "fee_per_side": fee,
+                "command": argv[1:],
+                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+            indent=2,
+        )
+    )
+    log(f"  {spec.name}: done in {wall:.0f} s")
+    return RunResult(spec, key, folder, result, wall, False, identifier)
+
+
+def run_plan(
+    plan: list[RunSpec],
+    settings: ReportSettings,
+    datadir: Path,
+    pair: str,
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    rerun: bool = False,
+    log: Callable[[str], None] = print,
+) -> list[RunResult]:
+    """
+    Run every backtest of the plan, ``jobs`` at a time; the results come back in plan order.
+
+    :raises RunError: for the first run that failed (the others still finish)
+    """
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [
+            pool.submit(run_one, spec, settings, datadir, pair, out_dir, rerun=rerun, log=log)
+            for spec in plan
+        ]
+        return [f.result() for f in futures]

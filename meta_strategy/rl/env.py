@@ -1,0 +1,269 @@
+"""
+A perpetual-futures trading environment whose action is a target exposure.
+
+Timing (as Freqtrade's backtester): the agent decides after candle ``t`` closes, seeing the
+features of candle ``t`` and its own exposure; the order fills at the **open of candle t+1**.
+One step then:
+
+1. marks the position to ``open[t+1]`` and charges funding when a funding event falls on that
+   open (``rate`` x position notional at the mark, longs pay a positive rate);
+2. when the target level differs from the held one, trades to
+   ``q = level x leverage x equity / open`` at ``open x (1 +- slippage)``, paying the fee on the
+   traded notional (:class:`~meta_strategy.rl.costs.CostModel`);
+3. checks liquidation at the candle's worst price (low for longs, high for shorts); a
+   liquidated account ends the episode with nothing left;
+4. marks to ``close[t+1]`` and pays the reward on equity net of every cost.
+
+Everything ``step()`` touches is precomputed into plain arrays: no pandas, O(1) per step.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from gymnasium import spaces
+
+from meta_strategy.rl.costs import CostModel, margin_breached
+from meta_strategy.rl.rewards import LogReturnReward, RewardFunction
+
+
+logger = logging.getLogger(__name__)
+
+THREE_LEVELS: tuple[float, ...] = (-1.0, 0.0, 1.0)
+FIVE_LEVELS: tuple[float, ...] = (-1.0, -0.5, 0.0, 0.5, 1.0)
+EQUITY_FLOOR = 1e-6
+
+
+def exposure_levels(count: int) -> tuple[float, ...]:
+    """
+    :param count: 3 (short / flat / long) or 5 (adds half positions)
+    :return: the target exposures, action index -> exposure
+    """
+    if count == 3:
+        return THREE_LEVELS
+    if count == 5:
+        return FIVE_LEVELS
+    raise ValueError(f"exposure levels: 3 or 5, got {count}")
+
+
+def build_observation(features: npt.NDArray[np.floating], exposure: float) -> np.ndarray:
+    """
+    The agent's observation: the features of the last closed candle and its own exposure.
+    Training, backtesting and live trading all build observations with this function.
+
+    :param features: feature vector of one candle (already normalised by FreqAI's pipeline)
+    :param exposure: the target exposure the agent holds (-1 .. 1)
+    :return: float32 vector
+    """
+    obs = np.empty(len(features) + 1, dtype=np.float32)
+    obs[:-1] = features
+    obs[-1] = exposure
+    return obs
+
+
+@dataclass(frozen=True)
+class MarketArrays:
+    """Prices and funding of the traded contract, one row per candle."""
+
+    open: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    low: npt.NDArray[np.float64]
+    close: npt.NDArray[np.float64]
+    funding: npt.NDArray[np.float64]
+    mark: npt.NDArray[np.float64]
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> MarketArrays:
+        """
+        :param df: ``open``, ``high``, ``low``, ``close`` and optionally ``funding_rate`` (the
+            rate charged at the candle's open; 0 or NaN where there is no funding event) and
+            ``mark_open`` (the mark price at the open)
+        :return: the arrays
+        :raises ValueError: missing columns, NaN or non-positive prices
+        """
+        missing = [c for c in ("open", "high", "low", "close") if c not in df]
+        if missing:
+            raise ValueError(f"MarketArrays: missing columns {missing}")
+        prices = {c: df[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")}
+        for name, values in prices.items():
+            if not np.isfinite(values).all() or (values <= 0).any():
+                bad = int(np.flatnonzero(~np.isfinite(values) | (values <= 0))[0])
+                raise ValueError(f"MarketArrays: {name} is NaN or not positive at row {bad}")
+        funding = (
+            df["funding_rate"].to_numpy(dtype=np.float64)
+            if "funding_rate" in df
+            else np.zeros(len(df))
+        )
+        mark = df["mark_open"].to_numpy(dtype=np.float64) if "mark_open" in df else prices["open"]
+        return cls(
+            funding=np.nan_to_num(funding),
+            mark=np.where(np.isfinite(mark), mark, prices["open"]),
+            **prices,
+        )
+
+    def __len__(self) -> int:
+        return len(self.close)
+
+
+@dataclass
+class AccountState:
+    """What the environment tracks between steps."""
+
+    equity: float
+    quantity: float = 0.0
+    level: float = 0.0
+    fees: float = 0.0
+    funding: float = 0.0
+    slippage: float = 0.0
+    trades: int = 0
+    liquidated: bool = False
+
+
+class FuturesTradingEnv(gym.Env):
+    """
+    :param features: (n, k) feature matrix, row ``t`` known at candle ``t``'s close
+    :param market: prices and funding, same length
+    :param costs: fees, slippage, leverage, margin
+    :param reward: reward function (default: log return of equity)
+    :param levels: target exposures, indexed by action
+    :param episode_length: steps per episode; ``None`` runs the whole series from the start,
+        otherwise each episode starts at a random row drawn from the seeded generator
+    :param initial_equity: account equity at the start of an episode
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(
+        self,
+        features: npt.NDArray[np.floating],
+        market: MarketArrays,
+        costs: CostModel | None = None,
+        reward: RewardFunction | None = None,
+        levels: tuple[float, ...] = THREE_LEVELS,
+        episode_length: int | None = None,
+        initial_equity: float = 1.0,
+    ) -> None:
+        super().__init__()
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or len(features) != len(market):
+            raise ValueError(
+                f"FuturesTradingEnv: features {features.shape} do not match {len(market)} candles"
+            )
+        if len(market) < 2:
+            raise ValueError("FuturesTradingEnv: needs at least two candles")
+        if not np.isfinite(features).all():
+            row = int(np.flatnonzero(~np.isfinite(features).all(axis=1))[0])
+            raise ValueError(f"FuturesTradingEnv: NaN or infinite feature at row {row}")
+        self.features = features
+        self.market = market
+        self.costs = costs or CostModel()
+        self.reward_fn = reward or LogReturnReward()
+        self.levels = tuple(float(x) for x in levels)
+        self.episode_length = episode_length
+        self.initial_equity = initial_equity
+        # Python lists: scalar indexing is several times faster than on numpy arrays.
+        self._o = market.open.tolist()
+        self._h = market.high.tolist()
+        self._lo = market.low.tolist()
+        self._c = market.close.tolist()
+        self._f = market.funding.tolist()
+        self._m = market.mark.tolist()
+        self.action_space = spaces.Discrete(len(self.levels))
+        self.observation_space = spaces.Box(-np.inf, np.inf, (features.shape[1] + 1,), np.float32)
+        self._t = 0
+        self._end = len(market) - 1
+        self.state = AccountState(equity=initial_equity)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """
+        :param seed: seeds the episode-start generator (``gymnasium`` convention)
+        :param options: unused
+        :return: first observation and info
+        """
+        super().reset(seed=seed)
+        last_start = len(self.market) - 2
+        if self.episode_length is None or self.episode_length >= last_start:
+            self._t = 0
+            self._end = len(self.market) - 1
+        else:
+            self._t = int(self.np_random.integers(0, last_start - self.episode_length + 1))
+            self._end = self._t + self.episode_length
+        self.state = AccountState(equity=self.initial_equity)
+        self.reward_fn.reset(self.initial_equity)
+        return build_observation(self.features[self._t], 0.0), self._info()
+
+    def _info(self) -> dict[str, Any]:
+        s = self.state
+        return {
+            "equity": s.equity,
+            "exposure": s.level,
+            "quantity": s.quantity,
+            "fees": s.fees,
+            "funding": s.funding,
+            "slippage": s.slippage,
+            "trades": s.trades,
+            "liquidated": s.liquidated,
+            "tick": self._t,
+        }
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """
+        :param action: index into ``levels``
+        :return: observation, reward, terminated, truncated, info
+        """
+        s = self.state
+        t = self._t
+        n = t + 1
+        target = self.levels[int(action)]
+        equity_before = s.equity
+        o = self._o[n]
+        # 1. mark to the open, funding on the held position
+        equity = s.equity + s.quantity * (o - self._c[t])
+        if self.costs.funding and s.quantity != 0.0 and self._f[n] != 0.0:
+            paid = s.quantity * self._m[n] * self._f[n]
+            equity -= paid
+            s.funding += paid
+        # 2. trade to the target at the open, against the slippage
+        if target != s.level:
+            slip = self.costs.slippage(self._h[t], self._lo[t], self._c[t])
+            q_target = target * self.costs.leverage * max(equity, 0.0) / o
+            dq = q_target - s.quantity
+            fill = o * (1.0 + slip) if dq > 0 else o * (1.0 - slip)
+            fee = self.costs.fee * abs(dq) * fill
+            slippage = abs(dq) * abs(fill - o)
+            equity -= fee + slippage
+            s.fees += fee
+            s.slippage += slippage
+            s.quantity = q_target
+            s.level = target
+            s.trades += 1
+        # 3. liquidation at the worst price of the candle
+        if s.quantity != 0.0:
+            worst = self._lo[n] if s.quantity > 0 else self._h[n]
+            at_worst = equity + s.quantity * (worst - o)
+            if margin_breached(s.quantity, at_worst, worst, self.costs.maintenance_margin):
+                s.liquidated = True
+                s.quantity = 0.0
+                s.level = 0.0
+                equity = 0.0
+        # 4. mark to the close
+        equity += s.quantity * (self._c[n] - o)
+        s.equity = max(equity, 0.0)
+        reward = self.reward_fn(max(equity_before, EQUITY_FLOOR), max(s.equity, EQUITY_FLOOR))
+        self._t = n
+        terminated = s.liquidated or s.equity <= EQUITY_FLOOR
+        truncated = not terminated and n >= self._end
+        obs = build_observation(self.features[n], s.level)
+        return obs, float(reward), terminated, truncated, self._info()
+
+    def action_masks(self) -> list[bool]:
+        """:return: every action is allowed (MaskablePPO compatibility)"""
+        return [True] * len(self.levels)

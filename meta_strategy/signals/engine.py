@@ -1,0 +1,246 @@
+"""
+Unified signals: what every registered strategy would hold, in one schema.
+
+For each registry entry and each base candle:
+
+* ``direction`` in {-1, 0, +1}: the position the strategy would hold, from its own ``enter_*`` /
+  ``exit_*`` columns by :func:`direction_from_signals`;
+* ``strength`` in [-1, 1]: its conviction, from the strategy's ``signal_strength(dataframe)``
+  method when it has one (documented per strategy), else the direction itself;
+* ``age``: base candles since the direction last changed.
+
+A strategy runs at its own timeframe on candles resampled from the base timeframe (closed
+buckets only) and its values reach a base candle only once its candle has closed
+(:func:`meta_strategy.data.timeframes.merge_closed`). During an entry's ``lookback_hours`` the three
+columns are NaN: the strategy has not seen enough history to be trusted.
+"""
+
+from __future__ import annotations
+
+import logging
+from copy import deepcopy
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from numba import njit
+from pandas import DataFrame
+
+from meta_strategy.data.timeframes import merge_closed, resample_ohlcv, timeframe_to_seconds
+from meta_strategy.signals.registry import Registry, RegistryEntry, check_entry_against_strategy
+
+
+logger = logging.getLogger(__name__)
+
+SIGNAL_FIELDS = ("direction", "strength", "age")
+
+
+@njit(cache=True)
+def _direction_kernel(
+    enter_long: npt.NDArray[np.bool_],
+    enter_short: npt.NDArray[np.bool_],
+    exit_long: npt.NDArray[np.bool_],
+    exit_short: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.int8]:  # pragma: no cover - compiled
+    n = len(enter_long)
+    out = np.zeros(n, dtype=np.int8)
+    pos = 0
+    for i in range(n):
+        long_in = enter_long[i] and not enter_short[i]
+        short_in = enter_short[i] and not enter_long[i]
+        if pos == 1:
+            if short_in:
+                pos = -1
+            elif exit_long[i]:
+                pos = 0
+        elif pos == -1:
+            if long_in:
+                pos = 1
+            elif exit_short[i]:
+                pos = 0
+        if pos == 0:
+            if long_in and not exit_long[i]:
+                pos = 1
+            elif short_in and not exit_short[i]:
+                pos = -1
+        out[i] = pos
+    return out
+
+
+def direction_from_signals(df: DataFrame) -> npt.NDArray[np.int8]:
+    """
+    The position a strategy would hold after each candle, from its signal columns.
+
+    State machine, applied candle by candle (the way Freqtrade's backtester treats signals,
+    without ROI, stoploss or trailing exits, which belong to trade management):
+
+    * flat: ``enter_long`` alone -> long; ``enter_short`` alone -> short; both -> stay flat;
+      an entry whose own exit fires on the same candle is ignored;
+    * long: ``enter_short`` alone -> short (stop and reverse); else ``exit_long`` -> flat;
+    * short: ``enter_long`` alone -> long; else ``exit_short`` -> flat.
+
+    :param df: frame with any of ``enter_long``, ``enter_short``, ``exit_long``, ``exit_short``
+        (missing columns count as never set)
+    :return: int8 array of -1 / 0 / +1
+    """
+
+    def column(name: str) -> npt.NDArray[np.bool_]:
+        if name not in df:
+            return np.zeros(len(df), dtype=np.bool_)
+        return (df[name].fillna(0).to_numpy() == 1).astype(np.bool_)
+
+    return _direction_kernel(
+        column("enter_long"), column("enter_short"), column("exit_long"), column("exit_short")
+    )
+
+
+@njit(cache=True)
+def _age_kernel(direction: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:  # pragma: no cover
+    n = len(direction)
+    out = np.full(n, np.nan)
+    age = 0.0
+    for i in range(n):
+        if np.isnan(direction[i]):
+            age = 0.0
+            continue
+        if i > 0 and not np.isnan(direction[i - 1]) and direction[i] == direction[i - 1]:
+            age += 1.0
+        else:
+            age = 0.0
+        out[i] = age
+    return out
+
+
+def candles_since_change(direction: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """
+    :param direction: direction per candle (NaN where unknown)
+    :return: candles since the direction last changed (0 on the candle of the change), NaN
+        where the direction is NaN
+    """
+    return _age_kernel(np.asarray(direction, dtype=np.float64))
+
+
+# Strategy attributes Freqtrade copies into the config when it loads the calling strategy
+# (StrategyResolver). A sub-strategy must keep its own.
+_STRATEGY_ATTRIBUTES = (
+    "minimal_roi",
+    "stoploss",
+    "trailing_stop",
+    "trailing_stop_positive",
+    "trailing_stop_positive_offset",
+    "trailing_only_offset_is_reached",
+    "use_custom_stoploss",
+    "process_only_new_candles",
+    "startup_candle_count",
+    "use_exit_signal",
+    "exit_profit_only",
+    "ignore_roi_if_entry_signal",
+    "exit_profit_offset",
+    "disable_dataframe_checks",
+    "ignore_buying_expired_candle_after",
+    "position_adjustment_enable",
+    "max_entry_position_adjustment",
+    "order_time_in_force",
+)
+
+
+def _strategy_config(config: dict[str, Any], entry: RegistryEntry) -> dict[str, Any]:
+    dropped = {"freqai", "freqaimodel", "strategy_list", "strategy_obj", *_STRATEGY_ATTRIBUTES}
+    cfg = deepcopy({k: v for k, v in config.items() if k not in dropped})
+    cfg["strategy"] = entry.strategy
+    cfg["timeframe"] = entry.timeframe
+    return cfg
+
+
+class SignalEngine:
+    """
+    Runs every enabled registry entry and merges its signals onto base candles.
+
+    :param registry: the validated registry
+    :param config: the Freqtrade configuration of the calling strategy (its ``freqai`` section
+        is not passed on to the sub-strategies)
+    """
+
+    def __init__(self, registry: Registry, config: dict[str, Any]) -> None:
+        from freqtrade.resolvers import StrategyResolver
+
+        self.registry = registry
+        self.strategies: dict[str, Any] = {}
+        for entry in registry.enabled:
+            try:
+                strategy = StrategyResolver.load_strategy(_strategy_config(config, entry))
+            except Exception as e:
+                raise type(e)(
+                    f"Strategy registry {registry.path}: entry {entry.name!r}: cannot load "
+                    f"strategy class {entry.strategy!r}: {e}"
+                ) from e
+            strategy.ft_bot_start()
+            check_entry_against_strategy(entry, strategy, registry.path)
+            for key, value in entry.params.items():
+                getattr(strategy, key).value = value
+            self.strategies[entry.name] = strategy
+
+    def entry_signals(self, entry: RegistryEntry, base: DataFrame, pair: str) -> DataFrame:
+        """
+        :param entry: registry entry
+        :param base: base-timeframe candles (``date``, OHLCV)
+        :param pair: the pair (passed to the strategy as metadata)
+        :return: frame aligned with ``base`` holding the entry's direction, strength and age
+        """
+        strategy = self.strategies[entry.name]
+        base_tf = self.registry.base_timeframe
+        candles = base[["date", "open", "high", "low", "close", "volume"]].reset_index(drop=True)
+        if entry.timeframe != base_tf:
+            candles = resample_ohlcv(candles, entry.timeframe, base_tf)
+        if candles.empty:  # not one closed candle at the entry's timeframe yet
+            empty = np.full(len(base), np.nan)
+            return pd.DataFrame(
+                {"direction": empty, "strength": empty, "age": empty}, index=base.index
+            )
+        meta = {"pair": pair}
+        df = strategy.advise_indicators(candles.copy(), meta)
+        df = strategy.advise_entry(df, meta)
+        df = strategy.advise_exit(df, meta)
+        direction = direction_from_signals(df).astype(np.float64)
+        if hasattr(strategy, "signal_strength"):
+            strength = np.clip(
+                np.nan_to_num(np.asarray(strategy.signal_strength(df), dtype=np.float64)), -1.0, 1.0
+            )
+        else:
+            strength = direction.copy()
+        signals = pd.DataFrame({"date": df["date"], "direction": direction, "strength": strength})
+        if entry.timeframe != base_tf:
+            merged = merge_closed(
+                base[["date"]].reset_index(drop=True),
+                signals,
+                base_tf,
+                entry.timeframe,
+                columns=["direction", "strength"],
+            )
+            signals = pd.DataFrame(
+                {
+                    "direction": merged[f"direction_{entry.timeframe}"].to_numpy(),
+                    "strength": merged[f"strength_{entry.timeframe}"].to_numpy(),
+                }
+            )
+        else:
+            signals = signals[["direction", "strength"]]
+        warmup = int(entry.lookback_hours * 3600 // timeframe_to_seconds(base_tf))
+        signals.iloc[: min(warmup, len(signals))] = np.nan
+        signals["age"] = candles_since_change(signals["direction"].to_numpy())
+        signals.index = base.index
+        return signals
+
+    def compute(self, base: DataFrame, pair: str) -> DataFrame:
+        """
+        :param base: base-timeframe candles
+        :param pair: the pair
+        :return: one column per entry and field, named ``<entry.feature_prefix>_<field>``
+        """
+        parts = {}
+        for entry in self.registry.enabled:
+            signals = self.entry_signals(entry, base, pair)
+            for field in SIGNAL_FIELDS:
+                parts[f"{entry.feature_prefix}_{field}"] = signals[field]
+        return pd.DataFrame(parts, index=base.index)

@@ -1,0 +1,213 @@
+"""
+The strategy registry: which sub-strategies the meta layer listens to, and how.
+
+``user_data/strategies_registry.json``::
+
+    {
+      "base_timeframe": "1h",
+      "strategies": [
+        {"name": "supertrend_4h", "strategy": "SupertrendStrategy", "timeframe": "4h",
+         "lookback_hours": 1200, "enabled": true, "params": {"buy_m1": 3}}
+      ]
+    }
+
+Each entry names a Freqtrade strategy class (found in the strategy path), the timeframe it runs
+at (resampled from the base timeframe, never finer), how many hours of history it needs before
+its signals are trusted (at least its ``startup_candle_count`` at that timeframe), and parameter
+overrides. Adding an entry needs no code change anywhere else. :func:`load_registry` checks all
+of it and raises :class:`RegistryError` naming the file, the entry and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meta_strategy.data.timeframes import timeframe_to_seconds
+from meta_strategy.paths import STRATEGY_REGISTRY
+
+
+logger = logging.getLogger(__name__)
+
+_KEYS = {"name", "strategy", "timeframe", "lookback_hours", "enabled", "params"}
+
+
+class RegistryError(ValueError):
+    """The registry file is missing, malformed or names something that does not exist."""
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One sub-strategy the meta layer uses."""
+
+    name: str
+    strategy: str
+    timeframe: str
+    lookback_hours: int
+    enabled: bool = True
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_prefix(self) -> str:
+        """:return: the prefix of this entry's FreqAI feature columns"""
+        return f"%-sig_{self.name}"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The validated registry."""
+
+    path: Path
+    base_timeframe: str
+    entries: tuple[RegistryEntry, ...]
+
+    @property
+    def enabled(self) -> tuple[RegistryEntry, ...]:
+        """:return: the entries the meta layer uses"""
+        return tuple(e for e in self.entries if e.enabled)
+
+    @property
+    def max_lookback_hours(self) -> int:
+        """:return: the longest history any enabled entry needs"""
+        return max((e.lookback_hours for e in self.enabled), default=0)
+
+
+def _fail(path: Path, where: str, problem: str) -> RegistryError:
+    return RegistryError(f"Strategy registry {path}: {where}: {problem}")
+
+
+def parse_registry(doc: Any, path: Path) -> Registry:
+    """
+    Check the structure of a registry document (no strategy classes are loaded).
+
+    :param doc: the parsed JSON
+    :param path: where it came from (for messages)
+    :return: the registry
+    :raises RegistryError: on the first problem
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("strategies"), list):
+        raise _fail(path, "top level", "expected an object with a 'strategies' list")
+    base = doc.get("base_timeframe", "1h")
+    try:
+        base_seconds = timeframe_to_seconds(base)
+    except ValueError as e:
+        raise _fail(path, "base_timeframe", str(e)) from e
+    entries: list[RegistryEntry] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(doc["strategies"]):
+        where = f"entry {i}" + (f" ({raw.get('name')!r})" if isinstance(raw, dict) else "")
+        if not isinstance(raw, dict):
+            raise _fail(path, where, "expected an object")
+        unknown = set(raw) - _KEYS
+        if unknown:
+            raise _fail(path, where, f"unknown keys {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+        for key in ("name", "strategy", "timeframe", "lookback_hours"):
+            if key not in raw:
+                raise _fail(path, where, f"missing '{key}'")
+        name = raw["name"]
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise _fail(path, where, f"name {name!r} must be letters, digits and underscores")
+        if name in seen:
+            raise _fail(path, where, f"duplicate name {name!r}")
+        seen.add(name)
+        try:
+            seconds = timeframe_to_seconds(raw["timeframe"])
+        except ValueError as e:
+            raise _fail(path, where, str(e)) from e
+        if seconds < base_seconds:
+            raise _fail(
+                path,
+                where,
+                f"timeframe {raw['timeframe']} is finer than the base timeframe {base}; "
+                "sub-strategies run on candles resampled from the base timeframe",
+            )
+        if seconds % base_seconds:
+            raise _fail(
+                path, where, f"timeframe {raw['timeframe']} is not a multiple of the base {base}"
+            )
+        lookback = raw["lookback_hours"]
+        if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback <= 0:
+            raise _fail(path, where, f"lookback_hours must be a positive integer, got {lookback!r}")
+        enabled = raw.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise _fail(path, where, f"enabled must be true or false, got {enabled!r}")
+        params = raw.get("params", {})
+        if not isinstance(params, dict):
+            raise _fail(path, where, "params must be an object of parameter overrides")
+        entries.append(
+            RegistryEntry(name, raw["strategy"], raw["timeframe"], lookback, enabled, dict(params))
+        )
+    if not any(e.enabled for e in entries):
+        raise _fail(path, "strategies", "no enabled entry")
+    return Registry(path=path, base_timeframe=base, entries=tuple(entries))
+
+
+def load_registry(
+    path: Path | str = STRATEGY_REGISTRY, base_timeframe: str | None = None
+) -> Registry:
+    """
+    Read and check the registry file.
+
+    :param path: registry JSON file
+    :param base_timeframe: the strategy's timeframe; must equal the registry's when given
+    :return: the registry
+    :raises RegistryError: missing or malformed file
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RegistryError(f"Strategy registry {path} not found.")
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise RegistryError(f"Strategy registry {path} is not valid JSON: {e}") from e
+    registry = parse_registry(doc, path)
+    if base_timeframe is not None and base_timeframe != registry.base_timeframe:
+        raise _fail(
+            path,
+            "base_timeframe",
+            f"{registry.base_timeframe} differs from the strategy's timeframe {base_timeframe}",
+        )
+    return registry
+
+
+def load_configured_registry(config: dict[str, Any], base_timeframe: str) -> Registry:
+    """
+    :param config: Freqtrade configuration; ``bitbot.registry`` names the file (default
+        ``user_data/strategies_registry.json``)
+    :param base_timeframe: the calling strategy's timeframe
+    :return: the validated registry
+    """
+    path = (config.get("bitbot") or {}).get("registry", STRATEGY_REGISTRY)
+    return load_registry(Path(path), base_timeframe)
+
+
+def check_entry_against_strategy(entry: RegistryEntry, strategy: Any, path: Path) -> None:
+    """
+    Checks that need the loaded strategy: parameter names and enough lookback.
+
+    :param entry: registry entry
+    :param strategy: the loaded Freqtrade strategy instance
+    :param path: registry file (for messages)
+    :raises RegistryError: unknown parameter, or lookback shorter than the startup candles
+    """
+    from freqtrade.strategy.parameters import BaseParameter
+
+    where = f"entry {entry.name!r}"
+    for key in entry.params:
+        if not isinstance(getattr(strategy, key, None), BaseParameter):
+            known = sorted(n for n, _ in strategy.enumerate_parameters())
+            raise _fail(
+                path, where, f"{entry.strategy} has no parameter {key!r}; its parameters: {known}"
+            )
+    needed_hours = strategy.startup_candle_count * timeframe_to_seconds(entry.timeframe) / 3600
+    if entry.lookback_hours < needed_hours:
+        raise _fail(
+            path,
+            where,
+            f"lookback_hours {entry.lookback_hours} is shorter than {entry.strategy}'s "
+            f"startup_candle_count ({strategy.startup_candle_count} x {entry.timeframe} = "
+            f"{needed_hours:g} hours)",
+        )

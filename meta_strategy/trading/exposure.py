@@ -1,0 +1,374 @@
+"""
+Strategies that listen to the registry and hold a target exposure.
+
+:class:`TargetExposureStrategy` is the shared base of the MetaStrategy (the exposure comes from
+the learned model) and the vote baselines (it comes from a vote): it loads the registry, runs
+the registered strategies on first use, and turns the ``target_exposure`` column its subclass
+computes into Freqtrade entries and exits: long above 0, short below 0, flat at 0. On the way
+it applies the risk controls of :mod:`meta_strategy.trading.risk`, which no model can override: the
+exposure cap, the daily loss limit, the maximum drawdown and the volatility-scaled stop; and, in
+dry-run and live, safe mode (:mod:`meta_strategy.trading.safe_mode`). In dry-run and live it also
+says what it decided on each new candle, through Freqtrade's message API
+(:mod:`meta_strategy.trading.decisions`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from freqtrade.enums import RunMode
+from freqtrade.exchange import timeframe_to_seconds
+from freqtrade.persistence import Trade
+from freqtrade.strategy import IStrategy, stoploss_from_absolute
+from pandas import DataFrame
+
+from meta_strategy.signals.engine import SignalEngine
+from meta_strategy.signals.indicators import atr
+from meta_strategy.signals.registry import Registry, load_configured_registry
+from meta_strategy.trading.config import BitBotConfigError
+from meta_strategy.trading.decisions import (
+    NOTIFY_CHANGE,
+    NOTIFY_OFF,
+    decision_notify_mode,
+    format_decision,
+    last_directions,
+    one_line,
+    telegram_markdown,
+)
+from meta_strategy.trading.leverage import ConfiguredLeverage, configured_leverage
+from meta_strategy.trading.risk import RiskLimits, RiskState, volatility_stop_price
+from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
+
+
+logger = logging.getLogger(__name__)
+
+EXPOSURE_TAG = "target_exposure"
+"""Column of the analysed dataframe, and key of a trade's custom data, holding the exposure."""
+RISK_ATR = "risk_atr"
+"""Column with the ATR of the volatility-scaled stop."""
+SAFE_MODE_LOCK = "bitbot safe mode"
+RISK_LOCK = "bitbot risk"
+"""Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
+
+
+class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
+    """
+    Base class: subclasses set ``dataframe["target_exposure"]`` (-1 .. 1) in
+    ``populate_indicators``; ``entry_tag_prefix`` names their entries; ``extra_warmup`` adds
+    candles of their own features to the registry's longest lookback.
+    """
+
+    INTERFACE_VERSION = 3
+    timeframe = "1h"
+    can_short = True
+    minimal_roi = {"0": 100}
+    stoploss = -0.99
+    use_custom_stoploss = True
+    use_exit_signal = True
+    startup_candle_count = 1000
+    entry_tag_prefix = "target"
+    extra_warmup = 0
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.registry: Registry = load_configured_registry(config, self.timeframe)
+        self.startup_candle_count = self.registry.max_lookback_hours + self.extra_warmup
+        self._signal_engine: SignalEngine | None = None
+        self.risk_limits = RiskLimits.from_config(config)
+        leverage = configured_leverage(config)
+        if leverage > self.risk_limits.max_leverage:
+            raise BitBotConfigError(
+                f"bitbot.leverage is {leverage:g}, above bitbot.risk.max_leverage "
+                f"{self.risk_limits.max_leverage:g}; lower the leverage or raise the limit."
+            )
+        self.risk = RiskState(self.risk_limits)
+        runmode = RunMode(config.get("runmode", RunMode.OTHER))
+        self.trading_live = runmode in (RunMode.LIVE, RunMode.DRY_RUN)
+        self.risk_active = self.trading_live or self.risk_limits.apply_in_backtests
+        self.safe_mode_config = SafeModeConfig.from_config(config)
+        self.safe_mode = SafeMode()
+        self._ticker_failures = 0
+        self.decision_notify = decision_notify_mode(config)
+        self._decisions: dict[str, tuple[datetime, float]] = {}
+
+    def signal_engine(self) -> SignalEngine:
+        """:return: the registered strategies, loaded on first use"""
+        if self._signal_engine is None:
+            self._signal_engine = SignalEngine(self.registry, self.config)
+        return self._signal_engine
+
+    def apply_exposure_cap(self, dataframe: DataFrame) -> DataFrame:
+        """
+        Cap the target exposure at ``bitbot.risk.max_exposure`` and add the ATR of the
+        volatility stop. Called first in :meth:`populate_entry_trend`, after the subclass set
+        the target in ``populate_indicators``.
+        """
+        cap = self.risk_limits.max_exposure
+        dataframe[EXPOSURE_TAG] = dataframe[EXPOSURE_TAG].fillna(0.0).clip(-cap, cap)
+        dataframe[RISK_ATR] = atr(dataframe, self.risk_limits.atr_period)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = self.apply_exposure_cap(dataframe)
+        target = dataframe[EXPOSURE_TAG]
+        prefix = self.entry_tag_prefix
+        dataframe.loc[target > 0, ["enter_long", "enter_tag"]] = (1, f"{prefix}_long")
+        dataframe.loc[target < 0, ["enter_short", "enter_tag"]] = (1, f"{prefix}_short")
+        if self.trading_live and self.dp is not None and not dataframe.empty:
+            self.report_decision(dataframe, metadata["pair"])
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        target = dataframe[EXPOSURE_TAG]
+        dataframe.loc[target <= 0, "exit_long"] = 1
+        dataframe.loc[target >= 0, "exit_short"] = 1
+        return dataframe
+
+    # ------------------------------------------------------------------ risk controls
+
+    def _equity(
+        self, trade: Trade | None = None, current_rate: float | None = None
+    ) -> float | None:
+        """:return: wallet total plus the open trade's unrealised profit (None without wallets)"""
+        if self.wallets is None:
+            return None
+        total = float(self.wallets.get_total(self.config["stake_currency"]))
+        if trade is not None and current_rate is not None:
+            total += float(trade.calc_profit(current_rate))
+        return total
+
+    def _risk_blocks(self, now: datetime, equity: float) -> bool:
+        """
+        Update the risk state; when a limit starts blocking in dry-run / live, lock the
+        whitelist until the block ends, so the block shows in the REST API and FreqUI and
+        outlasts a restart (Freqtrade keeps pair locks in its database).
+
+        :return: True while a limit blocks trading
+        """
+        before = self.risk.blocked_until
+        verdict = self.risk.update(now, equity)
+        blocked_until = self.risk.blocked_until
+        if self.trading_live and blocked_until is not None and blocked_until != before:
+            for pair in self.dp.current_whitelist():
+                self.lock_pair(pair, blocked_until, reason=f"{RISK_LOCK}: {self.risk.short_reason}")
+        return verdict.flatten
+
+    def block_reason(
+        self, now: datetime, trade: Trade | None = None, current_rate: float | None = None
+    ) -> str | None:
+        """
+        The one gate of exits and entries: ``safe_mode`` while safe mode holds (dry-run /
+        live), ``risk_<limit>`` while a risk limit blocks trading, else None.
+
+        :param trade: the open trade, whose unrealised profit counts in the equity
+        """
+        if self.trading_live and self.safe_mode.active:
+            return "safe_mode"
+        if not self.risk_active:
+            return None
+        equity = self._equity(trade, current_rate)
+        if equity is None or not self._risk_blocks(now, equity):
+            return None
+        return f"risk_{self.risk.short_reason}"
+
+    def custom_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        **kwargs: Any,
+    ) -> str | None:
+        """
+        Close the position in safe mode, or when the daily loss limit or the maximum drawdown
+        is reached.
+        """
+        return self.block_reason(current_time, trade, current_rate)
+
+    def confirm_trade_entry(
+        self,
+        pair: str,
+        order_type: str,
+        amount: float,
+        rate: float,
+        time_in_force: str,
+        current_time: datetime,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> bool:
+        """No new position in safe mode or while a risk limit blocks trading."""
+        reason = self.block_reason(current_time)
+        if reason is not None:
+            why = self.safe_mode.describe() if reason == "safe_mode" else self.risk.block_reason
+            logger.info("Entry on %s refused (%s): %s", pair, reason, why)
+            return False
+        return True
+
+    def custom_stoploss(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        after_fill: bool,
+        **kwargs: Any,
+    ) -> float | None:
+        """
+        Volatility-scaled trailing stop: ``stop_atr_multiple`` ATRs on the losing side of the
+        price (Freqtrade only ever tightens a stop). Off when the multiple is 0.
+        """
+        multiple = self.risk_limits.stop_atr_multiple
+        if multiple <= 0 or not self.risk_active:
+            return None
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if dataframe.empty or RISK_ATR not in dataframe:
+            return None
+        value = float(dataframe[RISK_ATR].iloc[-1])
+        if not value > 0:
+            return None
+        stop = volatility_stop_price(current_rate, value, multiple, trade.is_short)
+        return stoploss_from_absolute(
+            stop, current_rate, is_short=trade.is_short, leverage=trade.leverage
+        )
+
+    def bot_start(self, **kwargs: Any) -> None:
+        """A fresh risk and safe-mode state for every run (hyperopt reuses the strategy)."""
+        self.risk = RiskState(self.risk_limits)
+        self.safe_mode = SafeMode()
+        self._ticker_failures = 0
+        self._decisions = {}
+
+    # ------------------------------------------------------------------ decision messages
+
+    def decision_model_id(self, pair: str) -> str | None:
+        """
+        :param pair: the traded pair
+        :return: the model behind the decisions, named in the decision message (None: no model
+            line; the vote baselines have none)
+        """
+        return None
+
+    def decision_directions(self, dataframe: DataFrame, pair: str) -> dict[str, int]:
+        """
+        The registered strategies' directions on the last candle: from the analysed dataframe's
+        ``%-sig_<name>_direction`` columns when it has them, else computed from its candles
+        (FreqAI drops the ``%`` feature columns before it returns the dataframe, and the vote
+        strategies keep only the vote; the same candles give the same signals).
+
+        :param dataframe: the analysed dataframe
+        :param pair: the pair
+        :return: name -> -1, 0 or 1, in registry order
+        """
+        names = [entry.name for entry in self.registry.enabled]
+        directions = last_directions(dataframe, names)
+        if not directions and names:
+            directions = last_directions(self.signal_engine().compute(dataframe, pair), names)
+        return directions
+
+    def report_decision(self, dataframe: DataFrame, pair: str) -> str | None:
+        """
+        Dry-run / live: once per new candle, note the target exposure of the last closed candle
+        and, as ``bitbot.decisions.notify`` asks, log the decision message (``bitbot decision:
+        ...``, at the moment of the decision) and send it through Freqtrade's message API.
+
+        :param dataframe: the analysed dataframe with the capped ``target_exposure``
+        :param pair: the pair
+        :return: the message when one was sent, else None
+        """
+        last = dataframe.iloc[-1]
+        candle = last["date"].to_pydatetime()
+        target = float(last[EXPOSURE_TAG])
+        seen = self._decisions.get(pair)
+        if seen is not None and candle <= seen[0]:
+            return None  # the same candle analysed again (process_only_new_candles off)
+        previous = seen[1] if seen is not None else None
+        self._decisions[pair] = (candle, target)
+        if self.decision_notify == NOTIFY_OFF or (
+            self.decision_notify == NOTIFY_CHANGE and previous == target
+        ):
+            return None
+        try:  # a message must never stop the analysis (and so the trading) of a candle
+            directions = self.decision_directions(dataframe, pair)
+        except Exception:
+            logger.exception("bitbot: no sub-strategy directions for the decision message")
+            directions = {}
+        try:
+            model_id = self.decision_model_id(pair)
+        except Exception:
+            logger.exception("bitbot: no model id for the decision message")
+            model_id = None
+        try:
+            message = format_decision(pair, candle, target, previous, directions, model_id)
+            held = self._held_flat_reason()
+            if held is not None and target != 0:
+                message += f"\nheld flat: {held}"
+            logger.info("bitbot decision: %s", one_line(message))
+            self.dp.send_msg(telegram_markdown(message), always_send=True)
+        except Exception:
+            logger.exception("bitbot: the decision message for %s failed", pair)
+            return None
+        return message
+
+    def _held_flat_reason(self) -> str | None:
+        """:return: why the bot stays flat whatever the target (safe mode, a risk limit)"""
+        if self.safe_mode.active:
+            return f"safe mode ({self.safe_mode.describe()})"
+        if self.risk.blocked_until is not None:
+            until = f"{self.risk.blocked_until:%Y-%m-%d %H:%M}"
+            return f"risk limit {self.risk.short_reason} until {until} UTC"
+        return None
+
+    # ------------------------------------------------------------------ safe mode
+
+    def report_safe_mode(self, cause: str, problem: str | None, now: datetime) -> None:
+        """
+        Record one safe-mode cause; on a change, log it, send it through Freqtrade's message
+        API (Telegram, webhooks) and lock or unlock the whitelist (the lock shows the reason in
+        the REST API and FreqUI and blocks entries).
+
+        :param cause: ``model``, ``prediction``, ``candles`` or ``exchange``
+        :param problem: what is wrong, None when clear
+        :param now: current time
+        """
+        was_active = self.safe_mode.active
+        message = self.safe_mode.report(cause, problem)
+        if message is None:
+            return
+        logger.warning(message)
+        if self.dp is not None:
+            self.dp.send_msg(telegram_markdown(message), always_send=True)
+            if self.safe_mode.active and not was_active:
+                for pair in self.dp.current_whitelist():
+                    self.lock_pair(pair, now + timedelta(days=3650), reason=SAFE_MODE_LOCK)
+            elif was_active and not self.safe_mode.active:
+                self.unlock_reason(SAFE_MODE_LOCK)
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        """Dry-run / live: check that candles arrive on time and the exchange answers."""
+        if not self.trading_live or self.dp is None:
+            return
+        config = self.safe_mode_config
+        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self.dp.current_whitelist():
+            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            if not dataframe.empty:  # empty: not analysed yet (the first loop after a start)
+                last = dataframe["date"].iloc[-1].to_pydatetime()
+                self.report_safe_mode(
+                    "candles",
+                    candle_problem(last, current_time, timeframe, config.max_candle_delay),
+                    current_time,
+                )
+            self._ticker_failures = 0 if self.dp.ticker(pair) else self._ticker_failures + 1
+            failing = self._ticker_failures >= config.max_exchange_failures
+            self.report_safe_mode(
+                "exchange",
+                f"{self._ticker_failures} ticker requests for {pair} in a row failed"
+                if failing
+                else None,
+                current_time,
+            )

@@ -1,0 +1,172 @@
+"""
+Risk controls that the meta-learner cannot override.
+
+They sit in :class:`~meta_strategy.trading.exposure.TargetExposureStrategy`, between the exposure a
+model (or a vote) asks for and the orders Freqtrade sends, and are configured under
+``bitbot.risk`` (every key optional; :class:`RiskLimits` holds the defaults):
+
+=========================  ====================================================================
+``max_leverage``           ceiling for ``bitbot.leverage``; a config above it does not start
+``max_exposure``           cap on ``|target exposure|`` (1 = the whole stake)
+``daily_loss_limit``       loss from the UTC day's starting equity that closes the position and
+                           blocks entries until the next UTC day (0.05 = 5 %)
+``max_drawdown``           fall from the equity peak that closes the position and blocks entries
+                           for ``drawdown_cooldown_hours``; the peak then restarts from the
+                           equity of that moment
+``stop_atr_multiple``      volatility-scaled stop: ``k x ATR(atr_period)`` away from the price,
+                           trailing (it only tightens); 0 turns it off
+``apply_in_backtests``     also in backtesting (default off: backtests and the research report
+                           measure the strategies themselves, like the POC strategies and
+                           buy-and-hold beside them; dry-run and live always apply the limits)
+=========================  ====================================================================
+
+Equity is the wallet's total plus the open trade's unrealised profit, checked on every candle
+(``custom_exit``) and before every entry (``confirm_trade_entry``); the same code runs in
+backtesting, dry-run and live.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from meta_strategy.trading.config import BitBotConfigError, bitbot_section
+
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    """The limits of ``bitbot.risk`` (see the module docstring)."""
+
+    max_leverage: float = 3.0
+    max_exposure: float = 1.0
+    daily_loss_limit: float = 0.05
+    max_drawdown: float = 0.25
+    drawdown_cooldown_hours: float = 168.0
+    stop_atr_multiple: float = 4.0
+    atr_period: int = 14
+    apply_in_backtests: bool = False
+
+    _BOUNDS = {
+        "max_leverage": (1.0, 10.0),
+        "max_exposure": (0.0, 1.0),
+        "daily_loss_limit": (0.0, 1.0),
+        "max_drawdown": (0.0, 1.0),
+        "drawdown_cooldown_hours": (0.0, 24 * 365),
+        "stop_atr_multiple": (0.0, 100.0),
+        "atr_period": (1, 1000),
+    }
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.apply_in_backtests, bool):
+            raise BitBotConfigError(
+                f"bitbot.risk.apply_in_backtests must be true or false, got "
+                f"{self.apply_in_backtests!r}."
+            )
+        for f in fields(self):
+            if f.name == "apply_in_backtests":
+                continue
+            value = getattr(self, f.name)
+            low, high = self._BOUNDS[f.name]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BitBotConfigError(f"bitbot.risk.{f.name} must be a number, got {value!r}.")
+            if not (low <= value <= high) or (f.name == "max_exposure" and value == 0):
+                raise BitBotConfigError(
+                    f"bitbot.risk.{f.name} is {value}; expected a value in "
+                    f"{'(' if f.name == 'max_exposure' else '['}{low:g}, {high:g}]."
+                )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RiskLimits:
+        """
+        :param config: Freqtrade configuration
+        :return: the limits of ``bitbot.risk``, defaults for the keys it leaves out
+        :raises BitBotConfigError: an unknown key or a value out of range
+        """
+        section = bitbot_section(config, "risk", {f.name for f in fields(cls)})
+        limits = cls(**section)
+        return cls(**{**limits.__dict__, "atr_period": int(limits.atr_period)})
+
+
+@dataclass(frozen=True)
+class RiskVerdict:
+    """What the risk state allows now."""
+
+    flatten: bool
+    reason: str | None = None
+
+
+class RiskState:
+    """
+    Equity bookkeeping for the daily loss limit and the maximum drawdown. Feed it the equity
+    with :meth:`update` as time passes; it says when to go flat and when entries are blocked.
+    """
+
+    def __init__(self, limits: RiskLimits) -> None:
+        self.limits = limits
+        self.day: datetime | None = None
+        self.day_start_equity = math.nan
+        self.peak = math.nan
+        self.blocked_until: datetime | None = None
+        self.block_reason: str | None = None
+
+    def update(self, now: datetime, equity: float) -> RiskVerdict:
+        """
+        :param now: current time (UTC)
+        :param equity: current account equity
+        :return: whether to close the position now, and why
+        """
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.day != day:
+            self.day, self.day_start_equity = day, equity
+        if self.blocked_until is not None and now >= self.blocked_until:
+            logger.info("Risk: %s block ended at %s; trading resumes.", self.block_reason, now)
+            if self.short_reason == "max_drawdown":
+                self.peak = equity  # the drawdown is measured afresh after its cool-down
+            self.blocked_until, self.block_reason = None, None
+        if math.isnan(self.peak) or equity > self.peak:
+            self.peak = equity
+        if self.blocked_until is not None:
+            return RiskVerdict(True, self.block_reason)
+        limits = self.limits
+        if equity <= self.day_start_equity * (1.0 - limits.daily_loss_limit):
+            self._block(
+                now,
+                day + timedelta(days=1),
+                f"daily_loss: equity {equity:.2f} is {1 - equity / self.day_start_equity:.2%} "
+                f"below the day's start {self.day_start_equity:.2f} "
+                f"(limit {limits.daily_loss_limit:.2%})",
+            )
+            return RiskVerdict(True, self.block_reason)
+        if equity <= self.peak * (1.0 - limits.max_drawdown):
+            self._block(
+                now,
+                now + timedelta(hours=limits.drawdown_cooldown_hours),
+                f"max_drawdown: equity {equity:.2f} is {1 - equity / self.peak:.2%} below the "
+                f"peak {self.peak:.2f} (limit {limits.max_drawdown:.2%})",
+            )
+            return RiskVerdict(True, self.block_reason)
+        return RiskVerdict(False)
+
+    def _block(self, now: datetime, until: datetime, reason: str) -> None:
+        self.blocked_until, self.block_reason = until, reason
+        logger.warning("Risk: %s. Flat and no new trades until %s.", reason, until)
+
+    @property
+    def short_reason(self) -> str | None:
+        """:return: the block's kind (``daily_loss`` / ``max_drawdown``), None when trading"""
+        return self.block_reason.split(":", 1)[0] if self.block_reason else None
+
+
+def volatility_stop_price(
+    current_rate: float, atr: float, multiple: float, is_short: bool
+) -> float:
+    """
+    :return: the price ``multiple x ATR`` on the losing side of ``current_rate``
+    """
+    return current_rate + multiple * atr if is_short else current_rate - multiple * atr

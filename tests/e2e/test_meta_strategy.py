@@ -1,0 +1,173 @@
+"""
+MetaStrategy + MetaPPO end to end, offline: FreqAI walk-forward backtests on a short window of
+real data with a CI-sized agent, and the same seed giving the same trades.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.freqtrade import freqai_backtest
+
+
+pytestmark = pytest.mark.slow
+
+CONFIGS = [
+    "-c",
+    "user_data/config.json",
+    "-c",
+    "user_data/config.binance.json",
+    "-c",
+    "user_data/config.freqai.json",
+]
+
+
+def _small_agent(tmp_path: Path, identifier: str, **rl: object) -> str:
+    """A CI-sized overlay: one-month training windows, two-week backtest windows, tiny net."""
+    path = tmp_path / f"{identifier}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "freqai": {
+                    "identifier": identifier,
+                    "train_period_days": 30,
+                    "backtest_period_days": 15,
+                    "model_training_parameters": {"n_steps": 256, "batch_size": 64, "n_epochs": 2},
+                    "rl_config": {"train_cycles": 1, "net_arch": [16, 16], **rl},
+                },
+            }
+        )
+    )
+    return str(path)
+
+
+def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> list[dict]:
+    results = tmp_path / f"results-{identifier}"
+    results.mkdir(exist_ok=True)
+    freqai_backtest(
+        tmp_path,
+        identifier,
+        [*CONFIGS, "-c", _small_agent(tmp_path, identifier, **rl)],
+        "MetaStrategy",
+        "20250601-20250701",
+        results,
+        env={"BITBOT_DATA": str(datadir)},
+    )
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    stats = load_backtest_stats(results / get_latest_backtest_filename(results))
+    return stats["strategy"]["MetaStrategy"]["trades"]
+
+
+def _trade_key(t: dict) -> tuple:
+    return (
+        t["open_date"],
+        t["close_date"],
+        t["is_short"],
+        round(t["amount"], 8),
+        round(t["profit_abs"], 8),
+        round(t["funding_fees"], 10),
+    )
+
+
+def test_walk_forward_backtest_is_deterministic(binance_datadir: Path, tmp_path: Path) -> None:
+    first = _backtest(binance_datadir, tmp_path, "ci-det-a")
+    second = _backtest(binance_datadir, tmp_path, "ci-det-b")
+    assert first, "the agent made no trade at all"
+    assert [_trade_key(t) for t in first] == [_trade_key(t) for t in second]
+    assert any(abs(t["funding_fees"]) > 0 for t in first), "funding must be charged"
+    # A second run with the same identifier reuses the trained models and their predictions.
+    again = _backtest(binance_datadir, tmp_path, "ci-det-a")
+    assert [_trade_key(t) for t in again] == [_trade_key(t) for t in first]
+
+
+def test_five_exposure_levels_use_half_positions(binance_datadir: Path, tmp_path: Path) -> None:
+    trades = _backtest(binance_datadir, tmp_path, "ci-five", seed=7, exposure_levels=5)
+    assert trades, "the agent made no trade at all"
+    wallet = 10_000  # dry_run_wallet of user_data/config.json
+    first_stakes = [t["orders"][0]["cost"] / t["leverage"] for t in trades]
+    half = [s for s in first_stakes if s < 0.6 * wallet]
+    adjusted = [
+        t
+        for t in trades
+        if sum(o["ft_is_entry"] for o in t["orders"]) > 1
+        or sum(not o["ft_is_entry"] for o in t["orders"]) > 1
+    ]
+    assert half or adjusted, f"no half position in {len(trades)} trades: {first_stakes[:10]}"
+
+
+def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
+    """The Kraken futures config (BTC/USD:USD, markets from the snapshot) on synthetic data."""
+    from meta_strategy.data.synthetic.config import SyntheticMarketConfig
+    from meta_strategy.data.synthetic.files import write_freqtrade_data
+    from meta_strategy.data.synthetic.simulate import generate_market
+
+    datadir = tmp_path / "kraken"
+    market = generate_market(SyntheticMarketConfig(seed=3, start="2023-01-01", end="2023-05-01"))
+    write_freqtrade_data(market, datadir, pair="BTC/USD:USD", timeframes=("1h",))
+    configs = [
+        "-c",
+        "user_data/config.json",
+        "-c",
+        "user_data/config.freqai.json",
+        "-c",
+        _small_agent(tmp_path, "ci-kraken"),
+        "--datadir",
+        str(datadir),
+    ]
+    out = freqai_backtest(
+        tmp_path,
+        "ci-kraken",
+        configs,
+        "MetaStrategy",
+        "20230401-20230501",
+        tmp_path,
+        env={"BITBOT_MARKETS_SNAPSHOT": "user_data/markets/krakenfutures.json"},
+        unset=("BITBOT_DATA",),
+    )
+    assert "Markets of krakenfutures from snapshot" in out
+    assert "Funding rates for BTC/USD:USD" in out
+    assert "STRATEGY SUMMARY" in out
+
+
+def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) -> None:
+    """The supervised baseline: FreqAI's LightGBM classifier on the same features."""
+    overlay = tmp_path / "short.json"
+    overlay.write_text(
+        json.dumps(
+            {
+                "freqai": {
+                    "identifier": "ci-stacker",
+                    "train_period_days": 30,
+                    "backtest_period_days": 15,
+                }
+            }
+        )
+    )
+    configs = [
+        "-c",
+        "user_data/config.json",
+        "-c",
+        "user_data/config.binance.json",
+        "-c",
+        "user_data/config.stacker.json",
+        "-c",
+        str(overlay),
+    ]
+    freqai_backtest(
+        tmp_path,
+        "ci-stacker",
+        configs,
+        "StackerStrategy",
+        "20250601-20250701",
+        tmp_path,
+        env={"BITBOT_DATA": str(binance_datadir)},
+    )
+    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
+
+    stats = load_backtest_stats(tmp_path / get_latest_backtest_filename(tmp_path))
+    trades = stats["strategy"]["StackerStrategy"]["trades"]
+    assert any(t["is_short"] for t in trades) and any(not t["is_short"] for t in trades)

@@ -1,0 +1,41 @@
+"""Small, valid candle and funding frames in Freqtrade's dtypes, and a feather writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+START = pd.Timestamp("2024-01-01", tz="UTC")
+
+
+def ohlcv_frame(n: int = 48, freq: str = "1h") -> pd.DataFrame:
+    """A small, valid OHLCV frame in Freqtrade's dtypes, from :data:`START`."""
+    dates = pd.date_range(START, periods=n, freq=freq).as_unit("ms")
+    close = 40000.0 + np.arange(n, dtype=np.float64) * 10.0
+    open_ = np.concatenate(([close[0] - 5.0], close[:-1]))
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "open": open_,
+            "high": np.maximum(open_, close) + 20.0,
+            "low": np.minimum(open_, close) - 20.0,
+            "close": close,
+            "volume": np.full(n, 12.5),
+        }
+    )
+
+
+def funding_frame(n: int = 30, freq: str = "8h") -> pd.DataFrame:
+    """A funding-rate frame (``date``, ``funding_rate`` 1e-4), from :data:`START`."""
+    dates = pd.date_range(START, periods=n, freq=freq).as_unit("ms")
+    return pd.DataFrame({"date": dates, "funding_rate": np.full(n, 1e-4)})
+
+
+def write_feather(df: pd.DataFrame, path: Path) -> Path:
+    """Write a frame as Freqtrade does (lz4 feather), creating the folder; :return: ``path``"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_feather(path, compression="lz4", compression_level=9)
+    return path

@@ -1,0 +1,157 @@
+"""
+Running BitBot and Freqtrade from the tests: the repository's paths, the ``bitbot`` command in
+a subprocess, a FreqAI walk-forward backtest, a strategy loaded from the shipped configs, and a
+free TCP port.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data" / "binance"
+BITBOT = [str(Path(sys.executable).parent / "bitbot")]
+
+
+def free_port() -> int:
+    """:return: a TCP port on 127.0.0.1 that is free now"""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def real_data_dir() -> Path:
+    """:return: BITBOT_DATA, or ../shared/data/binance beside the repository"""
+    return Path(os.environ.get("BITBOT_DATA") or SHARED_DATA)
+
+
+def shipped_config(configs: tuple[str, ...] = ("config.json", "config.binance.json")) -> dict:
+    """
+    The configuration Freqtrade builds from shipped config files, with the strategies' folder.
+
+    :param configs: files of ``user_data`` to merge
+    :return: the configuration
+    """
+    from freqtrade.configuration import Configuration
+
+    config = Configuration.from_files([str(REPO / "user_data" / c) for c in configs])
+    config["strategy_path"] = str(REPO / "user_data" / "strategies")
+    return config
+
+
+def load_strategy(
+    name: str,
+    configs: tuple[str, ...] = ("config.json", "config.binance.json"),
+    runmode: Any = None,
+    **bitbot: Any,
+) -> Any:
+    """
+    A strategy as Freqtrade loads it from the shipped configs.
+
+    :param name: strategy class name (in ``user_data/strategies``)
+    :param configs: files of ``user_data`` to merge
+    :param runmode: Freqtrade ``RunMode`` to set (None: leave it out)
+    :param bitbot: keys merged into the ``bitbot`` section
+    :return: the strategy
+    """
+    from freqtrade.resolvers import StrategyResolver
+
+    config = shipped_config(configs)
+    config["strategy"] = name
+    if runmode is not None:
+        config["runmode"] = runmode
+    if bitbot:
+        config["bitbot"] = {**config.get("bitbot", {}), **bitbot}
+    return StrategyResolver.load_strategy(config)
+
+
+def strategy_signals(strategy: Any, candles: Any, pair: str = "BTC/USDT:USDT") -> Any:
+    """
+    A strategy's indicators, entries and exits on candles, as a backtest computes them.
+
+    :param strategy: a loaded strategy
+    :param candles: OHLCV frame (not changed)
+    :param pair: the pair in the metadata
+    :return: the analysed frame
+    """
+    meta = {"pair": pair}
+    df = strategy.advise_indicators(candles.copy(), meta)
+    df = strategy.advise_entry(df, meta)
+    return strategy.advise_exit(df, meta)
+
+
+def run_bitbot(
+    *args: str,
+    env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+    timeout: int = 900,
+    cwd: Path = REPO,
+) -> subprocess.CompletedProcess:
+    """
+    Run the installed ``bitbot`` console command in a subprocess.
+
+    :param env: variables to set on top of this process's environment
+    :param unset: variables to remove
+    :return: the completed process (stdout and stderr merged into ``stdout``)
+    """
+    # A wide terminal: Rich would otherwise wrap log lines (and the paths in them) at 80.
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "400", **(env or {})}
+    for name in unset:
+        full_env.pop(name, None)
+    return subprocess.run(
+        [*BITBOT, *args],
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def freqai_backtest(
+    tmp_path: Path,
+    name: str,
+    configs: list[str],
+    strategy: str,
+    timerange: str,
+    results: Path,
+    **run: object,
+) -> str:
+    """
+    Run a FreqAI walk-forward backtest with its own user directory (models and predictions stay
+    in ``tmp_path``) and check that every window was covered without a training error.
+
+    :return: the command's output
+    """
+    userdir = tmp_path / f"userdir-{name}"
+    userdir.mkdir(exist_ok=True)
+    out = run_bitbot(
+        "backtesting",
+        *configs,
+        "--userdir",
+        str(userdir),
+        "--strategy-path",
+        "user_data/strategies",
+        "--freqaimodel-path",
+        "user_data/freqaimodels",
+        "--strategy",
+        strategy,
+        "--timerange",
+        timerange,
+        "--backtest-directory",
+        str(results),
+        timeout=900,
+        **run,
+    )
+    assert out.returncode == 0, out.stdout[-5000:]
+    assert "Training 2 timeranges" in out.stdout, "FreqAI must cover two walk-forward windows"
+    assert "raised exception" not in out.stdout, out.stdout[-5000:]
+    return out.stdout

@@ -1,0 +1,207 @@
+"""
+Promotion (meta_strategy.models.promotion): the rule, the best model, and that FreqAI's own
+dry-run / live code loads the promoted model. The model folders are FreqAI-like ones built in
+``tmp_path`` around tiny stable-baselines3 saves (:mod:`tests.helpers.model_files`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from meta_strategy.models.promotion import (
+    PIN_RETRAIN_HOURS,
+    PromotionRefusedError,
+    best_model,
+    default_pairs,
+    promote,
+)
+from meta_strategy.models.registry import ModelRegistry, ModelRegistryError
+from meta_strategy.models.store import ModelFileError
+from meta_strategy.paths import LIVE_CONFIG
+from tests.helpers.freqtrade import REPO
+from tests.helpers.model_files import (
+    PAIR,
+    T1,
+    T2,
+    check_freqai_loads_it,
+    fake_run,
+    live_freqai,
+    make_record,
+)
+
+
+def test_promote_writes_what_freqai_live_loads(saves: dict[str, Path], tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    paths = fake_run(saves, root, "run-a")
+    registry = ModelRegistry(tmp_path / "models.sqlite")
+    model_id = registry.record(make_record("run-a", "2025-06-16", paths[1]))
+    out = promote(
+        registry,
+        model_id,
+        models_root=root,
+        config_out=tmp_path / "config.promoted.json",
+        pairs=[PAIR, "BTC/USD:USD"],
+    )
+    assert out == tmp_path / "config.promoted.json"
+    dest = root / f"promoted-{model_id}"
+    copied = dest / f"sub-train-BTC_{T2}" / f"cb_btc_{T2}_model.zip"
+    assert copied.read_bytes() == paths[1].read_bytes()
+    drawer = json.loads((dest / "pair_dictionary.json").read_text())
+    entry = {
+        "model_filename": f"cb_btc_{T2}",
+        "trained_timestamp": T2,
+        "data_path": str(copied.parent),
+        "extras": {},
+    }
+    assert drawer == {PAIR: entry, "BTC/USD:USD": entry}  # the keys of data_drawer.pair_info
+
+    overlay = json.loads(out.read_text())
+    freqai = overlay["freqai"]
+    assert freqai["identifier"] == f"promoted-{model_id}"
+    assert freqai["rl_config"]["model_type"] == "PPO" and freqai["rl_config"]["seed"] == 42
+    assert freqai["rl_config"]["policy_type"] == "MlpPolicy"
+    assert freqai["live_retrain_hours"] == PIN_RETRAIN_HOURS
+    assert freqai["expiration_hours"] == 0
+    assert freqai["rl_config"]["exposure_levels"] == 3  # the run's own freqai section
+    assert overlay["bitbot"]["model_id"] == model_id
+    assert overlay["bitbot"]["model_path"] == str(copied)
+    assert overlay["bitbot"]["promoted_at"].endswith("Z")
+    assert registry.promoted() == registry.get(model_id)
+
+    # Freqtrade's own dry-run / live code finds, keeps and loads exactly that model, for the
+    # research pair and for Kraken's pair alike.
+    check_freqai_loads_it(out, tmp_path, copied, PAIR)
+    check_freqai_loads_it(out, tmp_path, copied, "BTC/USD:USD")
+
+    # Without the overlay's pinning, the shipped config would expire and retrain it at once.
+    from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
+
+    plain = dict(live_freqai(out, tmp_path).config)
+    plain["freqai"] = {**plain["freqai"], "live_retrain_hours": 24, "expiration_hours": 48}
+    dk = FreqaiDataKitchen(plain, live=True, pair=PAIR)
+    assert dk.check_if_new_training_required(T2)[0] and dk.check_if_model_expired(T2)
+
+    # One promoted model at a time; promoting again replaces the folder and the overlay.
+    other = registry.record(make_record("run-a", "2025-06-01", paths[0]))
+    promote(registry, other, models_root=root, config_out=out)
+    assert [r.id for r in registry.list() if r.promoted] == [other]
+    assert json.loads(out.read_text())["bitbot"]["model_id"] == other
+    promote(registry, model_id, models_root=root, config_out=out)
+    assert [r.id for r in registry.list() if r.promoted] == [model_id]
+    assert list(json.loads((dest / "pair_dictionary.json").read_text())) == [PAIR]
+
+
+def test_promote_recurrent_ppo_sets_its_policy(saves: dict[str, Path], tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    paths = fake_run(saves, root, "run-r", (T1,), algorithm="RecurrentPPO")
+    registry = ModelRegistry(tmp_path / "models.sqlite")
+    model_id = registry.record(
+        make_record("run-r", "2025-06-01", paths[0], algorithm="RecurrentPPO", seed=3)
+    )
+    out = promote(registry, model_id, models_root=root, config_out=tmp_path / "o.json")
+    rl = json.loads(out.read_text())["freqai"]["rl_config"]
+    assert (rl["model_type"], rl["policy_type"], rl["seed"]) == ("RecurrentPPO", "MlpLstmPolicy", 3)
+    copied = root / f"promoted-{model_id}" / f"sub-train-BTC_{T1}" / f"cb_btc_{T1}_model.zip"
+    check_freqai_loads_it(out, tmp_path, copied, PAIR)
+
+
+def test_rule_refuses_unless_forced(saves: dict[str, Path], tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    paths = fake_run(saves, root, "run-a")
+    registry = ModelRegistry(tmp_path / "models.sqlite")
+    out = tmp_path / "config.promoted.json"
+    worse = registry.record(make_record("run-a", "2025-06-16", paths[1], sharpe=0.1, hold=0.17))
+    with pytest.raises(PromotionRefusedError, match=r"Sharpe 0.10 does not beat buy-and-hold's"):
+        promote(registry, worse, models_root=root, config_out=out)
+    assert not out.exists() and not (root / f"promoted-{worse}").exists()
+    assert registry.promoted() is None
+    tie = registry.record(make_record("run-b", "2025-06-16", paths[1], sharpe=0.5, hold=0.5))
+    with pytest.raises(PromotionRefusedError, match="does not beat"):
+        promote(registry, tie, models_root=root, config_out=out)
+    unknown = registry.record(make_record("run-c", "2025-06-16", paths[1], hold=None))
+    with pytest.raises(PromotionRefusedError, match="lack buy_and_hold_sharpe"):
+        promote(registry, unknown, models_root=root, config_out=out)
+    assert promote(registry, worse, models_root=root, config_out=out, force=True) == out
+    assert registry.promoted().id == worse
+
+
+def test_promote_refuses_missing_or_corrupt_files(saves: dict[str, Path], tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    paths = fake_run(saves, root, "run-a")
+    registry = ModelRegistry(tmp_path / "models.sqlite")
+    out = tmp_path / "config.promoted.json"
+    good = registry.record(make_record("run-a", "2025-06-16", paths[1]))
+    corrupt = registry.record(make_record("run-a", "2025-06-01", paths[0]))
+    paths[0].write_bytes(b"garbage")
+    with pytest.raises(ModelFileError, match="not a zip archive"):
+        promote(registry, corrupt, models_root=root, config_out=out, force=True)
+    paths[0].unlink()
+    with pytest.raises(ModelFileError, match="missing"):
+        promote(registry, corrupt, models_root=root, config_out=out, force=True)
+    with pytest.raises(ValueError, match="cannot trade ETH/USDT:USDT"):
+        promote(registry, good, models_root=root, config_out=out, pairs=["ETH/USDT:USDT"])
+    pipeline = paths[1].parent / f"cb_btc_{T2}_feature_pipeline.pkl"
+    pipeline.write_bytes(b"not a pickle")
+    with pytest.raises(ModelFileError, match=r"feature_pipeline.pkl: cannot be unpickled"):
+        promote(registry, good, models_root=root, config_out=out)
+    pipeline.unlink()
+    with pytest.raises(ModelFileError, match="save_backtest_models: true"):
+        promote(registry, good, models_root=root, config_out=out)
+    assert not out.exists() and registry.promoted() is None
+
+
+def test_best_follows_the_rule(saves: dict[str, Path], tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path / "models.sqlite")
+    with pytest.raises(ModelRegistryError, match="has a run Sharpe"):
+        best_model(registry)
+    registry.record(make_record("low", "2025-07-01", "l.zip", sharpe=0.3))
+    registry.record(make_record("high", "2025-06-01", "h1.zip", sharpe=0.9))
+    latest = registry.record(make_record("high", "2025-06-16", "h2.zip", sharpe=0.9))
+    registry.record(make_record("no-figure", "2025-08-01", "n.zip", sharpe=None))
+    assert best_model(registry).id == latest
+    registry.record(make_record("higher", "2025-05-01", "x.zip", sharpe=float("nan")))
+    assert best_model(registry).id == latest
+
+    root = tmp_path / "models"
+    paths = fake_run(saves, root, "top")
+    registry.record(make_record("top", "2025-06-01", paths[0], sharpe=2.0, hold=2.5))
+    top = registry.record(make_record("top", "2025-06-16", paths[1], sharpe=2.0, hold=2.5))
+    assert best_model(registry).id == top
+    with pytest.raises(PromotionRefusedError):  # the best run must still beat buy-and-hold
+        promote(registry, best_model(registry).id, models_root=root, config_out=tmp_path / "o.json")
+
+
+def test_default_pairs_add_the_live_pairs_of_the_same_coin(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(
+        '{"exchange": {"pair_whitelist": ["BTC/USD:USD", "ETH/USD:USD"]}, // comment\n}'
+    )
+    record = make_record("run-a", "2025-06-16", "x.zip")
+    assert default_pairs(record, config) == [PAIR, "BTC/USD:USD"]
+    assert default_pairs(record, tmp_path / "absent.json") == [PAIR]
+    assert default_pairs(record, REPO / LIVE_CONFIG) == [PAIR, "BTC/USD:USD"]
+
+
+# --------------------------------------------------------------------------------------------
+# bitbot models
+# --------------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------------
+# a real walk-forward
+# --------------------------------------------------------------------------------------------
+
+
+def test_best_compares_models_of_one_report_only(registry: ModelRegistry, tmp_path: Path) -> None:
+    registry.record(make_record("run-full", "2025-06-01", tmp_path / "a.zip", sharpe=0.4))
+    registry.record(
+        make_record("run-quick", "2025-06-01", tmp_path / "b.zip", sharpe=3.0, report="quick")
+    )
+    assert best_model(registry, "full").identifier == "run-full"
+    assert best_model(registry, "quick").identifier == "run-quick"
+    assert best_model(registry).identifier == "run-quick"
+    with pytest.raises(ModelRegistryError, match="from report 'other'"):
+        best_model(registry, "other")

@@ -1,0 +1,298 @@
+"""Mark-to-market equity from Freqtrade trades, buy-and-hold and the report's figures, by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from meta_strategy.research.report.analysis import (
+    RunFigures,
+    add_deflated_sharpe,
+    curve_metrics,
+    winners,
+)
+from meta_strategy.research.report.build import close_timerange
+from meta_strategy.research.report.equity import (
+    EquityError,
+    buy_and_hold_curve,
+    equity_from_trades,
+    flat_curve,
+    liquidate,
+    period_candles,
+)
+
+
+OPEN = [100.0, 101.0, 103.0, 102.0, 105.0, 104.0]
+CLOSE = [101.0, 103.0, 102.0, 105.0, 104.0, 106.0]
+START = pd.Timestamp("2024-01-01", tz="UTC")
+
+
+def _candles(opens: list[float] = OPEN, closes: list[float] = CLOSE) -> pd.DataFrame:
+    dates = pd.date_range(START, periods=len(opens), freq="1h")
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "open": opens,
+            "high": np.maximum(opens, closes),
+            "low": np.minimum(opens, closes),
+            "close": closes,
+        }
+    )
+
+
+def _ms(i: int) -> int:
+    return int((START + pd.Timedelta(hours=i)).timestamp() * 1000)
+
+
+def _order(i: int, amount: float, price: float, entry: bool) -> dict:
+    return {
+        "amount": amount,
+        "safe_price": price,
+        "order_filled_timestamp": _ms(i),
+        "ft_is_entry": entry,
+    }
+
+
+def _trade(
+    open_i: int,
+    close_i: int,
+    short: bool,
+    orders: list[dict],
+    funding: float,
+    profit: float,
+    fee: float = 0.001,
+) -> dict:
+    return {
+        "open_timestamp": _ms(open_i),
+        "close_timestamp": _ms(close_i),
+        "open_date": str(START + pd.Timedelta(hours=open_i)),
+        "close_date": str(START + pd.Timedelta(hours=close_i)),
+        "is_short": short,
+        "fee_open": fee,
+        "fee_close": fee,
+        "orders": orders,
+        "funding_fees": funding,
+        "profit_abs": profit,
+    }
+
+
+def test_long_with_position_adjustment_marked_to_market() -> None:
+    # 1 BTC at the open of candle 1 (101), 1 more at candle 2 (103), both sold at candle 4 (105);
+    # fee 0.1 % a fill, 0.6 of funding paid over the trade's three hours.
+    cash = -101 - 0.101 - 103 - 0.103 + 210 - 0.210
+    trade = _trade(
+        1,
+        4,
+        False,
+        [_order(1, 1, 101, True), _order(2, 1, 103, True), _order(4, 2, 105, False)],
+        funding=-0.6,
+        profit=cash - 0.6,
+    )
+    curve = equity_from_trades([trade], _candles(), 1000.0)
+    expected = [
+        1000.0,
+        1000 - 101.101 - 0.2 + 1 * 103,
+        1000 - 101.101 - 103.103 - 0.4 + 2 * 102,
+        1000 - 204.204 - 0.6 + 2 * 105,
+        1000 + cash - 0.6,
+        1000 + cash - 0.6,
+    ]
+    np.testing.assert_allclose(curve.equity.to_numpy(), expected, atol=1e-9)
+    np.testing.assert_allclose(curve.position.to_numpy(), [0, 1, 2, 2, 0, 0])
+    assert curve.fees.iloc[-1] == pytest.approx(0.101 + 0.103 + 0.210)
+    assert curve.funding.iloc[-1] == pytest.approx(0.6)
+    assert curve.exposure.iloc[2] == pytest.approx(2 * 102 / expected[2])
+
+
+def test_short_receiving_funding_ends_at_profit_abs() -> None:
+    # Short 1 BTC at 100 (candle 0), bought back at 103 (candle 2); 0.2 of funding received.
+    cash = 100 - 0.1 - 103 - 0.103
+    freqtrade_profit = cash + 0.2 + 1e-4  # Freqtrade's own rounding is what counts at the close
+    trade = _trade(
+        0,
+        2,
+        True,
+        [_order(0, 1, 100, True), _order(2, 1, 103, False)],
+        funding=0.2,
+        profit=freqtrade_profit,
+    )
+    curve = equity_from_trades([trade], _candles(), 1000.0)
+    np.testing.assert_allclose(
+        curve.equity.to_numpy()[:3],
+        [1000 + 99.9 + 0.1 - 101, 1000 + 99.9 + 0.2 - 103, 1000 + freqtrade_profit],
+        atol=1e-9,
+    )
+    assert curve.equity.iloc[-1] == pytest.approx(1000 + freqtrade_profit)
+    assert curve.funding.iloc[-1] == pytest.approx(-0.2)  # negative: received
+    assert curve.position.iloc[1] == -1
+
+
+def test_a_fill_off_the_candles_is_an_error() -> None:
+    trade = _trade(1, 9, False, [_order(1, 1, 101, True), _order(9, 1, 100, False)], 0, 0)
+    with pytest.raises(EquityError, match="is not a candle of the period"):
+        equity_from_trades([trade], _candles(), 1000.0)
+
+
+def test_period_candles_rejects_gaps() -> None:
+    candles = _candles().drop(index=3)
+    with pytest.raises(EquityError, match="gaps"):
+        period_candles(candles, START, START + pd.Timedelta(hours=5))
+
+
+def test_buy_and_hold_with_funding_and_its_btc_multiple() -> None:
+    fee = 0.001
+    rates = pd.Series([0.001], index=[START + pd.Timedelta(hours=1)])
+    curve = buy_and_hold_curve(_candles(), rates, 1000.0, fee)
+    quantity = 1000 * (1 - fee) / 100
+    paid = 0.001 * quantity * 101
+    assert curve.equity.iloc[0] == pytest.approx(quantity * 101)
+    assert curve.equity.iloc[1] == pytest.approx(quantity * 103 - paid)
+    end = quantity * 106 - paid - fee * quantity * 106
+    assert curve.equity.iloc[-1] == pytest.approx(end)
+    metrics, _, _ = curve_metrics(curve, None, pd.Series(dtype=object))
+    # BTC multiple: BTC worth at the end per BTC at the start (start valued at the first open)
+    assert metrics["btc_multiple"] == pytest.approx((end / 106) / (1000 / 100))
+    assert metrics["funding_paid"] == pytest.approx(paid / 1000)
+    assert metrics["fees_paid"] == pytest.approx((1000 * fee + fee * quantity * 106) / 1000)
+
+
+def test_free_buy_and_hold_keeps_exactly_one_btc_per_btc() -> None:
+    curve = buy_and_hold_curve(_candles(), pd.Series(dtype=float), 1000.0, 0.0)
+    metrics, _, _ = curve_metrics(curve, None, pd.Series(dtype=object))
+    assert metrics["btc_multiple"] == pytest.approx(1.0)
+    assert metrics["time_in_market"] == 1.0
+
+
+def _daily_curve(values: list[float]) -> object:
+    """A flat-position curve whose equity at each day's last hour is ``values``."""
+    days = pd.date_range("2023-12-30", periods=len(values), freq="1D", tz="UTC")
+    hours = pd.date_range(days[0], periods=24 * len(values), freq="1h")
+    equity = np.repeat(values, 24).astype(float)
+    candles = pd.DataFrame({"date": hours, "open": 100.0, "close": 100.0})
+    curve = flat_curve(candles, 1000.0)
+    return type(curve)(
+        equity=pd.Series(equity, index=hours),
+        position=curve.position,
+        close=curve.close,
+        fees=curve.fees,
+        funding=curve.funding,
+        start_value=1000.0,
+        start_price=100.0,
+    )
+
+
+def test_curve_metrics_by_hand_and_per_year_and_regime() -> None:
+    values = [1100.0, 990.0, 1089.0, 1200.0]  # 2023-12-30, 31, 2024-01-01, 02
+    curve = _daily_curve(values)
+    regimes = pd.Series(
+        ["bull", "bear", "bear", "sideways"],
+        index=pd.date_range("2023-12-30", periods=4, freq="1D", tz="UTC"),
+    )
+    trades = [{"profit_abs": 100.0, "is_short": False}, {"profit_abs": -50.0, "is_short": True}]
+    metrics, by_year, by_regime = curve_metrics(curve, trades, regimes)
+    returns = np.array([0.1, -0.1, 0.1, 1200 / 1089 - 1])
+    assert metrics["total_return"] == pytest.approx(0.2)
+    assert metrics["sharpe"] == pytest.approx(returns.mean() / returns.std(ddof=1) * math.sqrt(365))
+    assert metrics["max_drawdown"] == pytest.approx(0.1)
+    assert metrics["profit_factor"] == pytest.approx(2.0)
+    assert metrics["win_rate"] == pytest.approx(0.5)
+    assert (metrics["long_trades"], metrics["short_trades"]) == (1, 1)
+    # Last hour at the 1100 peak: 12-30 23:00; back above it: 01-02 00:00.
+    assert metrics["max_drawdown_days"] == pytest.approx(2 + 1 / 24)
+    assert by_year["2023"]["return"] == pytest.approx(1.1 * 0.9 - 1)
+    assert by_year["2024"]["return"] == pytest.approx(1200 / 990 - 1)
+    # A day's return goes to the previous day's label: 12-31 bull, 01-01 and 01-02 bear.
+    assert by_regime["bull"]["return"] == pytest.approx(-0.1)
+    assert by_regime["bear"]["return"] == pytest.approx(1.1 * 1200 / 1089 - 1)
+    assert by_regime["unknown"]["days"] == 1  # 12-30: no label the day before
+    low, high = metrics["sharpe_ci_low"], metrics["sharpe_ci_high"]
+    assert low <= high
+
+
+def test_deflated_sharpe_counts_every_configuration_but_flat() -> None:
+    rng = np.random.default_rng(0)
+    runs = [RunFigures(n, "meta", n) for n in ("a", "b", "c", "flat")]
+    returns = {n: pd.Series(rng.normal(0.001, 0.02, 300)) for n in ("a", "b", "c")}
+    returns["flat"] = pd.Series(np.zeros(300))
+    assert add_deflated_sharpe(runs, returns) == 3
+    assert all(0 <= r.metrics["deflated_sharpe"] <= 1 for r in runs[:3])
+    assert runs[3].metrics["deflated_sharpe"] is None
+
+
+def test_winners_names_the_best_and_says_when_meta_lost() -> None:
+    def fig(name: str, group: str, sharpe: float, ret: float) -> RunFigures:
+        cell = {
+            "return": ret,
+            "sharpe": sharpe,
+            "sharpe_ci_low": sharpe - 1,
+            "sharpe_ci_high": sharpe + 1,
+            "days": 365,
+        }
+        return RunFigures(name, group, name.upper(), by_year={"2024": cell})
+
+    runs = [
+        fig("meta-ppo-s1", "meta", 0.5, 0.05),
+        fig("buy_and_hold", "baseline", 1.2, 0.6),
+        fig("OTTStrategy", "strategy", 0.9, 0.3),
+    ]
+    w = winners(runs, "by_year")["2024"]
+    assert w["winner"] == "BUY_AND_HOLD"
+    assert w["best_meta"] == "META-PPO-S1"
+    assert w["meta_beat_buy_and_hold"] is False
+    assert w["best_meta_ci"] == [-0.5, 1.5]
+
+
+def test_close_timerange() -> None:
+    first = pd.Timestamp("2019-09-08 17:00", tz="UTC")
+    last = pd.Timestamp("2025-11-16 23:00", tz="UTC")
+    assert close_timerange("20210101-", first, last, 240) == "20210101-20251116"
+    assert close_timerange("20240101-20240301", first, last, 240) == "20240101-20240301"
+    assert close_timerange("20240101-20270101", first, last, 240) == "20240101-20251116"
+    said = []
+    assert close_timerange("20190101-", first, last, 240, log=said.append) == "20200505-20251116"
+    assert "starts 2020-05-05" in said[0]
+    with pytest.raises(ValueError, match="needs a start"):
+        close_timerange("-20240101", first, last, 240)
+    with pytest.raises(ValueError, match="leaves no period"):
+        close_timerange("20251201-", first, last, 240)
+
+
+def test_liquidation_wipes_the_account_at_the_maintenance_margin() -> None:
+    # 2 BTC long at 100 on 100 of equity (2x). Marked at a low L the equity is 2 L - 100, the
+    # maintenance requirement 1 % x 2 x L: breached when L <= 100 / 1.98 = 50.5.
+    candles = _candles([100.0] * 4, [100.0] * 4)
+    candles["low"] = [100.0, 99.0, 50.0, 100.0]
+    trade = _trade(
+        0,
+        3,
+        False,
+        [_order(0, 2, 100, True), _order(3, 2, 100, False)],
+        funding=0.0,
+        profit=0.0,
+        fee=0.0,
+    )
+    curve = equity_from_trades([trade], candles, 100.0)
+    assert curve.equity.iloc[-1] == pytest.approx(100.0)  # Freqtrade never liquidated it
+    wiped = liquidate(curve, candles, 0.01)
+    assert wiped.liquidated_at == candles["date"].iloc[2]
+    assert wiped.equity.tolist() == [100.0, 100.0, 0.0, 0.0]
+    assert wiped.position.tolist() == [2.0, 2.0, 0.0, 0.0]
+    metrics, _, _ = curve_metrics(wiped, [trade], pd.Series(dtype=object))
+    assert metrics["total_return"] == -1.0 and metrics["max_drawdown"] == 1.0
+    assert metrics["liquidated_at"] == str(candles["date"].iloc[2])
+    candles["low"] = [100.0, 99.0, 51.0, 100.0]  # 2 x 51 - 100 = 2 > 1.02: survives
+    assert liquidate(curve, candles, 0.01).liquidated_at is None
+
+
+def test_buy_and_hold_paying_more_funding_than_it_holds_is_liquidated() -> None:
+    rates = pd.Series([0.5], index=[START + pd.Timedelta(hours=2)])  # 50 % of notional at once
+    curve = buy_and_hold_curve(_candles(), rates, 1000.0, 0.0)
+    candles = _candles()
+    assert curve.equity.iloc[2] < 1000 * 0.6  # paid half the notional
+    assert liquidate(curve, candles, 0.01).liquidated_at is None  # still above the margin
+    rates = pd.Series([1.2], index=[START + pd.Timedelta(hours=2)])
+    curve = buy_and_hold_curve(candles, rates, 1000.0, 0.0)
+    assert liquidate(curve, candles, 0.01).liquidated_at == candles["date"].iloc[2]

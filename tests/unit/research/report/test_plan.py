@@ -1,0 +1,123 @@
+"""The report's plan: algorithm presets, runs, keys and settings checks."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from meta_strategy.research.report.plan import (
+    POC_STRATEGIES,
+    VOTE_STRATEGIES,
+    ReportSettings,
+    ReportSettingsError,
+    build_plan,
+)
+from meta_strategy.rl.algorithms import ALGORITHMS, UnknownAlgorithmError, algorithm_overlay
+
+
+BASE = ("user_data/config.json", "user_data/config.binance.json")
+
+
+def _algorithm_class(name: str) -> type:
+    package = "stable_baselines3" if name in ("PPO", "A2C", "DQN") else "sb3_contrib"
+    return getattr(importlib.import_module(package), name)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_every_preset_fits_its_algorithm(algorithm: str) -> None:
+    overlay = algorithm_overlay(algorithm, seed=7)
+    params = overlay["freqai"]["model_training_parameters"]
+    accepted = inspect.signature(_algorithm_class(algorithm).__init__).parameters
+    assert set(params) <= set(accepted), set(params) - set(accepted)
+    rl = overlay["freqai"]["rl_config"]
+    assert rl["model_type"] == algorithm and rl["seed"] == 7
+    assert rl["policy_type"] == ("MlpLstmPolicy" if algorithm == "RecurrentPPO" else "MlpPolicy")
+
+
+def test_unknown_algorithm_is_named() -> None:
+    with pytest.raises(UnknownAlgorithmError, match="TD3"):
+        algorithm_overlay("TD3", 1)
+    with pytest.raises(ReportSettingsError, match="TD3"):
+        ReportSettings(algorithms=("PPO", "TD3"))
+
+
+@pytest.mark.parametrize(
+    "bad", [{"seeds": ()}, {"train_cycles": 0}, {"backtest_period_days": 0}, {"slippage_bps": -1.0}]
+)
+def test_bad_settings_are_refused(bad: dict) -> None:
+    with pytest.raises(ReportSettingsError):
+        ReportSettings(**bad)
+
+
+def test_plan_covers_every_algorithm_seed_and_baseline() -> None:
+    settings = ReportSettings(timerange="20240101-20240401")
+    plan = build_plan(settings, BASE)
+    rl = [r for r in plan if r.kind == "rl"]
+    assert len(rl) == len(ALGORITHMS) * 3
+    assert {(r.algorithm, r.seed) for r in rl} == {(a, s) for a in ALGORITHMS for s in (1, 2, 3)}
+    rules = next(r for r in plan if r.kind == "rules")
+    assert rules.strategies == POC_STRATEGIES + VOTE_STRATEGIES
+    stacker = next(r for r in plan if r.kind == "stacker")
+    for run in [stacker, *rl]:
+        freqai = run.overlay["freqai"]
+        assert freqai["backtest_period_days"] == 90 and freqai["train_period_days"] == 180
+        assert freqai["save_backtest_models"] is True
+    # every run shares the exchange configs (costs, leverage, pair)
+    assert all(r.configs[: len(BASE)] == BASE for r in plan)
+
+
+def test_run_keys_change_with_what_decides_the_result(tmp_path: Path) -> None:
+    settings = ReportSettings(timerange="20240101-20240401")
+    plan = build_plan(settings, BASE)
+    keys = {r.key(settings, "data-v1") for r in plan}
+    assert len(keys) == len(plan), "each run has its own key (and FreqAI identifier)"
+    run = plan[-1]
+    assert run.key(settings, "data-v1") == run.key(settings, "data-v1")
+    assert run.key(settings, "data-v2") != run.key(settings, "data-v1")
+    other = ReportSettings(timerange="20240101-20240501")
+    assert run.key(other, "data-v1") != run.key(settings, "data-v1")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"fee": 0.0005}))
+    changed = type(run)(run.name, run.kind, run.strategies, (str(config),), run.overlay)
+    before = changed.key(settings, "d")
+    config.write_text(json.dumps({"fee": 0.001}))
+    assert changed.key(settings, "d") != before
+
+
+def test_quick_settings_are_small() -> None:
+    quick = ReportSettings.quick_settings("20251017-20251116")
+    assert quick.quick and quick.seeds == (1,) and quick.train_cycles == 1
+    plan = build_plan(quick, BASE)
+    ppo = next(r for r in plan if r.algorithm == "PPO")
+    assert ppo.overlay["freqai"]["model_training_parameters"]["n_steps"] == 256
+    assert ppo.overlay["freqai"]["rl_config"]["net_arch"] == [16, 16]
+
+
+def test_sections_that_do_not_change_a_backtest_leave_the_key_alone(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"fee": 0.0005}))
+    settings = ReportSettings(timerange="20240101-20240401")
+    run = build_plan(settings, (str(config),))[0]
+    before = run.key(settings, "d")
+    config.write_text(
+        json.dumps({"fee": 0.0005, "api_server": {"enabled": True}, "telegram": {"token": ""}})
+    )
+    assert run.key(settings, "d") == before
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_base_config_parameters_do_not_leak_into_another_algorithm(algorithm: str) -> None:
+    """
+    Freqtrade merges config files key by key: the shipped PPO parameters of config.freqai.json
+    stay under an overlay's. Every one of them that the algorithm also takes must be set by its
+    preset, so the preset's value (not PPO's) is what the algorithm gets.
+    """
+    base = json.loads(Path("user_data/config.freqai.json").read_text())["freqai"]
+    preset = algorithm_overlay(algorithm, 1)["freqai"]["model_training_parameters"]
+    accepted = inspect.signature(_algorithm_class(algorithm).__init__).parameters
+    leaking = [k for k in base["model_training_parameters"] if k in accepted and k not in preset]
+    assert not leaking, f"{algorithm} would take PPO's {leaking} from config.freqai.json"

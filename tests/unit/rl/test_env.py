@@ -1,0 +1,212 @@
+"""The futures environment against hand-computed cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from meta_strategy.rl.costs import CostModel
+from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation
+from meta_strategy.rl.rewards import (
+    DifferentialSharpeReward,
+    DrawdownPenalisedReward,
+    LogReturnReward,
+    make_reward,
+)
+
+
+SHORT, FLAT, LONG = 0, 1, 2
+NO_SLIP = dict(slippage_bps=0.0, slippage_range_fraction=0.0)
+
+
+def market(open_, high=None, low=None, close=None, funding=None) -> MarketArrays:
+    open_ = np.asarray(open_, dtype=float)
+    close = open_ if close is None else np.asarray(close, dtype=float)
+    df = pd.DataFrame(
+        {
+            "open": open_,
+            "close": close,
+            "high": np.maximum(open_, close) if high is None else high,
+            "low": np.minimum(open_, close) if low is None else low,
+            "funding_rate": np.zeros(len(open_)) if funding is None else funding,
+        }
+    )
+    return MarketArrays.from_frame(df)
+
+
+def env_for(m: MarketArrays, **costs) -> FuturesTradingEnv:
+    features = np.arange(len(m) * 2, dtype=np.float32).reshape(len(m), 2)
+    env = FuturesTradingEnv(features, m, CostModel(**costs))
+    env.reset(seed=0)
+    return env
+
+
+def test_fee_on_every_exposure_change() -> None:
+    env = env_for(market([100.0] * 6), fee=0.001, **NO_SLIP)
+    _, _, _, _, info = env.step(LONG)  # buy 0.01 BTC at 100: fee 0.001
+    assert info["equity"] == pytest.approx(0.999)
+    _, _, _, _, info = env.step(LONG)  # hold: no fee
+    assert info["equity"] == pytest.approx(0.999) and info["trades"] == 1
+    _, _, _, _, info = env.step(SHORT)  # reverse: sell 0.01 + 0.00999 BTC
+    assert info["equity"] == pytest.approx(0.999 - 0.001 * (0.01 + 0.00999) * 100)
+    e = info["equity"]
+    _, _, _, _, info = env.step(FLAT)  # buy back 0.00999 BTC
+    assert info["equity"] == pytest.approx(e - 0.001 * 0.00999 * 100)
+    assert info["fees"] == pytest.approx(1 - info["equity"])
+    assert info["trades"] == 3
+
+
+def test_price_moves_and_equity_bookkeeping() -> None:
+    # open 100 -> close 110 on candle 1; open 110 -> close 99 on candle 2.
+    m = market([100, 100, 110, 99], close=[100, 110, 99, 99])
+    env = env_for(m, fee=0.0, **NO_SLIP)
+    _, r1, _, _, info = env.step(LONG)  # q = 0.01 at 100, candle closes 110
+    assert info["equity"] == pytest.approx(1.1)
+    assert r1 == pytest.approx(math.log(1.1))
+    _, r2, _, _, info = env.step(LONG)  # 110 -> 99: -0.11
+    assert info["equity"] == pytest.approx(0.99)
+    assert r2 == pytest.approx(math.log(0.99 / 1.1))
+
+
+def test_short_gains_when_price_falls_with_leverage() -> None:
+    m = market([100, 100, 100], close=[100, 95, 95])
+    env = env_for(m, fee=0.0, leverage=3.0, **NO_SLIP)
+    _, _, _, _, info = env.step(SHORT)  # q = -0.03, falls 5: +0.15
+    assert info["quantity"] == pytest.approx(-0.03)
+    assert info["equity"] == pytest.approx(1.15)
+
+
+@pytest.mark.parametrize(("action", "sign"), [(LONG, -1), (SHORT, +1)])
+def test_funding_sign(action: int, sign: int) -> None:
+    """A positive rate: longs pay, shorts receive; charged on the mark at the event."""
+    m = market([100.0] * 4, funding=[0, 0, 0.001, 0])
+    env = env_for(m, fee=0.0, **NO_SLIP)
+    env.step(action)  # position from the open of candle 1
+    _, _, _, _, info = env.step(action)  # funding event at the open of candle 2
+    assert info["funding"] == pytest.approx(-sign * 0.01 * 100 * 0.001)
+    assert info["equity"] == pytest.approx(1 + sign * 0.001)
+    flat = env_for(m, fee=0.0, **NO_SLIP)
+    flat.step(FLAT)
+    _, _, _, _, info = flat.step(FLAT)
+    assert info["funding"] == 0.0 and info["equity"] == 1.0
+
+
+def test_slippage_from_bps_and_the_last_closed_range() -> None:
+    m = market([100, 100, 100], high=[102, 100, 100], low=[98, 100, 100])
+    env = env_for(m, fee=0.0, slippage_bps=5.0, slippage_range_fraction=0.1)
+    _, _, _, _, info = env.step(LONG)
+    slip = 5e-4 + 0.1 * (102 - 98) / 100  # 0.0045 of the price
+    assert info["slippage"] == pytest.approx(0.01 * 100 * slip)
+    assert info["equity"] == pytest.approx(1 - 0.01 * 100 * slip)
+
+
+def test_liquidation_ends_the_episode() -> None:
+    # 10x long at 100; maintenance 1 %: liquidation near 100 * (1 - 0.1) / (1 - 0.01) = 90.9
+    m = market([100, 100, 100, 100], low=[100, 100, 90.0, 100], close=[100, 100, 95, 100])
+    env = env_for(m, fee=0.0, leverage=10.0, maintenance_margin=0.01, **NO_SLIP)
+    _, _, terminated, _, info = env.step(LONG)
+    assert not terminated and info["equity"] == pytest.approx(1.0)
+    _, reward, terminated, _, info = env.step(LONG)
+    assert terminated and info["liquidated"] and info["equity"] == 0.0
+    assert reward < -10
+    cost = CostModel(leverage=10.0, maintenance_margin=0.01)
+    assert cost.liquidation_price(0.1, 1.0, 100.0) == pytest.approx(9.0 / 0.099)
+    assert cost.liquidation_price(-0.1, 1.0, 100.0) == pytest.approx(11.0 / 0.101)
+
+
+def test_observation_holds_the_agents_exposure() -> None:
+    env = env_for(market([100.0] * 5), fee=0.0, **NO_SLIP)
+    obs, *_ = env.step(LONG)
+    assert obs[-1] == 1.0 and list(obs[:-1]) == [2.0, 3.0]
+    obs, *_ = env.step(SHORT)
+    assert obs[-1] == -1.0
+    assert list(build_observation(np.array([0.5, 0.25]), -0.5)) == [0.5, 0.25, -0.5]
+
+
+def test_episode_ends_at_the_last_candle() -> None:
+    env = env_for(market([100.0] * 3), fee=0.0)
+    assert env.step(FLAT)[3] is False
+    assert env.step(FLAT)[3] is True
+
+
+def test_random_starts_are_seeded() -> None:
+    m = market(np.full(500, 100.0))
+    features = np.zeros((500, 1), dtype=np.float32)
+    a = FuturesTradingEnv(features, m, episode_length=50)
+    b = FuturesTradingEnv(features, m, episode_length=50)
+    starts_a = [a.reset(seed=s)[1]["tick"] for s in range(5)]
+    starts_b = [b.reset(seed=s)[1]["tick"] for s in range(5)]
+    assert starts_a == starts_b and len(set(starts_a)) > 1
+
+
+def test_bad_inputs_are_refused() -> None:
+    m = market([100.0] * 3)
+    with pytest.raises(ValueError, match="do not match"):
+        FuturesTradingEnv(np.zeros((2, 1)), m)
+    with pytest.raises(ValueError, match="NaN or infinite feature at row 1"):
+        FuturesTradingEnv(np.array([[0.0], [np.nan], [0.0]]), m)
+    with pytest.raises(ValueError, match="close is NaN or not positive at row 2"):
+        MarketArrays.from_frame(
+            pd.DataFrame(
+                {"open": [1.0] * 3, "high": [1.0] * 3, "low": [1.0] * 3, "close": [1, 1, np.nan]}
+            )
+        )
+    with pytest.raises(ValueError, match="leverage=20"):
+        CostModel(leverage=20)
+
+
+def test_differential_sharpe_by_hand() -> None:
+    reward = DifferentialSharpeReward(eta=0.5)
+    reward.reset(1.0)
+    r1 = reward(1.0, 1.1)  # A=B=0 before: variance 0 -> 0
+    assert r1 == 0.0
+    x1 = math.log(1.1)
+    a, b = 0.5 * x1, 0.5 * x1 * x1
+    x2 = math.log(1.0 / 1.1)
+    expected = (b * (x2 - a) - 0.5 * a * (x2 * x2 - b)) / (b - a * a) ** 1.5
+    assert reward(1.1, 1.0) == pytest.approx(expected)
+
+
+def test_drawdown_penalty_by_hand() -> None:
+    reward = DrawdownPenalisedReward(penalty=2.0)
+    reward.reset(1.0)
+    assert reward(1.0, 1.2) == pytest.approx(math.log(1.2))
+    # peak 1.2 -> 0.9: drawdown 25 %
+    assert reward(1.2, 0.9) == pytest.approx(math.log(0.9 / 1.2) - 2.0 * 0.25)
+    # recovering reduces the drawdown: no penalty
+    assert reward(0.9, 1.0) == pytest.approx(math.log(1.0 / 0.9))
+
+
+def test_reward_from_config() -> None:
+    assert isinstance(make_reward({}), LogReturnReward)
+    r = make_reward({"reward": "differential_sharpe", "eta": 0.05, "win_reward_factor": 2})
+    assert isinstance(r, DifferentialSharpeReward) and r.eta == 0.05
+    with pytest.raises(ValueError, match="Unknown reward 'sharpe'"):
+        make_reward({"reward": "sharpe"})
+
+
+@pytest.mark.parametrize("algorithm", ["PPO", "A2C", "DQN", "MaskablePPO", "QRDQN"])
+def test_stable_baselines_algorithms_train_on_the_env(algorithm: str) -> None:
+    """A handful of steps proves the wiring of every model type MetaPPO can be configured with."""
+    import importlib
+
+    module = "stable_baselines3" if algorithm in ("PPO", "A2C", "DQN") else "sb3_contrib"
+    cls = getattr(importlib.import_module(module), algorithm)
+    rng = np.random.default_rng(0)
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    env = FuturesTradingEnv(
+        rng.normal(size=(300, 4)).astype(np.float32), market(prices), CostModel()
+    )
+    kwargs = {"n_steps": 32, "batch_size": 32} if "PPO" in algorithm else {}
+    if algorithm in ("DQN", "QRDQN"):
+        kwargs = {"learning_starts": 16, "buffer_size": 1000}
+    model = cls(
+        "MlpPolicy", env, seed=1, device="cpu", policy_kwargs={"net_arch": [8, 8]}, **kwargs
+    )
+    model.learn(total_timesteps=64)
+    obs, _ = env.reset(seed=0)
+    action, _ = model.predict(obs, deterministic=True)
+    assert 0 <= int(action) < 3

@@ -1,0 +1,88 @@
+"""The unified signal schema of the registered strategies (meta_strategy.signals.engine)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from meta_strategy.signals.engine import SignalEngine, candles_since_change, direction_from_signals
+from meta_strategy.signals.registry import load_registry
+from tests.helpers.freqtrade import REPO, shipped_config
+
+
+REGISTRY = REPO / "user_data" / "strategies_registry.json"
+
+
+@pytest.fixture(scope="module")
+def engine() -> SignalEngine:
+    return SignalEngine(load_registry(REGISTRY, "1h"), shipped_config())
+
+
+def test_direction_state_machine() -> None:
+    df = pd.DataFrame(
+        {
+            "enter_long": [0, 1, 0, 0, 0, 0, 1, 0, 1, 0],
+            "exit_long": [0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+            "enter_short": [0, 0, 0, 0, 1, 0, 0, 0, 1, 1],
+            "exit_short": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        }
+    )
+    # flat, long, hold, exit, short, hold, reverse to long, hold, both entries -> hold, reverse
+    assert list(direction_from_signals(df)) == [0, 1, 1, 0, -1, -1, 1, 1, 1, -1]
+    assert list(direction_from_signals(pd.DataFrame({"enter_long": [1, 0]}))) == [1, 1]
+
+
+def test_age_counts_candles_since_change() -> None:
+    assert list(candles_since_change([np.nan, 1, 1, 1, -1, -1, 0]))[1:] == [0, 1, 2, 0, 1, 0]
+    assert np.isnan(candles_since_change([np.nan, 1])[0])
+
+
+def test_signals_schema_on_real_data(engine: SignalEngine, btc_1h: pd.DataFrame) -> None:
+    base = btc_1h.iloc[-4000:].reset_index(drop=True)
+    out = engine.compute(base, "BTC/USDT:USDT")
+    for entry in engine.registry.enabled:
+        d = out[f"{entry.feature_prefix}_direction"]
+        s = out[f"{entry.feature_prefix}_strength"]
+        a = out[f"{entry.feature_prefix}_age"]
+        warmup = entry.lookback_hours
+        assert d.iloc[:warmup].isna().all(), "signals are NaN until the lookback is covered"
+        valid = d.iloc[warmup:]
+        assert set(valid.unique()) <= {-1.0, 0.0, 1.0} and valid.notna().all()
+        assert s.iloc[warmup:].between(-1, 1).all()
+        assert (a.iloc[warmup:] >= 0).all()
+        assert len(set(valid.unique())) >= 2, f"{entry.name} never changes direction"
+
+
+def test_higher_timeframe_entry_changes_only_at_its_close(
+    engine: SignalEngine, btc_1h: pd.DataFrame
+) -> None:
+    base = btc_1h.iloc[-3000:].reset_index(drop=True)
+    out = engine.compute(base, "BTC/USDT:USDT")
+    d4 = out["%-sig_supertrend_4h_direction"]
+    changes = base["date"][d4.ne(d4.shift()) & d4.notna() & d4.shift().notna()]
+    assert len(changes) > 0
+    # A 4h candle opening at 00:00 closes at 04:00: the 1h candle 03:00 is the first to see it.
+    assert set(changes.dt.hour % 4) == {3}
+
+
+def test_no_lookahead_in_any_signal(engine: SignalEngine, btc_1h: pd.DataFrame) -> None:
+    """Changing any candle after t changes no signal at or before t."""
+    base = btc_1h.iloc[-3500:].reset_index(drop=True)
+    full = engine.compute(base, "BTC/USDT:USDT")
+    rng = np.random.default_rng(3)
+    for cut in (1500, 2222, 3400):
+        altered = base.copy()
+        factor = rng.uniform(0.7, 1.4, len(base) - cut - 1)
+        for col in ("open", "high", "low", "close"):
+            altered.loc[cut + 1 :, col] = altered.loc[cut + 1 :, col].to_numpy() * factor
+        part = engine.compute(altered, "BTC/USDT:USDT")
+        pd.testing.assert_frame_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
+        truncated = engine.compute(base.iloc[: cut + 1], "BTC/USDT:USDT")
+        pd.testing.assert_frame_equal(full.iloc[: cut + 1], truncated)
+
+
+def test_too_short_for_the_higher_timeframe(engine: SignalEngine, btc_1h: pd.DataFrame) -> None:
+    """One base candle: no closed 4h candle yet, so NaN signals rather than an error."""
+    out = engine.compute(btc_1h.iloc[-1:].reset_index(drop=True), "BTC/USDT:USDT")
+    assert len(out) == 1 and out.isna().all(axis=None)

@@ -1,0 +1,49 @@
+"""Vote baselines: hand-computed votes, and the weighted vote uses only the past."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from meta_strategy.signals.votes import equal_vote, performance_weighted_vote, trailing_earnings
+from tests.helpers.freqtrade import load_strategy, strategy_signals
+
+
+def test_equal_vote() -> None:
+    d = pd.DataFrame({"a": [1, 1, -1, np.nan], "b": [1, -1, -1, 1], "c": [0, 0, 1, np.nan]})
+    assert equal_vote(d).tolist() == [1, 0, -1, 1]
+
+
+def test_weights_follow_trailing_earnings_by_hand() -> None:
+    close = pd.Series([100.0, 110.0, 99.0, 99.0])
+    d = pd.DataFrame({"long": [1, 1, 1, 1], "short": [-1, -1, -1, -1]})
+    earned = trailing_earnings(d, close, window=2)
+    r1, r2 = np.log(1.1), np.log(0.9)
+    assert np.isnan(earned.loc[0, "long"])
+    assert earned.loc[2, "long"] == pytest.approx(np.mean([r1, r2]))
+    assert earned.loc[3, "short"] == pytest.approx(np.mean([-r2, 0.0]))
+    # At candle 2 the long earned (r1 + r2)/2 < 0, the short > 0: the vote follows the short.
+    assert performance_weighted_vote(d, close, window=2).tolist() == [0, 0, -1, -1]
+
+
+def test_weighted_vote_uses_only_past_information() -> None:
+    rng = np.random.default_rng(8)
+    n = 3000
+    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))))
+    d = pd.DataFrame(rng.choice([-1, 0, 1], size=(n, 4)), columns=list("abcd")).astype(float)
+    full = performance_weighted_vote(d, close, window=200)
+    for cut in (500, 1777, 2900):
+        future_close = close.copy()
+        future_close.iloc[cut + 1 :] *= rng.uniform(0.5, 2.0, n - cut - 1)
+        future_dirs = d.copy()
+        future_dirs.iloc[cut + 1 :] = -future_dirs.iloc[cut + 1 :]
+        part = performance_weighted_vote(future_dirs, future_close, window=200)
+        pd.testing.assert_series_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
+
+
+@pytest.mark.parametrize("name", ["EqualVoteStrategy", "PerformanceVoteStrategy"])
+def test_vote_strategies_trade_both_ways(name: str, btc_1h: pd.DataFrame) -> None:
+    df = strategy_signals(load_strategy(name), btc_1h.iloc[-8000:].reset_index(drop=True))
+    assert (df["enter_long"] == 1).sum() > 10 and (df["enter_short"] == 1).sum() > 10
+    assert df["vote"].iloc[:200].eq(0).all(), "no vote before any strategy's lookback is covered"

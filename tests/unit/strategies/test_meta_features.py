@@ -1,0 +1,179 @@
+"""
+No look-ahead in what the meta-learner sees: MetaStrategy's features and MetaPPO's
+observations at candle t depend only on candles up to t.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from freqtrade.configuration import Configuration
+from freqtrade.resolvers import StrategyResolver
+
+from meta_strategy.rl.env import build_observation
+from tests.helpers.freqtrade import REPO
+
+
+PAIR = "BTC/USDT:USDT"
+
+
+class FundingOnlyProvider:
+    """Stands in for Freqtrade's DataProvider: serves the real funding-rate file."""
+
+    def __init__(self, funding: pd.DataFrame) -> None:
+        self.funding = funding
+
+    def get_pair_dataframe(self, pair: str, timeframe: str, candle_type: str = "") -> pd.DataFrame:
+        assert candle_type == "funding_rate"
+        return self.funding
+
+
+@pytest.fixture(scope="module")
+def meta_strategy(binance_datadir):
+    config = Configuration.from_files(
+        [
+            str(REPO / "user_data" / f)
+            for f in ("config.json", "config.binance.json", "config.freqai.json")
+        ]
+    )
+    config["strategy"] = "MetaStrategy"
+    config["strategy_path"] = str(REPO / "user_data" / "strategies")
+    strategy = StrategyResolver.load_strategy(config)
+    funding = pd.read_feather(binance_datadir / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
+    strategy.dp = FundingOnlyProvider(funding)
+    return strategy
+
+
+def _features(strategy, candles: pd.DataFrame) -> pd.DataFrame:
+    df = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    return df[[c for c in df.columns if c.startswith("%-")]]
+
+
+def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
+    features = _features(meta_strategy, btc_1h.iloc[-3000:].reset_index(drop=True))
+    for entry in meta_strategy.registry.enabled:
+        for field in ("direction", "strength", "age"):
+            assert f"{entry.feature_prefix}_{field}" in features
+    for name in (
+        "%-ret_1",
+        "%-ret_168",
+        "%-vol_24",
+        "%-atr_pct",
+        "%-funding",
+        "%-funding_24",
+        "%-trend_4h",
+        "%-raw_close",
+        "%-raw_funding",
+    ):
+        assert name in features
+    assert (features["%-raw_funding"] != 0).sum() > 300, "funding events every 8h"
+    last = features.iloc[-500:]
+    assert not last.isna().any(axis=None), last.columns[last.isna().any()].tolist()
+    assert meta_strategy.startup_candle_count >= meta_strategy.registry.max_lookback_hours
+
+
+def test_features_do_not_look_ahead(meta_strategy, btc_1h: pd.DataFrame) -> None:
+    candles = btc_1h.iloc[-3500:].reset_index(drop=True)
+    full = _features(meta_strategy, candles)
+    rng = np.random.default_rng(11)
+    for cut in (1801, 2603, 3490):
+        altered = candles.copy()
+        factor = rng.uniform(0.7, 1.4, len(candles) - cut - 1)
+        for col in ("open", "high", "low", "close"):
+            altered.loc[cut + 1 :, col] = altered.loc[cut + 1 :, col].to_numpy() * factor
+        pd.testing.assert_frame_equal(
+            full.iloc[: cut + 1], _features(meta_strategy, altered).iloc[: cut + 1]
+        )
+        pd.testing.assert_frame_equal(
+            full.iloc[: cut + 1], _features(meta_strategy, candles.iloc[: cut + 1])
+        )
+
+
+def _meta_ppo_class():
+    spec = importlib.util.spec_from_file_location(
+        "MetaPPO", REPO / "user_data" / "freqaimodels" / "MetaPPO.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MetaPPO
+
+
+class EchoModel:
+    """A policy whose action depends on the features and on the exposure it is shown."""
+
+    def __init__(self) -> None:
+        self.seen: list[np.ndarray] = []
+
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[int, None]:
+        self.seen.append(obs.copy())
+        if obs[0] > 0.5:
+            return 2, None  # long
+        if obs[0] < -0.5:
+            return 0, None  # short
+        return (2 if obs[-1] > 0 else 1), None  # hold a long, else stay flat
+
+
+def test_prediction_walk_feeds_back_the_chosen_exposure() -> None:
+    meta_ppo = _meta_ppo_class()
+    fake = SimpleNamespace(live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={})
+    dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
+    x = [0.0, 0.9, 0.0, 0.0, -0.9, 0.0]
+    frame = pd.DataFrame({"f0": x, "f1": np.arange(6.0)})
+    model = EchoModel()
+    actions = meta_ppo.rl_model_predict(fake, frame, dk, model)["&-action"].tolist()
+    assert actions == [1, 2, 2, 2, 0, 1]
+    shown = [obs[-1] for obs in model.seen]
+    assert shown == [0.0, 0.0, 1.0, 1.0, 1.0, -1.0]
+    for i, obs in enumerate(model.seen):  # the same observation code as training
+        np.testing.assert_array_equal(obs, build_observation(frame.iloc[i].to_numpy(), shown[i]))
+    # A prefix of the window gives the same actions: nothing later is used.
+    fake._carry_exposure = {}
+    prefix = meta_ppo.rl_model_predict(fake, frame.iloc[:4], dk, EchoModel())
+    assert prefix["&-action"].tolist() == actions[:4]
+    assert fake._carry_exposure[PAIR] == 1.0, "the next window starts from the last exposure"
+
+
+def test_recurrent_ppo_state_is_carried_through_the_walk() -> None:
+    """RecurrentPPO: the walk passes the LSTM state on, as a manual rollout does."""
+    from sb3_contrib import RecurrentPPO
+
+    from meta_strategy.rl.costs import CostModel
+    from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays
+
+    rng = np.random.default_rng(0)
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 200)))
+    frame = pd.DataFrame(
+        {"open": prices, "high": prices * 1.01, "low": prices * 0.99, "close": prices}
+    )
+    features = rng.normal(size=(200, 3)).astype(np.float32)
+    env = FuturesTradingEnv(features, MarketArrays.from_frame(frame), CostModel())
+    model = RecurrentPPO(
+        "MlpLstmPolicy",
+        env,
+        n_steps=32,
+        batch_size=32,
+        seed=1,
+        device="cpu",
+        policy_kwargs={"net_arch": [8], "lstm_hidden_size": 8},
+    )
+    model.learn(total_timesteps=64)
+    fake = SimpleNamespace(
+        live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={}, model_type="RecurrentPPO"
+    )
+    dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
+    walked = _meta_ppo_class().rl_model_predict(fake, pd.DataFrame(features[:50]), dk, model)
+    state, exposure, manual = None, 0.0, []
+    for i in range(50):
+        action, state = model.predict(
+            build_observation(features[i], exposure),
+            state=state,
+            episode_start=np.array([i == 0]),
+            deterministic=True,
+        )
+        manual.append(int(action))
+        exposure = (-1.0, 0.0, 1.0)[int(action)]
+    assert walked["&-action"].astype(int).tolist() == manual

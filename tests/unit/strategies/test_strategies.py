@@ -1,0 +1,114 @@
+"""The four POC strategies: futures long and short, causal signals, hyperopt parameters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers.freqtrade import load_strategy, strategy_signals
+
+
+POC = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
+SIGNALS = ["enter_long", "enter_short", "exit_long", "exit_short"]
+
+
+def load_started_strategy(name: str, **bitbot: float):
+    strategy = load_strategy(name, **bitbot)
+    strategy.ft_bot_start()  # loads the hyperopt parameters, as Freqtrade does at start-up
+    return strategy
+
+
+@pytest.fixture(scope="module")
+def recent(btc_1h: pd.DataFrame) -> pd.DataFrame:
+    return btc_1h[btc_1h["date"] >= "2022-01-01"].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", POC)
+def test_strategy_is_a_futures_long_short_strategy(name: str) -> None:
+    strategy = load_started_strategy(name)
+    assert strategy.INTERFACE_VERSION == 3
+    assert strategy.can_short is True
+    assert strategy.timeframe == "1h"
+    params = [param for _, param in strategy.enumerate_parameters()]
+    assert params, f"{name} declares no hyperopt parameters"
+    assert {param.space for param in params} <= {"buy", "sell"}
+    assert all(param.optimize for param in params)
+
+
+@pytest.mark.parametrize("name", POC)
+def test_strategy_signals_long_and_short_on_real_data(name: str, recent: pd.DataFrame) -> None:
+    df = strategy_signals(load_started_strategy(name), recent)
+    for column in ("enter_long", "enter_short"):
+        assert (df[column] == 1).sum() > 5, f"{name}: too few {column} signals"
+    for column in ("exit_long", "exit_short"):
+        assert (df[column] == 1).sum() > 5, f"{name}: too few {column} signals"
+
+
+@pytest.mark.parametrize("name", POC)
+def test_strategy_signals_do_not_look_ahead(name: str, recent: pd.DataFrame) -> None:
+    """Changing every candle after t changes no indicator or signal at or before t."""
+    strategy = load_started_strategy(name)
+    candles = recent.iloc[-6000:].reset_index(drop=True)
+    full = strategy_signals(strategy, candles)
+    rng = np.random.default_rng(1)
+    for cut in (3001, 4502, 5997):
+        altered = candles.copy()
+        noise = rng.uniform(0.8, 1.25, len(altered) - cut - 1)
+        for col in ("open", "high", "low", "close"):
+            altered.loc[cut + 1 :, col] = altered.loc[cut + 1 :, col].to_numpy() * noise
+        part = strategy_signals(strategy, altered)
+        columns = [c for c in full.columns if c in part.columns]
+        pd.testing.assert_frame_equal(
+            full.loc[:cut, columns], part.loc[:cut, columns], check_dtype=False
+        )
+
+
+def test_reference_parameters_are_the_defaults() -> None:
+    st = load_started_strategy("SupertrendStrategy")
+    buys = [
+        (st.buy_m1.value, st.buy_p1.value),
+        (st.buy_m2.value, st.buy_p2.value),
+        (st.buy_m3.value, st.buy_p3.value),
+    ]
+    sells = [
+        (st.sell_m1.value, st.sell_p1.value),
+        (st.sell_m2.value, st.sell_p2.value),
+        (st.sell_m3.value, st.sell_p3.value),
+    ]
+    assert buys == [(4, 8), (7, 9), (1, 8)]
+    assert sells == [(1, 16), (3, 18), (6, 18)]
+    ott = load_started_strategy("OTTStrategy")
+    assert (ott.ott_length.value, ott.ott_percent.value, ott.adx_exit.value) == (2, 1.4, 60)
+    vs = load_started_strategy("VolatilitySystem")
+    assert (vs.resample_hours.value, vs.atr_period.value, vs.atr_multiplier.value) == (3, 14, 2.0)
+    bb = load_started_strategy("BbandRsi")
+    assert (bb.rsi_period.value, bb.bb_window.value, bb.bb_stds.value) == (14, 20, 2.0)
+    assert (bb.rsi_entry.value, bb.rsi_exit.value) == (30, 70)
+
+
+def test_volatility_system_signals_once_per_htf_candle(recent: pd.DataFrame) -> None:
+    df = strategy_signals(
+        load_started_strategy("VolatilitySystem"), recent.iloc[-3000:].reset_index(drop=True)
+    )
+    hits = df.index[(df["enter_long"] == 1) | (df["enter_short"] == 1)]
+    assert len(hits) > 0
+    assert (np.diff(hits) >= 3).all(), "a 3h breakout must fire on one 1h candle only"
+    # A breakout appears on the base candle at which the 3h candle closes (hour 2, 5, 8, ...).
+    assert set(df.loc[hits, "date"].dt.hour % 3) == {2}
+
+
+@pytest.mark.parametrize("name", POC)
+def test_leverage_comes_from_config(name: str) -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    default = load_started_strategy(name)
+    assert default.leverage("BTC/USDT:USDT", now, 1.0, 1.0, 50.0, None, "long") == 1.0
+    three = load_started_strategy(name, leverage=3)
+    assert three.leverage("BTC/USDT:USDT", now, 1.0, 1.0, 50.0, None, "short") == 3.0
+    assert three.leverage("BTC/USDT:USDT", now, 1.0, 1.0, 2.0, None, "short") == 2.0
+    with pytest.raises(ValueError, match=r"bitbot.leverage is 0.5; expected a value from 1 to"):
+        load_started_strategy(name, leverage=0.5)  # fails at start-up, before any trade
+    with pytest.raises(ValueError, match=r"bitbot\.leverage must be a number"):
+        load_started_strategy(name, leverage="3x")

@@ -1,0 +1,211 @@
+"""
+Safe mode: each cause forced on a dry-run strategy (candles late, exchange failing, model
+missing / corrupt / stale, NaN prediction); the strategy goes flat, refuses entries, locks the
+pair with the reason and says so through the message API; it resumes when the cause clears.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from freqtrade.enums import RunMode
+from freqtrade.persistence import PairLocks, init_db
+
+from meta_strategy.trading.config import BitBotConfigError
+from meta_strategy.trading.exposure import SAFE_MODE_LOCK
+from meta_strategy.trading.safe_mode import (
+    SafeMode,
+    SafeModeConfig,
+    candle_delay,
+    model_problem,
+    prediction_problem,
+)
+from tests.helpers.freqtrade import load_strategy
+
+
+PAIR = "BTC/USDT:USDT"
+NOW = datetime(2025, 3, 1, 10, 5, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+class FakeProvider:
+    """Stands in for Freqtrade's DataProvider in dry-run."""
+
+    def __init__(self) -> None:
+        self.last_candle = NOW.replace(minute=0) - HOUR  # on time: the 09:00 candle at 10:05
+        self.ticker_ok = True
+        self.messages: list[str] = []
+
+    def current_whitelist(self) -> list[str]:
+        return [PAIR]
+
+    def get_analyzed_dataframe(self, pair: str, timeframe: str) -> tuple[pd.DataFrame, datetime]:
+        dates = pd.date_range(end=self.last_candle, periods=3, freq="1h")
+        return pd.DataFrame({"date": dates, "close": [1.0, 1.0, 1.0]}), NOW
+
+    def ticker(self, pair: str) -> dict:
+        return {"last": 1.0} if self.ticker_ok else {}
+
+    def send_msg(self, message: str, *, always_send: bool = False) -> None:
+        self.messages.append(message)
+
+
+def _strategy(name: str, *configs: str):
+    strategy = load_strategy(name, configs, RunMode.DRY_RUN)
+    strategy.dp = FakeProvider()
+    return strategy
+
+
+@pytest.fixture
+def dry_run_strategy():
+    init_db("sqlite://")
+    PairLocks.timeframe = "1h"
+    return _strategy("EqualVoteStrategy", "config.json", "config.binance.json")
+
+
+def _flat_and_blocked(strategy) -> bool:
+    exit_reason = strategy.custom_exit(PAIR, None, NOW, 1.0, 0.0)
+    entry = strategy.confirm_trade_entry(PAIR, "limit", 1.0, 1.0, "gtc", NOW, None, "long")
+    locked = PairLocks.is_pair_locked(PAIR, NOW)
+    return exit_reason == "safe_mode" and not entry and locked
+
+
+def test_config_and_bookkeeping() -> None:
+    assert SafeModeConfig.from_config({}) == SafeModeConfig()
+    with pytest.raises(BitBotConfigError, match="unknown key"):
+        SafeModeConfig.from_config({"bitbot": {"safe_mode": {"max_age": 1}}})
+    with pytest.raises(BitBotConfigError, match="positive number"):
+        SafeModeConfig.from_config({"bitbot": {"safe_mode": {"max_candle_delay": 0}}})
+    mode = SafeMode()
+    assert mode.report("candles", None) is None
+    assert "SAFE MODE (candles)" in mode.report("candles", "late")
+    assert mode.report("candles", "still late") is None  # said once
+    assert "SAFE MODE (exchange)" in mode.report("exchange", "down")
+    assert "Still in safe mode: exchange: down" in mode.report("candles", None)
+    assert "Trading resumes" in mode.report("exchange", None)
+    assert not mode.active
+
+
+def test_candle_delay_counts_candles() -> None:
+    assert candle_delay(datetime(2025, 3, 1, 9, tzinfo=UTC), NOW, HOUR) == 0.0
+    assert candle_delay(datetime(2025, 3, 1, 6, tzinfo=UTC), NOW, HOUR) == 3.0
+
+
+def test_late_candles_go_flat_and_resume(dry_run_strategy) -> None:
+    strategy = dry_run_strategy
+    strategy.bot_loop_start(NOW)
+    assert not strategy.safe_mode.active
+    strategy.dp.last_candle = NOW.replace(minute=0) - 4 * HOUR  # 3 candles late, limit 2
+    strategy.bot_loop_start(NOW)
+    assert _flat_and_blocked(strategy)
+    assert "SAFE MODE (candles)" in strategy.dp.messages[-1]
+    assert PairLocks.get_pair_locks(PAIR, NOW)[0].reason == SAFE_MODE_LOCK
+    strategy.dp.last_candle = NOW.replace(minute=0) - HOUR
+    strategy.bot_loop_start(NOW)
+    assert not strategy.safe_mode.active and "Trading resumes" in strategy.dp.messages[-1]
+    assert not PairLocks.is_pair_locked(PAIR, NOW)
+    assert strategy.confirm_trade_entry(PAIR, "limit", 1.0, 1.0, "gtc", NOW, None, "long")
+
+
+def test_failing_exchange_goes_flat_after_three_failures(dry_run_strategy) -> None:
+    strategy = dry_run_strategy
+    strategy.dp.ticker_ok = False
+    for _ in range(2):
+        strategy.bot_loop_start(NOW)
+    assert not strategy.safe_mode.active
+    strategy.bot_loop_start(NOW)
+    assert _flat_and_blocked(strategy)
+    assert "3 ticker requests" in strategy.dp.messages[-1]
+    strategy.dp.ticker_ok = True
+    strategy.bot_loop_start(NOW)
+    assert not strategy.safe_mode.active
+
+
+def test_backtests_never_enter_safe_mode() -> None:
+    strategy = load_strategy("EqualVoteStrategy", runmode=RunMode.BACKTEST)
+    strategy.dp = FakeProvider()
+    strategy.dp.ticker_ok = False
+    for _ in range(5):
+        strategy.bot_loop_start(NOW)
+    assert not strategy.safe_mode.active
+
+
+def _tiny_model(path: Path) -> Path:
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+
+    env = gym.make("CartPole-v1")
+    PPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0).save(path)
+    return path.with_suffix(".zip")
+
+
+def test_model_problems(tmp_path: Path) -> None:
+    good = _tiny_model(tmp_path / "cb_btc_1_model")
+    fresh = int((NOW - HOUR).timestamp())
+    assert model_problem(good, fresh, NOW, 72) is None
+    assert "no trained model" in model_problem(None, None, NOW, 72)
+    assert "missing" in model_problem(tmp_path / "gone_model.zip", fresh, NOW, 72).lower()
+    garbage = tmp_path / "garbage_model.zip"
+    garbage.write_bytes(b"not a zip at all")
+    assert "garbage_model.zip" in model_problem(garbage, fresh, NOW, 72)
+    stale = int((NOW - timedelta(hours=100)).timestamp())
+    assert "100 h ago (limit 72 h)" in model_problem(good, stale, NOW, 72)
+
+
+def test_prediction_problems() -> None:
+    assert prediction_problem(2, 1, range(3)) is None
+    assert prediction_problem(np.nan, 1, range(3)) == "prediction is NaN"
+    assert "do_predict=0" in prediction_problem(1, 0, range(3))
+    assert "not one of the actions" in prediction_problem(7, 1, range(3))
+
+
+def test_meta_strategy_model_and_prediction_causes(tmp_path: Path) -> None:
+    init_db("sqlite://")
+    PairLocks.timeframe = "1h"
+    strategy = _strategy("MetaStrategy", "config.json", "config.binance.json", "config.freqai.json")
+    good = _tiny_model(tmp_path / "cb_btc_1_model")
+    now = datetime.now(tz=UTC)
+    info = {
+        "data_path": str(tmp_path),
+        "model_filename": "cb_btc_1",
+        "trained_timestamp": int(now.timestamp()) - 3600,
+    }
+    strategy.freqai = SimpleNamespace(dd=SimpleNamespace(pair_dict={PAIR: info}))
+    frame = pd.DataFrame({"&-action": [1.0, 2.0], "do_predict": [1, 1]})
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert not strategy.safe_mode.active
+    frame.loc[1, "&-action"] = np.nan
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert set(strategy.safe_mode.causes) == {"prediction"}
+    frame.loc[1, "&-action"] = 2.0
+    good.unlink()
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert set(strategy.safe_mode.causes) == {"model"}
+    assert strategy.custom_exit(PAIR, None, now, 1.0, 0.0) == "safe_mode"
+
+
+def test_first_loop_before_any_analysis_is_not_safe_mode(dry_run_strategy) -> None:
+    strategy = dry_run_strategy
+    strategy.dp.get_analyzed_dataframe = lambda pair, tf: (pd.DataFrame(), NOW)
+    strategy.bot_loop_start(NOW)
+    assert not strategy.safe_mode.active
+
+
+def test_a_promoted_model_has_no_age_limit(tmp_path: Path) -> None:
+    init_db("sqlite://")
+    strategy = _strategy("MetaStrategy", "config.json", "config.binance.json", "config.freqai.json")
+    _tiny_model(tmp_path / "cb_btc_1_model")
+    old = int((datetime.now(tz=UTC) - timedelta(days=400)).timestamp())
+    info = {"data_path": str(tmp_path), "model_filename": "cb_btc_1", "trained_timestamp": old}
+    strategy.freqai = SimpleNamespace(dd=SimpleNamespace(pair_dict={PAIR: info}))
+    frame = pd.DataFrame({"&-action": [1.0], "do_predict": [1]})
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert set(strategy.safe_mode.causes) == {"model"}  # stale
+    strategy.promoted_model = 240  # bitbot.model_id of config.promoted.json
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert not strategy.safe_mode.active
