@@ -30,6 +30,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from meta_strategy.paths import FEE  # noqa: E402
 from meta_strategy.rl.costs import CostModel  # noqa: E402
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays  # noqa: E402
 
@@ -118,7 +119,7 @@ def bench_envs(candles: pd.DataFrame) -> None:
         window_size=1,
         config=config,
         live=False,
-        fee=0.0005,
+        fee=FEE,
         can_short=True,
         pair=PAIR,
         df_raw=df,

@@ -8,8 +8,10 @@ defaulting to ``$BITBOT_DATA`` (:func:`inject_datadir`) and the caller's checks 
 a check that fails raises a :class:`PreflightError`, which ends the command with exit code 2
 and one line naming the problem.
 
-The patches, all written against freqtrade 2026.9 (pinned in ``pyproject.toml``); the domain
-logic each one calls is passed in by the module named:
+The patches, all written against freqtrade 2026.9 (pinned in ``pyproject.toml``; another
+version is warned about); the domain logic each one calls is passed in by the module named.
+The markets and Telegram patches take no per-run state and are installed once (a second call
+changes nothing); the replay's exchange feed and loop speed are set anew by each call.
 
 ======================================  ===================================  ======================
 Freqtrade function                      why                                  installed by
@@ -70,8 +72,11 @@ DATADIR_COMMANDS = DATA_COMMANDS | {
 MarketsAndTiers = tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]
 """What a markets snapshot gives Freqtrade: ccxt markets and ccxt leverage tiers per symbol."""
 
+FREQTRADE_VERSION = "2026.9"
+"""The Freqtrade every patch is written against (pinned in ``pyproject.toml``)."""
 _MARK = "_bitbot_patch"
-"""Attribute set on every replacement function: a patch already in place is not wrapped again."""
+"""Attribute set on every replacement function, so a patch already in place is recognised."""
+_version_checked: list[bool] = []
 
 
 class PreflightError(Exception):
@@ -90,6 +95,23 @@ def _mark(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _is_patched(function: Any) -> bool:
     return bool(getattr(function, _MARK, False))
+
+
+def _check_version() -> None:
+    """Warn once when the installed Freqtrade is not the one the patches were written for."""
+    if _version_checked:
+        return
+    import freqtrade
+
+    _version_checked.append(True)
+    if freqtrade.__version__ != FREQTRADE_VERSION:
+        logger.warning(
+            "bitbot patches Freqtrade %s, but %s is installed: check every patch in %s before "
+            "trusting the results.",
+            FREQTRADE_VERSION,
+            freqtrade.__version__,
+            __name__,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,6 +196,7 @@ def exit_nonzero_on_configuration_error() -> None:
     """
     import freqtrade.main
 
+    _check_version()
     freqtrade.main.ConfigurationError = _NotCaughtHereError  # type: ignore[attr-defined,misc]
 
 
@@ -206,9 +229,9 @@ def patch_exchange_markets(
     from freqtrade.exceptions import OperationalException, TemporaryError
     from freqtrade.exchange.exchange import Exchange
 
+    _check_version()
     if _is_patched(Exchange._api_reload_markets):
         return
-
     original_reload = Exchange._api_reload_markets
     original_fill_tiers = Exchange.fill_leverage_tiers
     original_time_offset = Exchange.check_time_offset
@@ -218,20 +241,23 @@ def patch_exchange_markets(
         self._api_async.set_markets(markets)
         self._bitbot_leverage_tiers = tiers
 
-    async def _api_reload_markets(self: Exchange, reload: bool = False) -> None:
+    def _ask(source: Callable[..., MarketsAndTiers | None], *args: Any) -> Any:
         try:
-            found = configured(self._config, self._api.id)
-            if found is None:
-                try:
-                    await original_reload(self, reload)
-                    self._bitbot_leverage_tiers = None
-                    return
-                except TemporaryError as e:
-                    if not isinstance(e.__cause__, ccxt.NetworkError):
-                        raise
-                    found = unreachable(self._config, self._api.id, e)
+            return source(*args)
         except ValueError as e:
             raise OperationalException(str(e)) from e
+
+    async def _api_reload_markets(self: Exchange, reload: bool = False) -> None:
+        found = _ask(configured, self._config, self._api.id)
+        if found is None:
+            try:
+                await original_reload(self, reload)
+                self._bitbot_leverage_tiers = None
+                return
+            except TemporaryError as e:
+                if not isinstance(e.__cause__, ccxt.NetworkError):
+                    raise
+                found = _ask(unreachable, self._config, self._api.id, e)
         _use(self, found)
 
     def fill_leverage_tiers(self: Exchange) -> None:
@@ -269,6 +295,7 @@ def patch_telegram_endpoint(urls: Callable[[], tuple[str, str | None] | None]) -
     """
     from freqtrade.rpc.telegram import Telegram
 
+    _check_version()
     original = Telegram._init_telegram_app
     if _is_patched(original):
         return
@@ -280,7 +307,6 @@ def patch_telegram_endpoint(urls: Callable[[], tuple[str, str | None] | None]) -
         from telegram.ext import Application
 
         url, file_url = found
-        logger.info("bitbot: Telegram Bot API at %s", url)
         builder = Application.builder().token(self._config["telegram"]["token"]).base_url(url)
         if file_url is not None:
             builder = builder.base_file_url(file_url)
@@ -311,6 +337,7 @@ def patch_exchange_ccxt(feed: Callable[[Any, Any, bool], Any]) -> None:
     _ccxt_feed = feed
     from freqtrade.exchange.exchange import Exchange
 
+    _check_version()
     original = Exchange._init_ccxt
     if _is_patched(original):
         return
@@ -340,8 +367,10 @@ def patch_worker_sleep(speed: float, min_real_sleep: float) -> None:
     import freqtrade.worker
     from freqtrade.worker import Worker
 
+    _check_version()
+
     def _sleep(sleep_duration: float) -> None:
         time.sleep(max(sleep_duration / speed, min_real_sleep))
 
-    Worker._sleep = staticmethod(_sleep)  # type: ignore[method-assign]
+    Worker._sleep = staticmethod(_mark(_sleep))  # type: ignore[method-assign]
     freqtrade.worker.RETRY_TIMEOUT = max(30 / speed, min_real_sleep)  # type: ignore[attr-defined]

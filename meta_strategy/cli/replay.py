@@ -42,7 +42,9 @@ def add_parsers(sub: Any) -> None:
     )
     p_replay.add_argument("--name", default="default", help="replay name: user_data/replay/NAME")
     p_replay.add_argument(
-        "--root", default=str(REPLAY_ROOT), help="parent folder of replays (user_data/replay)"
+        "--root",
+        default=str(REPLAY_ROOT),
+        help="parent folder of replays (default: user_data/replay)",
     )
     p_replay.add_argument(
         "--fresh", action="store_true", help="start over: delete the replay's database and clock"
@@ -65,7 +67,9 @@ def add_parsers(sub: Any) -> None:
     p_fault.add_argument("fault", choices=("exchange-down", "candles-late", "clear"))
     p_fault.add_argument("--name", default="default", help="replay name")
     p_fault.add_argument(
-        "--root", default=str(REPLAY_ROOT), help="parent folder of replays (user_data/replay)"
+        "--root",
+        default=str(REPLAY_ROOT),
+        help="parent folder of replays (default: user_data/replay)",
     )
 
 

@@ -30,10 +30,13 @@ from meta_strategy.freqtrade_bridge import config_args
 from meta_strategy.paths import (
     BINANCE_OVERLAY,
     BINANCE_PAIR,
+    DATA_DIR,
     ENV_DATADIR,
     KRAKEN_CONFIG,
     KRAKEN_PAIR,
     REAL_DATA_TIMERANGE,
+    SYNTHETIC_DATA_DIR,
+    USER_DATA,
 )
 
 
@@ -41,10 +44,10 @@ logger = logging.getLogger(__name__)
 
 SYNTHETIC_NOTICE = """
 ################################################################################
-#  SYNTHETIC DATA: no real market data was found and the exchange is offline.   #
-#  These results come from a generated market (meta_strategy.data.synthetic) and     #
-#  say NOTHING about how the strategies trade real Bitcoin. Point BITBOT_DATA   #
-#  at a Freqtrade data directory for real results.                              #
+#  SYNTHETIC DATA: no real market data was found and the exchange is offline.  #
+#  These results come from a generated market (meta_strategy.data.synthetic)   #
+#  and say NOTHING about how the strategies trade real Bitcoin. Point          #
+#  BITBOT_DATA at a Freqtrade data directory for real results.                 #
 ################################################################################
 """
 
@@ -82,7 +85,7 @@ def exchange_reachable(exchange: str = "krakenfutures", timeout_ms: int = 5000) 
 
 def resolve_backtest_data(
     env: dict[str, str] | None = None,
-    user_data: Path = Path("user_data"),
+    user_data: Path = USER_DATA,
     is_online: Callable[[], bool] = exchange_reachable,
 ) -> DataChoice:
     """
@@ -107,7 +110,7 @@ def resolve_backtest_data(
                 f"real Binance {BINANCE_PAIR} perpetual data from {datadir}",
             )
         return _kraken(datadir, f"Kraken futures {KRAKEN_PAIR} data from {datadir}")
-    kraken_dir = user_data / "data" / "krakenfutures"
+    kraken_dir = user_data / DATA_DIR.name / "krakenfutures"
     if candle_file(kraken_dir, KRAKEN_PAIR, "1h").is_file():
         return _kraken(kraken_dir, f"Kraken futures {KRAKEN_PAIR} data from {kraken_dir}")
     if is_online():
@@ -115,7 +118,7 @@ def resolve_backtest_data(
             kraken_dir, f"Kraken futures {KRAKEN_PAIR}, downloaded to {kraken_dir}", download=True
         )
     return _kraken(
-        user_data / "data" / "synthetic",
+        user_data / SYNTHETIC_DATA_DIR.relative_to(USER_DATA),
         "SYNTHETIC market (offline, no data found)",
         synthetic=True,
     )

@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from freqtrade.data.history.datahandlers.featherdatahandler import FeatherDataHandler
-from freqtrade.data.history.datahandlers.idatahandler import IDataHandler
-from freqtrade.enums import CandleType
+from freqtrade.misc import pair_to_filename
 
 from meta_strategy.data.timeframes import timeframe_sort_key
 from meta_strategy.freqtrade_bridge import PreflightError
@@ -49,6 +48,8 @@ DATA_FORMAT = "feather"
 FUNDING_TIMEFRAME = "1h"
 
 MARK_TIMEFRAME = "1h"
+CANDLE_FILE_PATTERN = re.compile(r"^([\w-]+)\-(\d+[a-zA-Z]{1,2})\-?([a-zA-Z_]*)?(?=\.)")
+"""Freqtrade's pattern of candle file names (``IDataHandler._OHLCV_REGEX``; a test compares)."""
 
 
 class DataError(PreflightError, ValueError):
@@ -75,8 +76,8 @@ class DataError(PreflightError, ValueError):
 
 def candle_file(datadir: Path, pair: str, timeframe: str, candle_type: str = "futures") -> Path:
     """
-    Where Freqtrade keeps (and looks for) one candle file: its own
-    ``FeatherDataHandler._pair_data_filename``.
+    Where Freqtrade keeps (and looks for) one candle file, as its data handlers'
+    ``_pair_data_filename`` (with Freqtrade's ``pair_to_filename``; a test compares the two).
 
     :param datadir: data folder, e.g. ``../shared/data/binance``
     :param pair: e.g. ``BTC/USD:USD``
@@ -85,28 +86,38 @@ def candle_file(datadir: Path, pair: str, timeframe: str, candle_type: str = "fu
     :return: ``<datadir>/<pair_s>-<tf>.feather`` for spot,
         ``<datadir>/futures/<pair_s>-<tf>-<candle_type>.feather`` otherwise
     """
-    return FeatherDataHandler._pair_data_filename(
-        Path(datadir), pair, timeframe, CandleType.from_string(candle_type)
-    )
+    datadir = Path(datadir)
+    tf = timeframe.replace("M", "Mo")
+    pair_s = pair_to_filename(pair)
+    if candle_type in ("", "spot"):
+        return datadir / f"{pair_s}-{tf}.{DATA_FORMAT}"
+    return datadir / "futures" / f"{pair_s}-{tf}-{candle_type}.{DATA_FORMAT}"
+
+
+def filename_to_pair(pair_s: str) -> str:
+    """
+    Pair from a file-name stem, as ``IDataHandler.rebuild_pair_from_filename``.
+
+    :param pair_s: e.g. ``BTC_USDT_USDT``
+    :return: e.g. ``BTC/USDT:USDT`` (first ``_`` -> ``/``, second -> ``:``)
+    """
+    return pair_s.replace("_", "/", 1).replace("_", ":", 1)
 
 
 def parse_candle_filename(name: str) -> tuple[str, str, str] | None:
     """
     Pair, timeframe and candle type from a data file name, as Freqtrade's ``list-data``
-    (``IDataHandler.ohlcv_get_available_data``: its pattern and its ``rebuild_*`` functions).
+    (``IDataHandler.ohlcv_get_available_data``, with its pattern :data:`CANDLE_FILE_PATTERN`).
 
     :param name: file name, e.g. ``BTC_USDT_USDT-1h-mark.feather``
     :return: ``(pair, timeframe, candle_type)``, candle type ``spot`` when the name has none;
         None for names that are not candle files (e.g. ``BTC_USDT-trades.feather``)
     """
-    match = IDataHandler._OHLCV_REGEX.search(name)
+    match = CANDLE_FILE_PATTERN.search(name)
     if not match:
         return None
-    return (
-        IDataHandler.rebuild_pair_from_filename(match[1]),
-        IDataHandler.rebuild_timeframe_from_filename(match[2]),
-        match[3] or "spot",
-    )
+    timeframe = re.sub("1mo", "1M", match[2], flags=re.IGNORECASE)
+    return filename_to_pair(match[1]), timeframe, match[3] or "spot"
 
 
 def detect_datasets(datadir: Path, ext: str = DATA_FORMAT) -> list[tuple[str, str, str]]:

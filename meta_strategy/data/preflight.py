@@ -17,11 +17,18 @@ from typing import Any
 
 from meta_strategy.data import markets
 from meta_strategy.data.checks import validate_datadir
-from meta_strategy.freqtrade_bridge import DATA_COMMANDS, run_freqtrade
+from meta_strategy.data.files import DataError
+from meta_strategy.freqtrade_bridge import DATA_COMMANDS, PreflightError, run_freqtrade
 from meta_strategy.paths import USER_DATA
 
 
 logger = logging.getLogger(__name__)
+
+
+class BadArgumentError(PreflightError, ValueError):
+    """A command-line or config value the data check cannot read (e.g. a malformed timerange)."""
+
+    label = "bad argument"
 
 
 def run_freqtrade_checked(argv: list[str], *checks: Callable[[list[str]], None]) -> int:
@@ -44,6 +51,7 @@ def check_data_files(argv: list[str]) -> None:
     :param argv: Freqtrade command line without the program name
     :raises meta_strategy.data.files.DataError: a file is missing or broken
     :raises meta_strategy.data.markets.SnapshotError: a pair is not in the markets snapshot
+    :raises BadArgumentError: a malformed ``--timerange`` (or trading mode)
     """
     if not argv or argv[0] not in DATA_COMMANDS:
         return
@@ -74,13 +82,18 @@ def check_data_files(argv: list[str]) -> None:
             "pairs" if not pairs else "timeframe",
         )
         return
-    validate_datadir(
-        Path(datadir),
-        pairs=list(pairs),
-        timeframes=[timeframe, *([detail] if detail else [])],
-        trading_mode=config.get("trading_mode", "spot"),
-        timerange=args.get("timerange"),
-    )
+    try:
+        validate_datadir(
+            Path(datadir),
+            pairs=list(pairs),
+            timeframes=[timeframe, *([detail] if detail else [])],
+            trading_mode=config.get("trading_mode", "spot"),
+            timerange=args.get("timerange"),
+        )
+    except DataError:
+        raise
+    except ValueError as e:  # a malformed --timerange or trading mode
+        raise BadArgumentError(str(e)) from e
 
 
 def check_pairs_in_snapshot(pairs: list[str], config: dict[str, Any], files: list[str]) -> None:

@@ -2,9 +2,10 @@
 Timeframes and timeranges, and higher timeframes built from a base timeframe, merged back with
 closed candles only.
 
-Timeframe lengths and ``--timerange`` parsing are Freqtrade's own
-(``freqtrade.exchange.timeframe_to_seconds``, ``TimeRange.parse_timerange``); this module adds
-a clear error for text that is not a timeframe and returns pandas timestamps.
+Timeframe lengths and ``--timerange`` parsing are Freqtrade's own: ``ccxt.Exchange.
+parse_timeframe`` (all that ``freqtrade.exchange.timeframe_to_seconds`` calls; importing
+Freqtrade's wrapper would load every exchange class) and ``TimeRange.parse_timerange``. This
+module adds clear errors and returns pandas timestamps.
 
 A higher-timeframe (HTF) candle covering ``[T, T + htf)`` closes at ``T + htf``. Its values may
 reach a base candle only if that base candle closes at or after ``T + htf``: the first such base
@@ -18,9 +19,9 @@ from __future__ import annotations
 import logging
 import re
 
+import ccxt
 import numpy as np
 import pandas as pd
-from freqtrade.exchange import timeframe_to_seconds as freqtrade_timeframe_to_seconds
 from pandas import DataFrame
 
 
@@ -31,9 +32,9 @@ _TIMEFRAME_RE = re.compile(r"^\d+[smhdwMy]$")
 
 def timeframe_to_seconds(timeframe: str) -> int:
     """
-    Length of a timeframe such as ``5m``, ``1h``, ``1d`` or ``1w``: Freqtrade's
-    ``timeframe_to_seconds`` (``M`` = 30 days, ``y`` = 365 days, as ccxt), with a clear error
-    for text that is not a timeframe.
+    Length of a timeframe such as ``5m``, ``1h``, ``1d`` or ``1w``, as Freqtrade's
+    ``timeframe_to_seconds`` (``ccxt.Exchange.parse_timeframe``: ``M`` = 30 days, ``y`` = 365
+    days), with a clear error for text that is not a timeframe.
 
     :param timeframe: timeframe string
     :return: seconds per candle
@@ -42,7 +43,7 @@ def timeframe_to_seconds(timeframe: str) -> int:
     text = timeframe.strip()
     if not _TIMEFRAME_RE.match(text) or int(text[:-1]) <= 0:
         raise ValueError(f"Unknown timeframe {timeframe!r}; expected e.g. '5m', '1h', '1d'.")
-    return int(freqtrade_timeframe_to_seconds(text))
+    return int(ccxt.Exchange.parse_timeframe(text))
 
 
 def timeframe_sort_key(timeframe: str) -> int:
@@ -60,7 +61,8 @@ def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None
     """
     Parse a Freqtrade ``--timerange`` (``START-STOP``, either side may be empty) with
     Freqtrade's own ``TimeRange.parse_timerange``: each side is ``YYYYMMDD``,
-    ``YYYYMMDDTHHMM``, ``YYYYMMDDTHHMMSS``, epoch seconds or epoch milliseconds.
+    ``YYYYMMDDTHHMM``, ``YYYYMMDDTHHMMSS``, epoch seconds or epoch milliseconds (whole seconds
+    count, as in Freqtrade).
 
     :param text: e.g. ``20230101-20240101``, ``20230101-``, ``-20240101``
     :return: (start, stop) as UTC timestamps; None for an open side
@@ -71,13 +73,15 @@ def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None
     from freqtrade.exceptions import ConfigurationError
 
     try:
-        timerange = TimeRange.parse_timerange(text.strip())
+        timerange = TimeRange.parse_timerange(text.strip()) if text.strip() else None
     except ConfigurationError as e:
-        raise ValueError(f"{e}; expected e.g. 20230101-20240101.") from e
-    if not text.strip():
-        raise ValueError("Empty timerange; expected e.g. 20230101-20240101.")
-    start = pd.Timestamp(timerange.startdt) if timerange.starttype else None
-    stop = pd.Timestamp(timerange.stopdt) if timerange.stoptype else None
+        if "after stop" in str(e):
+            raise ValueError(f"Start date is after stop date in timerange {text!r}.") from e
+        timerange = None
+    if timerange is None:
+        raise ValueError(f"Incorrect syntax for timerange {text!r}; expected YYYYMMDD-YYYYMMDD.")
+    start = pd.Timestamp(timerange.startts, unit="s", tz="UTC") if timerange.starttype else None
+    stop = pd.Timestamp(timerange.stopts, unit="s", tz="UTC") if timerange.stoptype else None
     return start, stop
 
 

@@ -65,5 +65,13 @@ def install_telegram_endpoint(force: bool = False) -> bool:
     """
     if not force and telegram_urls() is None:
         return False
-    patch_telegram_endpoint(telegram_urls)
+    patch_telegram_endpoint(_announced_urls)
     return True
+
+
+def _announced_urls() -> tuple[str, str | None] | None:
+    """:return: :func:`telegram_urls`, logged when set (each time Freqtrade starts Telegram)"""
+    urls = telegram_urls()
+    if urls is not None:
+        logger.info("bitbot: Telegram Bot API at %s (%s)", urls[0], API_URL_ENV)
+    return urls

@@ -17,7 +17,6 @@ Trading costs of a perpetual futures position, matched to Freqtrade's backtester
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,20 +102,3 @@ class CostModel:
         """
         candle_range = (prev_high - prev_low) / prev_close if prev_close > 0 else 0.0
         return self.slippage_bps / 1e4 + self.slippage_range_fraction * candle_range
-
-    def liquidation_price(self, quantity: float, equity: float, price: float) -> float:
-        """
-        Price at which equity ``equity + q (p - price)`` meets maintenance ``mm |q| p``: where
-        :func:`margin_breached` starts to hold.
-
-        :param quantity: signed position in base currency
-        :param equity: equity at ``price``
-        :param price: reference price
-        :return: liquidation price (``nan`` when flat, ``0`` when a long cannot be liquidated)
-        """
-        if quantity == 0:
-            return math.nan
-        mm = self.maintenance_margin
-        if quantity > 0:
-            return max((quantity * price - equity) / (quantity * (1 - mm)), 0.0)
-        return (quantity * price - equity) / (quantity * (1 + mm))

@@ -144,7 +144,7 @@ def format_decision(
 def last_directions(dataframe: DataFrame, names: Iterable[str] | None = None) -> dict[str, int]:
     """
     The registered strategies' directions on the last row of an analysed dataframe (or of the
-    frame :meth:`meta_strategy.signals.SignalEngine.compute` returns).
+    frame :meth:`meta_strategy.signals.engine.SignalEngine.compute` returns).
 
     :param dataframe: frame with ``%-sig_<name>_direction`` columns
     :param names: the strategies to read, in this order (default: every direction column, in

@@ -262,7 +262,7 @@ def run_replay(settings: ReplaySettings, trade_argv: list[str]) -> int:
     :param trade_argv: ``freqtrade trade`` options (``-c``, ``-s``, ``--freqaimodel``, ...)
     :return: exit code
     :raises ReplayError: bad settings, config or recording
-    :raises meta_strategy.data.DataError: a broken file in the recording
+    :raises meta_strategy.data.files.DataError: a broken file in the recording
     """
     request = _check_request(settings, trade_argv)  # touches nothing
     if settings.fresh and settings.workdir.exists():

@@ -21,7 +21,7 @@ from meta_strategy.data import markets
 from meta_strategy.data.files import detect_datasets
 from meta_strategy.ops.replay.errors import ReplayError
 from meta_strategy.ops.replay.market import BookModel
-from meta_strategy.paths import REPLAY_ROOT
+from meta_strategy.paths import MODELS_ROOT, REPLAY_ROOT, USER_DATA
 
 
 logger = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ def prepare_models(settings: ReplaySettings, config: dict[str, Any]) -> Path | N
     identifier = replay_identifier(settings, config)
     if identifier is None:
         return None
-    models_dir = Path(config.get("user_data_dir") or "user_data") / "models"
+    models_dir = Path(config.get("user_data_dir") or USER_DATA) / MODELS_ROOT.name
     folder = models_dir / identifier
     if settings.fresh and folder.exists():
         shutil.rmtree(folder)

@@ -92,7 +92,7 @@ def period_candles(
         closed at the end of a backtest)
     :param timeframe: their timeframe
     :return: the candles in [start, end], checked to be gap-free
-        (:func:`meta_strategy.data.find_gaps`)
+        (:func:`meta_strategy.data.candles.find_gaps`)
     """
     window = candles[(candles["date"] >= start) & (candles["date"] <= end)].reset_index(drop=True)
     if window.empty:

@@ -172,7 +172,7 @@ def _window_overlay(settings: ReportSettings) -> dict[str, Any]:
 def rl_overlay(settings: ReportSettings, algorithm: str, seed: int) -> dict[str, Any]:
     """
     :return: the FreqAI overlay of one meta-learner run (algorithm preset, seed and agent size;
-        the runner sets the identifier from the run's key)
+        the report's runs set the identifier from the run's key)
     """
     try:
         overlay = algorithm_overlay(algorithm, seed)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from meta_strategy.data.files import (
+    CANDLE_FILE_PATTERN,
     candle_file,
     detect_datasets,
+    filename_to_pair,
     parse_candle_filename,
     resolve_datadir,
 )
@@ -15,20 +17,23 @@ from tests.helpers.frames import funding_frame, ohlcv_frame, write_feather
 
 def test_pair_and_file_names_match_freqtrade(tmp_path: Path) -> None:
     from freqtrade.data.history.datahandlers.featherdatahandler import FeatherDataHandler
+    from freqtrade.data.history.datahandlers.idatahandler import IDataHandler
     from freqtrade.enums import CandleType
-    from freqtrade.misc import pair_to_filename as ft_pair_to_filename
 
-    # (meta_strategy.data.files no longer has its own pair_to_filename: its file names are
-    # Freqtrade's. The pair part of every name is still checked against Freqtrade's.)
     assert candle_file(tmp_path, "BTC/USD:USD", "1h").name == "BTC_USD_USD-1h-futures.feather"
     for pair in ("BTC/USD:USD", "BTC/USDT:USDT", "BTC/USDT", "1000PEPE/USDT:USDT"):
-        assert candle_file(tmp_path, pair, "1h").name.startswith(ft_pair_to_filename(pair) + "-")
-        for ctype in ("spot", "futures", "mark", "funding_rate"):
-            ours = candle_file(tmp_path, pair, "1h", ctype)
-            theirs = FeatherDataHandler._pair_data_filename(
-                tmp_path, pair, "1h", CandleType.from_string(ctype)
-            )
-            assert ours == theirs
+        for timeframe in ("5m", "1h", "1M"):
+            for ctype in ("spot", "futures", "mark", "funding_rate"):
+                ours = candle_file(tmp_path, pair, timeframe, ctype)
+                theirs = FeatherDataHandler._pair_data_filename(
+                    tmp_path, pair, timeframe, CandleType.from_string(ctype)
+                )
+                assert ours == theirs
+                parsed = parse_candle_filename(ours.name)
+                assert parsed == (pair, timeframe, ctype)
+        stem = candle_file(tmp_path, pair, "1h", "spot").name.split("-")[0]
+        assert filename_to_pair(stem) == IDataHandler.rebuild_pair_from_filename(stem)
+    assert CANDLE_FILE_PATTERN.pattern == IDataHandler._OHLCV_REGEX.pattern
     assert candle_file(tmp_path, "BTC/USDT", "1h", "spot") == tmp_path / "BTC_USDT-1h.feather"
     assert parse_candle_filename("BTC_USDT_USDT-1h-mark.feather") == ("BTC/USDT:USDT", "1h", "mark")
     assert parse_candle_filename("BTC_USDT-trades.feather") is None

@@ -98,8 +98,9 @@ def test_timeframes_match_freqtrade() -> None:
 
     for tf in ("1m", "5m", "15m", "1h", "3h", "4h", "1d", "3d", "1w", "1M"):
         assert timeframe_to_seconds(tf) == ft_seconds(tf)
-    with pytest.raises(ValueError, match="Unknown timeframe"):
-        timeframe_to_seconds("5 minutes")
+    for bad in ("5 minutes", "0h", "1x", "h", ""):
+        with pytest.raises(ValueError, match="Unknown timeframe"):
+            timeframe_to_seconds(bad)
 
 
 @pytest.mark.parametrize(
@@ -116,6 +117,18 @@ def test_timerange_matches_freqtrade(text: str) -> None:
 
 
 def test_timerange_syntax_errors() -> None:
-    for bad in ("2023", "20230101", "-", "20240101-20230101", "2023-01-01-2024-01-01"):
-        with pytest.raises(ValueError):
+    for bad in ("2023", "20230101", "-", "", "2023-01-01", "2023-01-01-2024-01-01"):
+        with pytest.raises(ValueError, match=f"Incorrect syntax for timerange '{bad}'"):
             parse_timerange(bad)
+    with pytest.raises(ValueError, match="Start date is after stop date"):
+        parse_timerange("20240101-20230101")
+
+
+def test_timerange_sides_at_the_epoch_and_in_milliseconds() -> None:
+    """Freqtrade stores an open side as 0; a side at 1970-01-01 is still a date."""
+    epoch = pd.Timestamp(0, tz="UTC")
+    assert parse_timerange("19700101-") == (epoch, None)
+    assert parse_timerange("-19700101") == (None, epoch)
+    assert parse_timerange("0000000000-") == (epoch, None)
+    # epoch milliseconds count in whole seconds, as Freqtrade reads them
+    assert parse_timerange("1700000000123-")[0] == pd.Timestamp(1_700_000_000, unit="s", tz="UTC")

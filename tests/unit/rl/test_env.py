@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meta_strategy.rl.costs import CostModel
+from meta_strategy.rl.costs import CostModel, margin_breached
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation
 from meta_strategy.rl.rewards import (
     DifferentialSharpeReward,
@@ -112,9 +112,22 @@ def test_liquidation_ends_the_episode() -> None:
     _, reward, terminated, _, info = env.step(LONG)
     assert terminated and info["liquidated"] and info["equity"] == 0.0
     assert reward < -10
-    cost = CostModel(leverage=10.0, maintenance_margin=0.01)
-    assert cost.liquidation_price(0.1, 1.0, 100.0) == pytest.approx(9.0 / 0.099)
-    assert cost.liquidation_price(-0.1, 1.0, 100.0) == pytest.approx(11.0 / 0.101)
+
+
+def test_margin_breached_at_the_maintenance_margin() -> None:
+    """Equity 1 at price 100 with 0.1 BTC: liquidated where 1 + q (p - 100) <= 0.01 |q| p."""
+    # the long is liquidated at 9 / 0.099 = 90.909..., the short at 11 / 0.101 = 108.910...
+    for q, safe, lost in ((0.1, 91.0, 90.9), (-0.1, 108.9, 108.92)):
+        assert not margin_breached(q, 1.0 + q * (safe - 100.0), safe, 0.01)
+        assert margin_breached(q, 1.0 + q * (lost - 100.0), lost, 0.01)
+    assert not margin_breached(0.0, -5.0, 50.0, 0.01)  # flat: nothing to liquidate
+    quantity = np.array([0.1, -0.1, 0.0])
+    price = np.array([90.0, 110.0, 90.0])
+    assert list(margin_breached(quantity, 1.0 + quantity * (price - 100.0), price, 0.01)) == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_observation_holds_the_agents_exposure() -> None:
