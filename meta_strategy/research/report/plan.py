@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,11 +115,15 @@ class RunSpec:
     algorithm: str | None = None
     seed: int | None = None
 
-    def key(self, settings: ReportSettings, data_signature: str) -> str:
+    def key(self, settings: ReportSettings, data_signature: str, inputs: Mapping[str, str]) -> str:
         """
+        :param settings: the report settings
+        :param data_signature: the data files the run reads
+        :param inputs: code, parameter files and library versions
+            (:func:`~meta_strategy.research.report.inputs.run_inputs`)
         :return: hash of everything that decides the run's result: the spec, the content of its
             config files (without sections such as ``api_server`` that do not change a
-            backtest), the settings that apply to it and the data
+            backtest), the settings that apply to it, the data, and the inputs
         """
         parts = {
             "spec": asdict(self),
@@ -126,6 +131,7 @@ class RunSpec:
             "timerange": settings.timerange,
             "slippage_bps": settings.slippage_bps,
             "data": data_signature,
+            "inputs": dict(inputs),
         }
         blob = json.dumps(parts, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

@@ -26,6 +26,7 @@ from typing import Any
 
 from meta_strategy.data.files import candle_file
 from meta_strategy.paths import MODELS_ROOT
+from meta_strategy.research.report.inputs import changed_inputs, registry_files, run_inputs
 from meta_strategy.research.report.plan import ReportSettings, RunSpec
 
 
@@ -89,16 +90,17 @@ def _latest_result(folder: Path) -> Path | None:
         return None
 
 
-def _load_saved(folder: Path, key: str) -> RunResult | None:
-    info_file = folder / RUN_FILE
-    if not info_file.is_file():
-        return None
+def _saved_info(folder: Path) -> dict[str, Any] | None:
+    """:return: the saved run's ``run.json``, or None when there is none (or it is unreadable)"""
     try:
-        info = json.loads(info_file.read_text())
-    except json.JSONDecodeError:
+        return json.loads((folder / RUN_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
         return None
+
+
+def _load_saved(folder: Path, key: str, info: dict[str, Any] | None) -> RunResult | None:
     result = _latest_result(folder)
-    if info.get("key") != key or result is None or not result.is_file():
+    if info is None or info.get("key") != key or result is None or not result.is_file():
         return None
     return RunResult(
         spec=RunSpec(**{**info["spec"], "strategies": tuple(info["spec"]["strategies"])}),
@@ -109,6 +111,17 @@ def _load_saved(folder: Path, key: str) -> RunResult | None:
         reused=True,
         identifier=info.get("identifier"),
     )
+
+
+def _what_changed(info: dict[str, Any], inputs: dict[str, str]) -> str:
+    """:return: which inputs changed since a saved run, for the log"""
+    if "inputs" not in info:
+        return "it was saved without its inputs (code, parameters, library versions)"
+    changed = changed_inputs(info["inputs"], inputs)
+    if not changed:
+        return "its configs, period, costs or data changed"
+    more = f" and {len(changed) - 8} more" if len(changed) > 8 else ""
+    return "changed " + ", ".join(changed[:8]) + more
 
 
 def bitbot_executable() -> str:
@@ -228,11 +241,15 @@ def run_one(
     :return: the result
     :raises RunError: when Freqtrade fails or a FreqAI window failed to train
     """
-    key = spec.key(settings, data_signature(datadir, pair))
+    inputs = run_inputs(registries=registry_files(spec.configs))
+    key = spec.key(settings, data_signature(datadir, pair), inputs)
     folder = out_dir / "runs" / spec.name
-    if not rerun and (saved := _load_saved(folder, key)) is not None:
+    info = _saved_info(folder)
+    if not rerun and (saved := _load_saved(folder, key, info)) is not None:
         log(f"  {spec.name}: reusing the saved result ({saved.wall_s:.0f} s when it ran)")
         return saved
+    if info is not None and info.get("key") != key:
+        log(f"  {spec.name}: running again: {_what_changed(info, inputs)}")
     folder.mkdir(parents=True, exist_ok=True)
     identifier = f"report-{spec.name}-{key}" if spec.kind in ("rl", "stacker") else None
     _clear_previous(spec, folder, identifier, rerun, log)
@@ -244,6 +261,7 @@ def run_one(
         json.dumps(
             {
                 "key": key,
+                "inputs": inputs,
                 "spec": asdict(spec),
                 "identifier": identifier,
                 "wall_s": round(wall, 1),

@@ -20,6 +20,7 @@ from meta_strategy.rl.algorithms import ALGORITHMS, UnknownAlgorithmError, algor
 
 
 BASE = ("user_data/config.json", "user_data/config.binance.json")
+INPUTS = {"user_data/strategies/BbandRsi.py": "0123456789abcdef", "version:freqtrade": "2026.9"}
 
 
 def _algorithm_class(name: str) -> type:
@@ -73,19 +74,21 @@ def test_plan_covers_every_algorithm_seed_and_baseline() -> None:
 def test_run_keys_change_with_what_decides_the_result(tmp_path: Path) -> None:
     settings = ReportSettings(timerange="20240101-20240401")
     plan = build_plan(settings, BASE)
-    keys = {r.key(settings, "data-v1") for r in plan}
+    keys = {r.key(settings, "data-v1", INPUTS) for r in plan}
     assert len(keys) == len(plan), "each run has its own key (and FreqAI identifier)"
     run = plan[-1]
-    assert run.key(settings, "data-v1") == run.key(settings, "data-v1")
-    assert run.key(settings, "data-v2") != run.key(settings, "data-v1")
+    assert run.key(settings, "data-v1", INPUTS) == run.key(settings, "data-v1", INPUTS)
+    assert run.key(settings, "data-v2", INPUTS) != run.key(settings, "data-v1", INPUTS)
     other = ReportSettings(timerange="20240101-20240501")
-    assert run.key(other, "data-v1") != run.key(settings, "data-v1")
+    assert run.key(other, "data-v1", INPUTS) != run.key(settings, "data-v1", INPUTS)
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"fee": 0.0005}))
     changed = type(run)(run.name, run.kind, run.strategies, (str(config),), run.overlay)
-    before = changed.key(settings, "d")
+    before = changed.key(settings, "d", INPUTS)
     config.write_text(json.dumps({"fee": 0.001}))
-    assert changed.key(settings, "d") != before
+    assert changed.key(settings, "d", INPUTS) != before
+    for name in INPUTS:  # a strategy's source, a library version, ...
+        assert run.key(settings, "d", {**INPUTS, name: "changed"}) != run.key(settings, "d", INPUTS)
 
 
 def test_quick_settings_are_small() -> None:
@@ -102,11 +105,11 @@ def test_sections_that_do_not_change_a_backtest_leave_the_key_alone(tmp_path: Pa
     config.write_text(json.dumps({"fee": 0.0005}))
     settings = ReportSettings(timerange="20240101-20240401")
     run = build_plan(settings, (str(config),))[0]
-    before = run.key(settings, "d")
+    before = run.key(settings, "d", INPUTS)
     config.write_text(
         json.dumps({"fee": 0.0005, "api_server": {"enabled": True}, "telegram": {"token": ""}})
     )
-    assert run.key(settings, "d") == before
+    assert run.key(settings, "d", INPUTS) == before
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
