@@ -32,6 +32,7 @@ RETRY_TIMEOUT``                         sleeps in the recording's time
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -76,7 +77,6 @@ FREQTRADE_VERSION = "2026.9"
 """The Freqtrade every patch is written against (pinned in ``pyproject.toml``)."""
 _MARK = "_bitbot_patch"
 """Attribute set on every replacement function, so a patch already in place is recognised."""
-_version_checked: list[bool] = []
 
 
 class PreflightError(Exception):
@@ -97,13 +97,11 @@ def _is_patched(function: Any) -> bool:
     return bool(getattr(function, _MARK, False))
 
 
+@functools.cache
 def _check_version() -> None:
-    """Warn once when the installed Freqtrade is not the one the patches were written for."""
-    if _version_checked:
-        return
+    """Warn (once) when the installed Freqtrade is not the one the patches were written for."""
     import freqtrade
 
-    _version_checked.append(True)
     if freqtrade.__version__ != FREQTRADE_VERSION:
         logger.warning(
             "bitbot patches Freqtrade %s, but %s is installed: check every patch in %s before "

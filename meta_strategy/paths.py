@@ -60,3 +60,12 @@ VOTE_STRATEGIES = ("EqualVoteStrategy", "PerformanceVoteStrategy")
 # ------------------------------------------------------------------ environment variables
 ENV_DATADIR = "BITBOT_DATA"
 """A Freqtrade data folder every command reads by default (``--datadir`` beats it)."""
+
+
+def under_user_data(path: Path, user_data_dir: Path | str | None) -> Path:
+    """
+    :param path: one of the ``user_data`` paths above
+    :param user_data_dir: another user directory (Freqtrade's ``user_data_dir``), or None
+    :return: ``path`` in that directory, or ``path`` itself when there is none
+    """
+    return Path(user_data_dir) / path.relative_to(USER_DATA) if user_data_dir else path

@@ -7,10 +7,14 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meta_strategy.models.promotion import PROMOTION_RULE
 from meta_strategy.paths import LIVE_CONFIG, MODEL_REGISTRY, MODELS_ROOT, PROMOTED_CONFIG
+
+
+if TYPE_CHECKING:
+    from meta_strategy.models.registry import ModelRegistry
 
 
 def add_parsers(sub: Any) -> None:
@@ -69,11 +73,11 @@ def run_models(ns: argparse.Namespace) -> int:
         return 2
 
 
-def list_models(registry: Any, identifier: str | None) -> int:
+def list_models(registry: ModelRegistry, identifier: str | None) -> int:
     """
     Print the recorded models (``bitbot models list``).
 
-    :param registry: the :class:`~meta_strategy.models.registry.ModelRegistry`
+    :param registry: the model registry
     :param identifier: only the models of this FreqAI identifier
     :return: exit code
     """
@@ -108,11 +112,11 @@ def list_models(registry: Any, identifier: str | None) -> int:
     return 0
 
 
-def promote_model(registry: Any, ns: argparse.Namespace) -> int:
+def promote_model(registry: ModelRegistry, ns: argparse.Namespace) -> int:
     """
     Promote the model the options name (``bitbot models promote``) and say how to run it.
 
-    :param registry: the :class:`~meta_strategy.models.registry.ModelRegistry`
+    :param registry: the model registry
     :param ns: the parsed options
     :return: exit code
     """

@@ -37,6 +37,7 @@ from meta_strategy.paths import (
     REAL_DATA_TIMERANGE,
     SYNTHETIC_DATA_DIR,
     USER_DATA,
+    under_user_data,
 )
 
 
@@ -110,7 +111,7 @@ def resolve_backtest_data(
                 f"real Binance {BINANCE_PAIR} perpetual data from {datadir}",
             )
         return _kraken(datadir, f"Kraken futures {KRAKEN_PAIR} data from {datadir}")
-    kraken_dir = user_data / DATA_DIR.name / "krakenfutures"
+    kraken_dir = under_user_data(DATA_DIR, user_data) / "krakenfutures"
     if candle_file(kraken_dir, KRAKEN_PAIR, "1h").is_file():
         return _kraken(kraken_dir, f"Kraken futures {KRAKEN_PAIR} data from {kraken_dir}")
     if is_online():
@@ -118,7 +119,7 @@ def resolve_backtest_data(
             kraken_dir, f"Kraken futures {KRAKEN_PAIR}, downloaded to {kraken_dir}", download=True
         )
     return _kraken(
-        user_data / SYNTHETIC_DATA_DIR.relative_to(USER_DATA),
+        under_user_data(SYNTHETIC_DATA_DIR, user_data),
         "SYNTHETIC market (offline, no data found)",
         synthetic=True,
     )
@@ -139,7 +140,6 @@ def ensure_data(choice: DataChoice) -> None:
 
     :param choice: the data choice
     """
-
     if choice.download:
         code = run_freqtrade_checked(
             [
@@ -171,7 +171,6 @@ def trailing_timerange(choice: DataChoice, days: int) -> str:
     :param days: length of the period, counted back from the last day of the data
     :return: the period as a Freqtrade timerange (whole days)
     """
-
     last = load_candles(candle_file(choice.datadir, choice.pair, "1h"))["date"].iloc[-1]
     end = last.normalize()
     return f"{end - pd.Timedelta(days=days):%Y%m%d}-{end:%Y%m%d}"

@@ -34,7 +34,7 @@ from typing import Any
 import ccxt
 
 from meta_strategy.freqtrade_bridge import MarketsAndTiers, PreflightError, patch_exchange_markets
-from meta_strategy.paths import MARKETS_DIR, USER_DATA
+from meta_strategy.paths import MARKETS_DIR, under_user_data
 
 
 logger = logging.getLogger(__name__)
@@ -91,13 +91,13 @@ class MarketsSnapshot:
         }
 
 
-def default_snapshot_path(exchange: str, user_data_dir: Path | str = USER_DATA) -> Path:
+def default_snapshot_path(exchange: str, user_data_dir: Path | str | None = None) -> Path:
     """
     :param exchange: ccxt exchange id
-    :param user_data_dir: Freqtrade's user_data directory
+    :param user_data_dir: Freqtrade's user_data directory (default: ``user_data``)
     :return: where ``bitbot markets snapshot`` saves and the offline fallback looks
     """
-    return Path(user_data_dir) / MARKETS_DIR.name / f"{exchange}.json"
+    return under_user_data(MARKETS_DIR, user_data_dir) / f"{exchange}.json"
 
 
 def save_snapshot(snapshot: MarketsSnapshot, path: Path) -> Path:
@@ -359,8 +359,7 @@ def snapshot_path(config: dict[str, Any], env: dict[str, str] | None = None) -> 
     configured = env.get(ENV_SNAPSHOT) or section.get("markets_snapshot")
     if configured:
         return Path(configured)
-    user_data = config.get("user_data_dir") or USER_DATA
-    return default_snapshot_path(config["exchange"]["name"].lower(), user_data)
+    return default_snapshot_path(config["exchange"]["name"].lower(), config.get("user_data_dir"))
 
 
 def configured_markets(config: dict[str, Any], exchange: str) -> MarketsAndTiers | None:

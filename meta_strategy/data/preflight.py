@@ -19,7 +19,7 @@ from meta_strategy.data import markets
 from meta_strategy.data.checks import validate_datadir
 from meta_strategy.data.files import DataError
 from meta_strategy.freqtrade_bridge import DATA_COMMANDS, PreflightError, run_freqtrade
-from meta_strategy.paths import USER_DATA
+from meta_strategy.paths import DATA_DIR, under_user_data
 
 
 logger = logging.getLogger(__name__)
@@ -68,8 +68,8 @@ def check_data_files(argv: list[str]) -> None:
     exchange = config.get("exchange", {}).get("name", "").lower()
     datadir = args.get("datadir") or config.get("datadir")
     if datadir is None:
-        user_data = Path(args.get("user_data_dir") or config.get("user_data_dir") or USER_DATA)
-        datadir = user_data / "data" / exchange
+        user_data = args.get("user_data_dir") or config.get("user_data_dir")
+        datadir = under_user_data(DATA_DIR, user_data) / exchange
     pairs = args.get("pairs") or config.get("exchange", {}).get("pair_whitelist", [])
     timeframe = args.get("timeframe") or config.get("timeframe")
     detail = args.get("timeframe_detail") or config.get("timeframe_detail")

@@ -204,7 +204,6 @@ def bias_check(strategies: list[str] | None = None, timerange: str | None = None
     :param timerange: period to analyse (default: the last months of the data)
     :return: exit code, 1 when any strategy shows bias
     """
-
     choice = resolve_backtest_data()
     print(f"bitbot bias-check: {choice.description}")
     ensure_data(choice)

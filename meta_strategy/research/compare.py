@@ -57,7 +57,6 @@ def compare_strategies(
     :param meta: also run the MetaStrategy walk-forward comparison
     :return: exit code
     """
-
     choice = resolve_backtest_data()
     print(f"bitbot compare: {choice.description}")
     ensure_data(choice)

@@ -138,7 +138,6 @@ def buy_and_hold_summary(datadir: Path, pair: str, start: str, end: str, fee: fl
     :param fee: fee per side
     :return: one line in the format of :func:`strategy_summaries`
     """
-
     candles = load_candles(candle_file(datadir, pair, "1h"))
     funding = load_funding(candle_file(datadir, pair, "1h", "funding_rate"))
     equity, paid = buy_and_hold_equity(candles, funding, start, end, fee=fee)

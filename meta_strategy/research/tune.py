@@ -38,7 +38,6 @@ def tune(
         period make backtests of that period in-sample.
     :return: exit code
     """
-
     choice = resolve_backtest_data()
     print(f"bitbot tune: {choice.description}")
     ensure_data(choice)

@@ -101,9 +101,12 @@ def test_another_freqtrade_version_is_warned_about(
 ) -> None:
     import freqtrade
 
-    monkeypatch.setattr(freqtrade_bridge, "_version_checked", [])
     monkeypatch.setattr(freqtrade, "__version__", "2099.1")
-    freqtrade_bridge._check_version()
-    freqtrade_bridge._check_version()
+    freqtrade_bridge._check_version.cache_clear()
+    try:
+        freqtrade_bridge._check_version()
+        freqtrade_bridge._check_version()
+    finally:
+        freqtrade_bridge._check_version.cache_clear()
     warnings = [r for r in caplog.records if "2099.1 is installed" in r.getMessage()]
     assert len(warnings) == 1

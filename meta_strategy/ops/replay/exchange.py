@@ -111,7 +111,6 @@ def check_replay_config(config: dict[str, Any], db_path: Path) -> None:
     :param db_path: the replay's trade database
     :raises ReplayError: not dry-run, another database, or exchange keys
     """
-
     problems = []
     if config.get("dry_run") is not True:
         problems.append("dry_run is not true")

@@ -21,16 +21,14 @@ from meta_strategy.data import markets
 from meta_strategy.data.files import detect_datasets
 from meta_strategy.ops.replay.errors import ReplayError
 from meta_strategy.ops.replay.market import BookModel
-from meta_strategy.paths import MODELS_ROOT, REPLAY_ROOT, USER_DATA
+from meta_strategy.paths import MODELS_ROOT, REPLAY_ROOT, under_user_data
 
 
 logger = logging.getLogger(__name__)
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
-
 MAX_SPEED = 100_000.0
-
 
 FORCED_ENV = (
     "FREQTRADE__DRY_RUN",
@@ -197,7 +195,7 @@ def prepare_models(settings: ReplaySettings, config: dict[str, Any]) -> Path | N
     identifier = replay_identifier(settings, config)
     if identifier is None:
         return None
-    models_dir = Path(config.get("user_data_dir") or USER_DATA) / MODELS_ROOT.name
+    models_dir = under_user_data(MODELS_ROOT, config.get("user_data_dir"))
     folder = models_dir / identifier
     if settings.fresh and folder.exists():
         shutil.rmtree(folder)

@@ -62,7 +62,6 @@ logger = logging.getLogger(__name__)
 
 WARMUP_DAYS = 60  # indicator start-up before a training window (VolatilitySystem: 1000 hours)
 
-
 LABELS = {
     "VolatilitySystem": "Volatility System",
     "SupertrendStrategy": "Triple Supertrend",

@@ -10,24 +10,14 @@ import pytest
 
 from meta_strategy.cli.main import main
 from meta_strategy.data import markets
-from tests.helpers.freqtrade import REPO
-
-
-SOURCES = REPO / "user_data" / "markets" / "sources"
-SHIPPED = REPO / "user_data" / "markets"
-
-
-def _raw(exchange: str) -> dict:
-    raw = json.loads((SOURCES / f"{exchange}.raw.json").read_text())
-    raw.pop("_source")
-    return raw
+from tests.helpers.markets import SHIPPED, raw_responses
 
 
 def test_snapshot_command_saves_live_markets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`bitbot markets snapshot` online; the exchange's HTTP layer is replaced by its answer."""
-    raw = _raw("krakenfutures")
+    raw = raw_responses("krakenfutures")
 
     def fake_fetch(self, url, method="GET", headers=None, body=None):
         assert url.endswith("/derivatives/api/v3/instruments"), url

@@ -11,20 +11,13 @@ from freqtrade.exceptions import OperationalException
 
 from meta_strategy.data import markets
 from tests.helpers.freqtrade import REPO
-
-
-SOURCES = REPO / "user_data" / "markets" / "sources"
-SHIPPED = REPO / "user_data" / "markets"
-
-
-def _raw(exchange: str) -> dict:
-    raw = json.loads((SOURCES / f"{exchange}.raw.json").read_text())
-    raw.pop("_source")
-    return raw
+from tests.helpers.markets import SHIPPED, raw_responses
 
 
 def test_kraken_snapshot_is_ccxts_own_parse_of_the_documented_instrument() -> None:
-    snap = markets.build_snapshot_from_raw("krakenfutures", _raw("krakenfutures"), ["BTC/USD:USD"])
+    snap = markets.build_snapshot_from_raw(
+        "krakenfutures", raw_responses("krakenfutures"), ["BTC/USD:USD"]
+    )
     market = snap.markets["BTC/USD:USD"]
     assert market["id"] == "PF_XBTUSD"
     assert market["linear"] and market["swap"] and market["settle"] == "USD"
@@ -40,7 +33,7 @@ def test_shipped_snapshots_equal_a_fresh_build() -> None:
     """The files in user_data/markets are reproducible from their raw sources."""
     for exchange, pair in (("krakenfutures", "BTC/USD:USD"), ("binance", "BTC/USDT:USDT")):
         shipped = markets.load_snapshot(SHIPPED / f"{exchange}.json", exchange=exchange)
-        fresh = markets.build_snapshot_from_raw(exchange, _raw(exchange), [pair])
+        fresh = markets.build_snapshot_from_raw(exchange, raw_responses(exchange), [pair])
         assert json.loads(json.dumps(fresh.markets)) == shipped.markets
         assert json.loads(json.dumps(fresh.leverage_tiers)) == shipped.leverage_tiers
         assert "refresh" in json.loads((SHIPPED / f"{exchange}.json").read_text())
@@ -57,7 +50,9 @@ def test_binance_snapshot_uses_freqtrades_tiers() -> None:
 
 def test_unknown_pair_is_named() -> None:
     with pytest.raises(markets.SnapshotError, match=r"Unknown pair\(s\) on krakenfutures: DOGE"):
-        markets.build_snapshot_from_raw("krakenfutures", _raw("krakenfutures"), ["DOGE/USD:USD"])
+        markets.build_snapshot_from_raw(
+            "krakenfutures", raw_responses("krakenfutures"), ["DOGE/USD:USD"]
+        )
 
 
 @pytest.mark.parametrize(
