@@ -27,6 +27,8 @@ Freqtrade function                      why                                  ins
                                         answers from a recording
 ``Worker._sleep``, ``worker.            ``bitbot replay``: the bot's loop    ``ops.replay.session``
 RETRY_TIMEOUT``                         sleeps in the recording's time
+``Configuration.load_config``           one cost per fill: slippage folded   ``rl.costs``
+                                        into ``fee`` for every command
 ======================================  ===================================  ======================
 """
 
@@ -372,3 +374,37 @@ def patch_worker_sleep(speed: float, min_real_sleep: float) -> None:
 
     Worker._sleep = staticmethod(_mark(_sleep))  # type: ignore[method-assign]
     freqtrade.worker.RETRY_TIMEOUT = max(30 / speed, min_real_sleep)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration.load_config (2026.9): BitBot's adjustments of every loaded config
+# --------------------------------------------------------------------------------------------
+
+_config_adjust: Callable[[dict[str, Any]], None] | None = None
+
+
+def patch_configuration(adjust: Callable[[dict[str, Any]], None]) -> None:
+    """
+    Every config Freqtrade loads from now on in this process (``Configuration.load_config``,
+    after the config files, environment variables and command-line options such as ``--fee``
+    are merged) passes through ``adjust``, which changes it in place. A second call replaces
+    ``adjust``.
+
+    :param adjust: called with the loaded config; may raise to refuse it
+    """
+    global _config_adjust
+    _config_adjust = adjust
+    from freqtrade.configuration.configuration import Configuration
+
+    _check_version()
+    original = Configuration.load_config
+    if _is_patched(original):
+        return
+
+    def load_config(self: Configuration) -> dict[str, Any]:
+        config = original(self)
+        assert _config_adjust is not None
+        _config_adjust(config)
+        return config
+
+    Configuration.load_config = _mark(load_config)  # type: ignore[method-assign]

@@ -15,8 +15,8 @@ logger = logging.getLogger(__name__)
 def run_freqtrade_command(argv: list[str]) -> int:
     """
     ``bitbot <freqtrade subcommand> ...``: Freqtrade in this process, with offline markets,
-    Telegram's endpoint, the data files checked first and the remote controls' credentials
-    checked before ``trade`` and ``webserver``.
+    Telegram's endpoint, slippage folded into the fee, the data files checked first and the
+    remote controls' credentials checked before ``trade`` and ``webserver``.
 
     :param argv: Freqtrade command line without the program name
     :return: exit code
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             "`bitbot backtesting --help`."
         )
         return 0
+    from meta_strategy.rl.costs import install_slippage_folding
+
+    install_slippage_folding()  # one cost per fill in every Freqtrade config loaded from here
     if argv[0] not in BITBOT_COMMANDS:
         return run_freqtrade_command(argv)
     if argv[0] == "replay":  # BitBot's options here, the rest for `freqtrade trade`

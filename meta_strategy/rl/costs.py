@@ -1,14 +1,17 @@
 """
-Trading costs of a perpetual futures position, matched to Freqtrade's backtester.
+Trading costs of a perpetual futures position, one source for training and for every backtest.
 
-* **Fee**: ``fee`` x traded notional on every exposure change (Freqtrade charges the config's
-  ``fee`` on entry and exit notional).
-* **Slippage**: the fill moves against the trade by ``slippage_bps`` basis points plus
-  ``slippage_range_fraction`` x the last closed candle's high-low range (as a fraction of its
-  close), known when the order is sent.
+* **Cost per fill** (``fee``): the config's ``fee`` x traded notional on every exposure change,
+  exactly what Freqtrade's backtester charges on entry and exit notional. Slippage, which
+  Freqtrade's backtester does not model, is one setting, ``bitbot.slippage_bps``, that BitBot
+  folds into ``fee`` when it loads a Freqtrade config (:func:`fold_slippage`): every backtest,
+  hyperopt, dry-run fill and training environment started by ``bitbot`` pays
+  ``fee + slippage_bps / 10,000`` per side, and nothing pays it twice.
 * **Funding**: at each funding event the position pays ``rate`` x position notional at the mark
   (a positive rate: longs pay shorts), as Freqtrade's ``funding_fees``.
-* **Leverage**: target exposure ``e`` in [-1, 1] is a fraction of equity, times ``leverage``.
+* **Leverage**: target exposure ``e`` in [-1, 1] is a fraction of the stake, times ``leverage``.
+* **Stake**: with ``stake_amount: "unlimited"`` Freqtrade stakes ``tradable_balance_ratio`` of
+  the wallet; the environment sizes its positions the same way.
 * **Liquidation** (isolated margin, the account equity as margin): the position is liquidated
   when equity marked at the candle's worst price falls to ``maintenance_margin`` x notional;
   what is left is lost as the liquidation fee. :func:`margin_breached` is this rule, the one
@@ -17,10 +20,16 @@ Trading costs of a perpetual futures position, matched to Freqtrade's backtester
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from meta_strategy.freqtrade_bridge import patch_configuration
 from meta_strategy.paths import FEE
+
+
+logger = logging.getLogger(__name__)
 
 
 def margin_breached(
@@ -40,65 +49,173 @@ def margin_breached(
     return (quantity != 0) & (equity_at_worst <= maintenance_margin * abs(quantity) * worst_price)
 
 
+SLIPPAGE_KEY = "slippage_bps"
+"""Key of the ``bitbot`` config section: slippage per fill in basis points."""
+FOLDED_KEY = "fee_without_slippage"
+"""Key BitBot sets in the ``bitbot`` section once slippage is folded into ``fee``."""
+
+
+class CostConfigError(ValueError):
+    """A cost setting of the config that cannot be used."""
+
+
+def slippage_bps(config: dict[str, Any]) -> float:
+    """
+    :param config: Freqtrade configuration
+    :return: ``bitbot.slippage_bps`` (0 when unset)
+    :raises CostConfigError: not a number in [0, 100)
+    """
+    value = config.get("bitbot", {}).get(SLIPPAGE_KEY, 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 100:
+        raise CostConfigError(f"bitbot.{SLIPPAGE_KEY} must be a number in [0, 100), got {value!r}")
+    return float(value)
+
+
+def fold_slippage(config: dict[str, Any]) -> None:
+    """
+    Fold ``bitbot.slippage_bps`` into the config's ``fee``, once: Freqtrade's backtester and
+    dry-run fills then charge it on every fill, and the training environment (which charges
+    ``fee``) pays the same. The fee before folding is kept as ``bitbot.fee_without_slippage``.
+
+    :param config: Freqtrade configuration, changed in place
+    :raises CostConfigError: a slippage is set but the config has no explicit ``fee``
+    """
+    bitbot = config.setdefault("bitbot", {})
+    if FOLDED_KEY in bitbot:
+        return
+    slippage = slippage_bps(config)
+    fee = config.get("fee")
+    if fee is None:
+        if slippage > 0:
+            raise CostConfigError(
+                f"bitbot.{SLIPPAGE_KEY} is {slippage:g} but the config sets no 'fee': set the "
+                "exchange's fee explicitly, so that slippage can be added to it"
+            )
+        return
+    bitbot[FOLDED_KEY] = float(fee)
+    config["fee"] = float(fee) + slippage / 10_000
+    logger.info(
+        "Costs per fill: fee %.4f%% + slippage %g bp (bitbot.%s) = %.4f%%",
+        float(fee) * 100,
+        slippage,
+        SLIPPAGE_KEY,
+        config["fee"] * 100,
+    )
+
+
+def install_slippage_folding() -> None:
+    """Fold the slippage into the fee of every config Freqtrade loads in this process."""
+    patch_configuration(fold_slippage)
+
+
+def cost_per_fill(config: dict[str, Any]) -> float:
+    """
+    :param config: Freqtrade configuration, folded or not
+    :return: what one fill costs as a fraction of its notional: ``fee`` plus the slippage not
+        yet folded into it
+    :raises CostConfigError: no explicit ``fee``
+    """
+    if config.get("fee") is None:
+        raise CostConfigError(
+            "The config must set 'fee' explicitly: the environment and every backtest charge it "
+            "on every exposure change."
+        )
+    if FOLDED_KEY in config.get("bitbot", {}):
+        return float(config["fee"])
+    return float(config["fee"]) + slippage_bps(config) / 10_000
+
+
+def traded_quantity(held: float, wanted: float, step: float) -> float:
+    """
+    The position after an order that trades from ``held`` towards ``wanted`` with amounts
+    truncated to ``step``, as Freqtrade sizes orders: a new position (from flat, or the other
+    side after a flip) is ``wanted`` truncated; a change on the same side (a position
+    adjustment) moves by the truncated difference.
+
+    :param held: signed position before the order
+    :param wanted: signed position the target asks for
+    :param step: amount step (0: no rounding)
+    :return: the signed position after the order
+    """
+    if step <= 0:
+        return wanted
+    if held != 0.0 and held * wanted > 0.0:
+        delta = wanted - held
+        return held + math.copysign(math.floor(abs(delta) / step + 1e-9) * step, delta)
+    return math.copysign(math.floor(abs(wanted) / step + 1e-9) * step, wanted)
+
+
+def stake_fraction(config: dict[str, Any]) -> float:
+    """
+    :param config: Freqtrade configuration
+    :return: the fraction of the equity staked at full exposure: ``tradable_balance_ratio``
+        (Freqtrade's default 0.99) with ``stake_amount: "unlimited"``, else 1
+    """
+    if config.get("stake_amount") != "unlimited":
+        return 1.0
+    return float(config.get("tradable_balance_ratio", 0.99))
+
+
 @dataclass(frozen=True)
 class CostModel:
-    """Costs and limits of the simulated account."""
+    """
+    Costs and limits of the simulated account.
+
+    :param fee: cost of a fill as a fraction of its notional, slippage included
+    :param leverage: notional / stake at full exposure
+    :param stake_fraction: fraction of the equity staked at full exposure (Freqtrade's
+        ``tradable_balance_ratio``)
+    :param maintenance_margin: fraction of the notional below which the position is liquidated
+    :param funding: whether funding is charged
+    :param amount_step: the exchange's amount step in base currency (Freqtrade truncates every
+        order amount to it); 0: no rounding
+    """
 
     fee: float = FEE
-    slippage_bps: float = 2.0
-    slippage_range_fraction: float = 0.05
     leverage: float = 1.0
+    stake_fraction: float = 1.0
     maintenance_margin: float = 0.01
     funding: bool = True
+    amount_step: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
-            "fee": 0 <= self.fee < 0.01,
-            "slippage_bps": 0 <= self.slippage_bps < 100,
-            "slippage_range_fraction": 0 <= self.slippage_range_fraction <= 1,
+            "fee": 0 <= self.fee < 0.02,
             "leverage": 1 <= self.leverage <= 10,
+            "stake_fraction": 0 < self.stake_fraction <= 1,
             "maintenance_margin": 0 < self.maintenance_margin < 0.5,
+            "amount_step": self.amount_step >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             values = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
             raise ValueError(
-                f"CostModel: out of range: {values} (fee < 1 %, slippage_bps < 100, "
-                "range fraction in [0, 1], leverage in [1, 10], maintenance margin "
-                "in (0, 0.5))"
+                f"CostModel: out of range: {values} (fee incl. slippage < 2 %, leverage in "
+                "[1, 10], stake fraction in (0, 1], maintenance margin in (0, 0.5), "
+                "amount step >= 0)"
             )
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CostModel:
         """
-        :param config: Freqtrade configuration: ``fee``, ``bitbot.leverage`` and
-            ``freqai.rl_config.costs`` (``slippage_bps``, ``slippage_range_fraction``,
-            ``maintenance_margin``, ``funding``)
+        :param config: Freqtrade configuration: ``fee`` and ``bitbot.slippage_bps``
+            (:func:`cost_per_fill`), ``bitbot.leverage``, ``tradable_balance_ratio`` and
+            ``freqai.rl_config.costs`` (``maintenance_margin``, ``funding``)
         :return: the cost model the environment uses
         """
         costs = dict(config.get("freqai", {}).get("rl_config", {}).get("costs", {}))
-        unknown = set(costs) - {
-            "slippage_bps",
-            "slippage_range_fraction",
-            "maintenance_margin",
-            "funding",
-        }
-        if unknown:
-            raise ValueError(f"freqai.rl_config.costs: unknown keys {sorted(unknown)}")
-        if "fee" not in config:
-            raise ValueError(
-                "The config must set 'fee' explicitly: the environment charges it "
-                "on every exposure change, as the backtester does."
+        moved = {"slippage_bps", "slippage_range_fraction"} & set(costs)
+        if moved:
+            raise CostConfigError(
+                f"freqai.rl_config.costs: {sorted(moved)} no longer apply: slippage is one "
+                f"setting for the environment and every backtest, bitbot.{SLIPPAGE_KEY}"
             )
+        unknown = set(costs) - {"maintenance_margin", "funding"}
+        if unknown:
+            raise CostConfigError(f"freqai.rl_config.costs: unknown keys {sorted(unknown)}")
         return cls(
-            fee=float(config["fee"]),
+            fee=cost_per_fill(config),
             leverage=float(config.get("bitbot", {}).get("leverage", 1.0)),
+            stake_fraction=stake_fraction(config),
             **costs,
         )
-
-    def slippage(self, prev_high: float, prev_low: float, prev_close: float) -> float:
-        """
-        :return: adverse price move of a fill, as a fraction of the price
-        """
-        candle_range = (prev_high - prev_low) / prev_close if prev_close > 0 else 0.0
-        return self.slippage_bps / 1e4 + self.slippage_range_fraction * candle_range

@@ -6,10 +6,17 @@ features of candle ``t`` and its own exposure; the order fills at the **open of 
 One step then:
 
 1. marks the position to ``open[t+1]`` and charges funding when a funding event falls on that
-   open (``rate`` x position notional at the mark, longs pay a positive rate);
+   open (``rate`` x position notional at the mark, longs pay a positive rate); a new trade
+   opened on that open pays it too, as Freqtrade books it;
 2. when the target level differs from the held one, trades to
-   ``q = level x leverage x equity / open`` at ``open x (1 +- slippage)``, paying the fee on the
-   traded notional (:class:`~meta_strategy.rl.costs.CostModel`);
+   ``q = level x leverage x stake_fraction x equity / open`` (amounts truncated to the
+   exchange's step, :func:`~meta_strategy.rl.costs.traded_quantity`) at the open, paying the
+   cost per fill (fee + slippage, :class:`~meta_strategy.rl.costs.CostModel`) on the traded
+   notional.
+   This is what Freqtrade's backtester does with the same target path: it fills at the open,
+   charges ``fee`` on the notional, stakes ``tradable_balance_ratio`` of the wallet, and on a
+   flip exits and enters the other side at the same open (``Backtesting.backtest`` calls
+   ``backtest_loop`` a second time); a test checks the two equity curves agree;
 3. checks liquidation at the candle's worst price (low for longs, high for shorts); a
    liquidated account ends the episode with nothing left;
 4. marks to ``close[t+1]`` and pays the reward on equity net of every cost.
@@ -29,7 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 from gymnasium import spaces
 
-from meta_strategy.rl.costs import CostModel, margin_breached
+from meta_strategy.rl.costs import CostModel, margin_breached, traded_quantity
 from meta_strategy.rl.rewards import LogReturnReward, RewardFunction
 
 
@@ -120,7 +127,6 @@ class AccountState:
     level: float = 0.0
     fees: float = 0.0
     funding: float = 0.0
-    slippage: float = 0.0
     trades: int = 0
     liquidated: bool = False
 
@@ -129,7 +135,7 @@ class FuturesTradingEnv(gym.Env):
     """
     :param features: (n, k) feature matrix, row ``t`` known at candle ``t``'s close
     :param market: prices and funding, same length
-    :param costs: fees, slippage, leverage, margin
+    :param costs: cost per fill, leverage, stake, margin
     :param reward: reward function (default: log return of equity)
     :param levels: target exposures, indexed by action
     :param episode_length: steps per episode; ``None`` runs the whole series from the start,
@@ -208,7 +214,6 @@ class FuturesTradingEnv(gym.Env):
             "quantity": s.quantity,
             "fees": s.fees,
             "funding": s.funding,
-            "slippage": s.slippage,
             "trades": s.trades,
             "liquidated": s.liquidated,
             "tick": self._t,
@@ -231,20 +236,24 @@ class FuturesTradingEnv(gym.Env):
             paid = s.quantity * self._m[n] * self._f[n]
             equity -= paid
             s.funding += paid
-        # 2. trade to the target at the open, against the slippage
+        # 2. trade to the target at the open, paying the cost per fill
         if target != s.level:
-            slip = self.costs.slippage(self._h[t], self._lo[t], self._c[t])
-            q_target = target * self.costs.leverage * max(equity, 0.0) / o
-            dq = q_target - s.quantity
-            fill = o * (1.0 + slip) if dq > 0 else o * (1.0 - slip)
-            fee = self.costs.fee * abs(dq) * fill
-            slippage = abs(dq) * abs(fill - o)
-            equity -= fee + slippage
+            costs = self.costs
+            wanted = target * costs.leverage * costs.stake_fraction * max(equity, 0.0) / o
+            q_target = traded_quantity(s.quantity, wanted, costs.amount_step)
+            fee = costs.fee * abs(q_target - s.quantity) * o
+            equity -= fee
             s.fees += fee
-            s.slippage += slippage
+            opens_trade = target != 0.0 and target * s.level <= 0.0
             s.quantity = q_target
             s.level = target
             s.trades += 1
+            if opens_trade and self.costs.funding and self._f[n] != 0.0:
+                # Freqtrade counts a trade's funding from its open date inclusive
+                # (Exchange.calculate_funding_fees): a trade opened on a funding event pays it.
+                paid = s.quantity * self._m[n] * self._f[n]
+                equity -= paid
+                s.funding += paid
         # 3. liquidation at the worst price of the candle
         if s.quantity != 0.0:
             worst = self._lo[n] if s.quantity > 0 else self._h[n]

@@ -24,6 +24,7 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
+from meta_strategy.rl.costs import stake_fraction
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.indicators import atr
 from meta_strategy.signals.registry import Registry, load_configured_registry
@@ -70,6 +71,10 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
     startup_candle_count = 1000
     entry_tag_prefix = "target"
     extra_warmup = 0
+    size_by_exposure = False
+    """True: stake ``|target|`` of the full stake and follow a changed level with a position
+    adjustment (half levels), as the training environment sizes its positions; needs
+    ``position_adjustment_enable``. False: every entry stakes the full stake."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
@@ -84,6 +89,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
                 f"{self.risk_limits.max_leverage:g}; lower the leverage or raise the limit."
             )
         self.risk = RiskState(self.risk_limits)
+        self.stake_fraction = stake_fraction(config)
         runmode = RunMode(config.get("runmode", RunMode.OTHER))
         self.trading_live = runmode in (RunMode.LIVE, RunMode.DRY_RUN)
         self.risk_active = self.trading_live or self.risk_limits.apply_in_backtests
@@ -125,6 +131,74 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         dataframe.loc[target <= 0, "exit_long"] = 1
         dataframe.loc[target >= 0, "exit_short"] = 1
         return dataframe
+
+    # ------------------------------------------------------------------ sizing
+
+    def last_target(self, pair: str) -> float:
+        """:return: the target exposure of the last analysed (closed) candle, 0 before any"""
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if dataframe.empty or EXPOSURE_TAG not in dataframe:
+            return 0.0
+        return float(dataframe[EXPOSURE_TAG].iloc[-1])
+
+    def custom_stake_amount(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_stake: float,
+        min_stake: float | None,
+        max_stake: float,
+        leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        """With :attr:`size_by_exposure`: ``|target|`` of the full stake (e.g. half of it)."""
+        if not self.size_by_exposure:
+            return proposed_stake
+        return proposed_stake * min(abs(self.last_target(pair)), 1.0)
+
+    def order_filled(
+        self, pair: str, trade: Trade, order: Any, current_time: datetime, **kwargs: Any
+    ) -> None:
+        """Remember the exposure the trade now holds (sizing, and the model's next observation)."""
+        trade.set_custom_data(EXPOSURE_TAG, self.last_target(pair))
+
+    def adjust_trade_position(
+        self,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        min_stake: float | None,
+        max_stake: float,
+        current_entry_rate: float,
+        current_exit_rate: float,
+        current_entry_profit: float,
+        current_exit_profit: float,
+        **kwargs: Any,
+    ) -> float | None:
+        """
+        With :attr:`size_by_exposure`, when the target level changed on the trade's side (e.g.
+        from 0.5 to 1): trade to ``|target| x tradable_balance_ratio x equity`` of margin at the
+        current rate, the environment's rule
+        (:class:`~meta_strategy.rl.env.FuturesTradingEnv`). A flip or a flat target is left to
+        the exit signal; nothing changes while safe mode or a risk limit holds.
+
+        :return: stake to add (> 0) or take out (< 0), None for no change
+        """
+        if not self.size_by_exposure or trade.has_open_orders:
+            return None
+        if (self.trading_live and self.safe_mode.active) or self.risk.blocked_until is not None:
+            return None
+        target = self.last_target(trade.pair) * (-1.0 if trade.is_short else 1.0)
+        held = abs(float(trade.get_custom_data(EXPOSURE_TAG, default=1.0)))
+        equity = self._equity(trade, current_rate)
+        if target <= 0 or target == held or equity is None:
+            return None
+        wanted = target * self.stake_fraction * equity
+        return wanted - trade.amount * current_rate / trade.leverage
 
     # ------------------------------------------------------------------ risk controls
 

@@ -24,6 +24,7 @@ What it changes in FreqAI's reinforcement learner:
 
 import inspect
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +101,42 @@ class MetaPPO(ReinforcementLearner):
 
     # ---------------------------------------------------------------- environments and training
 
+    def _amount_step(self, pair: str) -> float:
+        """
+        :return: the exchange's amount step of ``pair`` in base currency (what Freqtrade
+            truncates order amounts to), 0 when the markets do not say
+        """
+        from ccxt import TICK_SIZE
+
+        exchange = getattr(self.data_provider, "_exchange", None)
+        try:
+            precision = exchange.get_precision_amount(pair)
+            contract = exchange.get_contract_size(pair) or 1.0
+            mode = exchange.precisionMode
+        except Exception:  # no exchange (unit tests) or no market: no rounding
+            return 0.0
+        if precision is None:
+            return 0.0
+        step = precision if mode == TICK_SIZE else 10.0**-precision
+        return float(step) * float(contract)
+
     def _make_env(
-        self, features: pd.DataFrame, prices: pd.DataFrame, episode_length: int | None
+        self,
+        features: pd.DataFrame,
+        prices: pd.DataFrame,
+        episode_length: int | None,
+        costs: CostModel,
     ) -> FuturesTradingEnv:
+        wallet = self.config.get("dry_run_wallet", 1.0)
         return FuturesTradingEnv(
             features.to_numpy(dtype=np.float32),
             MarketArrays.from_frame(prices),
-            costs=self.costs,
+            costs=costs,
             reward=make_reward(self.rl_config.get("model_reward_parameters", {})),
             levels=self.levels,
             episode_length=episode_length,
+            # the bot's wallet, so that amounts truncate to the exchange's step as they will
+            initial_equity=float(wallet) if isinstance(wallet, int | float) else 1.0,
         )
 
     def set_train_and_eval_environments(
@@ -121,8 +148,9 @@ class MetaPPO(ReinforcementLearner):
     ) -> None:
         """Training env (optionally random episode starts) and a held-out evaluation env."""
         episode_length = self.rl_config.get("episode_length")
+        costs = replace(self.costs, amount_step=self._amount_step(dk.pair))
         self.train_env = Monitor(  # episode rewards for tensorboard's rollout/ep_rew_mean
-            self._make_env(data_dictionary["train_features"], prices_train, episode_length)
+            self._make_env(data_dictionary["train_features"], prices_train, episode_length, costs)
         )
         self.train_env.reset(seed=self.seed)
         self.train_env.action_space.seed(self.seed)
@@ -130,7 +158,7 @@ class MetaPPO(ReinforcementLearner):
         self.eval_callback = None
         if len(data_dictionary["test_features"]) > 1:
             self.eval_env = Monitor(
-                self._make_env(data_dictionary["test_features"], prices_test, None)
+                self._make_env(data_dictionary["test_features"], prices_test, None, costs)
             )
             self.eval_env.reset(seed=self.seed)
             self.eval_callback = MaskableEvalCallback(

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from freqtrade.persistence import Trade
 from pandas import DataFrame
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv
@@ -41,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 class MetaStrategy(TargetExposureStrategy):
     process_only_new_candles = True
+    size_by_exposure = True
     position_adjustment_enable = True
     max_entry_position_adjustment = -1
     startup_candle_count = 1400
@@ -179,57 +179,3 @@ class MetaStrategy(TargetExposureStrategy):
         identifier = (self.config.get("freqai") or {}).get("identifier")
         filename = info.get("model_filename")
         return f"{identifier}/{filename}" if identifier and filename else identifier
-
-    # ------------------------------------------------------------------ sizing
-
-    def _last_target(self, pair: str) -> float:
-        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-        return float(dataframe[EXPOSURE_TAG].iloc[-1]) if not dataframe.empty else 0.0
-
-    def custom_stake_amount(
-        self,
-        pair: str,
-        current_time: datetime,
-        current_rate: float,
-        proposed_stake: float,
-        min_stake: float | None,
-        max_stake: float,
-        leverage: float,
-        entry_tag: str | None,
-        side: str,
-        **kwargs: Any,
-    ) -> float:
-        """The stake is the chosen exposure times the full stake (1 or 0.5 of it)."""
-        return proposed_stake * min(abs(self._last_target(pair)), 1.0)
-
-    def order_filled(
-        self, pair: str, trade: Trade, order: Any, current_time: datetime, **kwargs: Any
-    ) -> None:
-        """Remember the exposure the model chose, for the next observation (live)."""
-        trade.set_custom_data(EXPOSURE_TAG, self._last_target(pair))
-
-    def adjust_trade_position(
-        self,
-        trade: Trade,
-        current_time: datetime,
-        current_rate: float,
-        current_profit: float,
-        min_stake: float | None,
-        max_stake: float,
-        current_entry_rate: float,
-        current_exit_rate: float,
-        current_entry_profit: float,
-        current_exit_profit: float,
-        **kwargs: Any,
-    ) -> float | None:
-        """With half levels: grow or shrink the position to the chosen exposure."""
-        if len(self.levels) == 3 or trade.has_open_orders:
-            return None
-        if (self.trading_live and self.safe_mode.active) or self.risk.blocked_until is not None:
-            return None  # no position change while safe mode or a risk limit holds
-        target = abs(self._last_target(trade.pair))
-        held = abs(float(trade.get_custom_data(EXPOSURE_TAG, default=1.0)))
-        if target == 0 or target == held:
-            return None
-        full_stake = trade.stake_amount / held
-        return full_stake * (target - held)

@@ -53,7 +53,7 @@ from meta_strategy.research.report.equity import (
 from meta_strategy.research.report.html import render_html
 from meta_strategy.research.report.plan import ReportSettings, build_plan
 from meta_strategy.research.report.recording import try_record_models
-from meta_strategy.research.report.runs import RunResult, merged_fee, run_plan
+from meta_strategy.research.report.runs import RunResult, merged_cost_per_fill, run_plan
 from meta_strategy.research.report.training import read_training_curves
 from meta_strategy.rl.costs import CostModel
 
@@ -348,7 +348,7 @@ def build_report(
     folder = reports_dir / settings.name
     folder.mkdir(parents=True, exist_ok=True)
     plan = build_plan(settings, choice.configs)
-    fee = merged_fee(choice.configs) + settings.slippage_bps / 10_000
+    fee = merged_cost_per_fill(choice.configs)
     log(
         f"bitbot report: {len(plan)} backtests over {settings.timerange} "
         f"({jobs} at a time), fee + slippage {fee:.4%} per fill -> {folder}"

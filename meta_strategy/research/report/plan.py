@@ -4,9 +4,9 @@ Freqtrade backtests that follow from them (:func:`build_plan`).
 
 Every run is a plain ``freqtrade backtesting`` over the same period, data, fee, leverage and
 funding; the FreqAI runs (the meta-learner per algorithm and seed, and the supervised stacker)
-are walk-forwards whose every model is trained strictly before the window it trades. Slippage,
-which Freqtrade's backtester does not model, is added to the fee of every fill of every run
-(``fee + slippage_bps / 10,000`` per side), so all runs pay the same.
+are walk-forwards whose every model is trained strictly before the window it trades. Every fill
+of every run, and of the meta-learner's training environment, pays the config's ``fee`` plus
+``bitbot.slippage_bps`` (:mod:`meta_strategy.rl.costs`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ class ReportSettings:
     :param train_period_days: training window of every walk-forward model
     :param backtest_period_days: out-of-sample window traded by each model
     :param train_cycles: passes of the RL agent over its training window
-    :param slippage_bps: slippage per fill, added to the fee of every run
     :param net_arch: hidden layers of the RL policy
     :param quick: CI-sized agents (tiny networks, one pass); figures are for plumbing only
     """
@@ -56,7 +55,6 @@ class ReportSettings:
     train_period_days: int = 180
     backtest_period_days: int = 90
     train_cycles: int = 3
-    slippage_bps: float = 2.0
     net_arch: tuple[int, ...] = (64, 64)
     quick: bool = False
 
@@ -75,8 +73,6 @@ class ReportSettings:
         for key in ("train_period_days", "backtest_period_days", "train_cycles"):
             if getattr(self, key) < 1:
                 raise ReportSettingsError(f"{key} must be >= 1, got {getattr(self, key)}")
-        if not 0 <= self.slippage_bps < 100:
-            raise ReportSettingsError(f"slippage_bps must be in [0, 100), got {self.slippage_bps}")
 
     @classmethod
     def quick_settings(cls, timerange: str) -> ReportSettings:
@@ -129,7 +125,6 @@ class RunSpec:
             "spec": asdict(self),
             "configs": [_result_relevant(Path(c)) for c in self.configs],
             "timerange": settings.timerange,
-            "slippage_bps": settings.slippage_bps,
             "data": data_signature,
             "inputs": dict(inputs),
         }

@@ -28,6 +28,7 @@ from meta_strategy.data.files import candle_file
 from meta_strategy.paths import MODELS_ROOT
 from meta_strategy.research.report.inputs import changed_inputs, registry_files, run_inputs
 from meta_strategy.research.report.plan import ReportSettings, RunSpec
+from meta_strategy.rl.costs import CostConfigError, cost_per_fill
 
 
 logger = logging.getLogger(__name__)
@@ -71,14 +72,20 @@ def data_signature(datadir: Path, pair: str) -> str:
     return f"{datadir.resolve()}|" + "|".join(parts)
 
 
-def merged_fee(configs: tuple[str, ...]) -> float:
-    """:return: the ``fee`` of the last config file that sets one (Freqtrade's merge order)"""
-    fee = None
-    for path in configs:
-        fee = json.loads(Path(path).read_text()).get("fee", fee)
-    if fee is None:
-        raise RunError(f"none of {list(configs)} sets 'fee'; the report needs an explicit fee")
-    return float(fee)
+def merged_cost_per_fill(configs: tuple[str, ...]) -> float:
+    """
+    :param configs: config files, merged in Freqtrade's order
+    :return: what every fill of a run costs: the merged ``fee`` plus ``bitbot.slippage_bps``
+        (:func:`meta_strategy.rl.costs.cost_per_fill`; ``bitbot backtesting`` folds the same
+        slippage into the fee Freqtrade charges and the environment trains with)
+    :raises RunError: no config sets ``fee``, or a cost setting is invalid
+    """
+    from freqtrade.configuration.load_config import load_from_files
+
+    try:
+        return cost_per_fill(load_from_files(list(configs)))
+    except CostConfigError as e:
+        raise RunError(f"{list(configs)}: {e}") from e
 
 
 def _latest_result(folder: Path) -> Path | None:
@@ -164,7 +171,6 @@ def _backtest_argv(
     settings: ReportSettings,
     datadir: Path,
     configs: list[str],
-    fee: float,
     folder: Path,
 ) -> list[str]:
     """:return: the ``bitbot backtesting`` command line of the run"""
@@ -178,8 +184,6 @@ def _backtest_argv(
         *spec.strategies,
         "--timerange",
         settings.timerange,
-        "--fee",
-        f"{fee:.6f}",
         "--export",
         "trades",
         "--backtest-directory",
@@ -231,7 +235,7 @@ def run_one(
     Run one backtest of the plan, or reuse its saved result.
 
     :param spec: the run
-    :param settings: report settings (period, slippage)
+    :param settings: report settings
     :param datadir: Freqtrade data directory
     :param pair: the traded pair (for the data signature)
     :param out_dir: the report folder
@@ -254,8 +258,8 @@ def run_one(
     identifier = f"report-{spec.name}-{key}" if spec.kind in ("rl", "stacker") else None
     _clear_previous(spec, folder, identifier, rerun, log)
     configs = _run_configs(spec, folder, identifier)
-    fee = merged_fee(spec.configs) + settings.slippage_bps / 10_000
-    argv = _backtest_argv(spec, settings, datadir, configs, fee, folder)
+    fee = merged_cost_per_fill(spec.configs)
+    argv = _backtest_argv(spec, settings, datadir, configs, folder)
     result, wall = _run_backtest(spec, argv, folder, log)
     (folder / RUN_FILE).write_text(
         json.dumps(

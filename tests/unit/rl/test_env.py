@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meta_strategy.rl.costs import CostModel, margin_breached
+from meta_strategy.rl.costs import CostModel, margin_breached, traded_quantity
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation
 from meta_strategy.rl.rewards import (
     DifferentialSharpeReward,
@@ -19,7 +19,6 @@ from meta_strategy.rl.rewards import (
 
 
 SHORT, FLAT, LONG = 0, 1, 2
-NO_SLIP = dict(slippage_bps=0.0, slippage_range_fraction=0.0)
 
 
 def market(open_, high=None, low=None, close=None, funding=None) -> MarketArrays:
@@ -45,7 +44,7 @@ def env_for(m: MarketArrays, **costs) -> FuturesTradingEnv:
 
 
 def test_fee_on_every_exposure_change() -> None:
-    env = env_for(market([100.0] * 6), fee=0.001, **NO_SLIP)
+    env = env_for(market([100.0] * 6), fee=0.001)
     _, _, _, _, info = env.step(LONG)  # buy 0.01 BTC at 100: fee 0.001
     assert info["equity"] == pytest.approx(0.999)
     _, _, _, _, info = env.step(LONG)  # hold: no fee
@@ -62,7 +61,7 @@ def test_fee_on_every_exposure_change() -> None:
 def test_price_moves_and_equity_bookkeeping() -> None:
     # open 100 -> close 110 on candle 1; open 110 -> close 99 on candle 2.
     m = market([100, 100, 110, 99], close=[100, 110, 99, 99])
-    env = env_for(m, fee=0.0, **NO_SLIP)
+    env = env_for(m, fee=0.0)
     _, r1, _, _, info = env.step(LONG)  # q = 0.01 at 100, candle closes 110
     assert info["equity"] == pytest.approx(1.1)
     assert r1 == pytest.approx(math.log(1.1))
@@ -73,7 +72,7 @@ def test_price_moves_and_equity_bookkeeping() -> None:
 
 def test_short_gains_when_price_falls_with_leverage() -> None:
     m = market([100, 100, 100], close=[100, 95, 95])
-    env = env_for(m, fee=0.0, leverage=3.0, **NO_SLIP)
+    env = env_for(m, fee=0.0, leverage=3.0)
     _, _, _, _, info = env.step(SHORT)  # q = -0.03, falls 5: +0.15
     assert info["quantity"] == pytest.approx(-0.03)
     assert info["equity"] == pytest.approx(1.15)
@@ -83,30 +82,53 @@ def test_short_gains_when_price_falls_with_leverage() -> None:
 def test_funding_sign(action: int, sign: int) -> None:
     """A positive rate: longs pay, shorts receive; charged on the mark at the event."""
     m = market([100.0] * 4, funding=[0, 0, 0.001, 0])
-    env = env_for(m, fee=0.0, **NO_SLIP)
+    env = env_for(m, fee=0.0)
     env.step(action)  # position from the open of candle 1
     _, _, _, _, info = env.step(action)  # funding event at the open of candle 2
     assert info["funding"] == pytest.approx(-sign * 0.01 * 100 * 0.001)
     assert info["equity"] == pytest.approx(1 + sign * 0.001)
-    flat = env_for(m, fee=0.0, **NO_SLIP)
+    flat = env_for(m, fee=0.0)
     flat.step(FLAT)
     _, _, _, _, info = flat.step(FLAT)
     assert info["funding"] == 0.0 and info["equity"] == 1.0
 
 
-def test_slippage_from_bps_and_the_last_closed_range() -> None:
-    m = market([100, 100, 100], high=[102, 100, 100], low=[98, 100, 100])
-    env = env_for(m, fee=0.0, slippage_bps=5.0, slippage_range_fraction=0.1)
-    _, _, _, _, info = env.step(LONG)
-    slip = 5e-4 + 0.1 * (102 - 98) / 100  # 0.0045 of the price
-    assert info["slippage"] == pytest.approx(0.01 * 100 * slip)
-    assert info["equity"] == pytest.approx(1 - 0.01 * 100 * slip)
+def test_stake_fraction_and_amount_step_size_the_position() -> None:
+    """Freqtrade's rule: tradable_balance_ratio of the equity, amounts truncated to the step."""
+    m = market([100.0] * 5)
+    env = env_for(m, fee=0.0, stake_fraction=0.99, amount_step=0.001)
+    env.initial_equity = 1000.0
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(LONG)  # 0.99 * 1000 / 100 = 9.9 BTC
+    assert info["quantity"] == pytest.approx(9.9)
+    m = market([97.0] * 5)
+    env = env_for(m, fee=0.0, stake_fraction=0.99, amount_step=0.01)
+    env.initial_equity = 1000.0
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(SHORT)  # 990 / 97 = 10.206.. -> 10.20
+    assert info["quantity"] == pytest.approx(-10.20)
+
+
+def test_traded_quantity_truncates_what_freqtrade_truncates() -> None:
+    assert traded_quantity(0.0, 0.2279, 0.001) == pytest.approx(0.227)  # a new trade
+    assert traded_quantity(0.2, -0.2279, 0.001) == pytest.approx(-0.227)  # a flip
+    assert traded_quantity(0.227, 0.1134, 0.001) == pytest.approx(0.114)  # sells 0.113
+    assert traded_quantity(0.1, 0.2279, 0.001) == pytest.approx(0.227)  # buys 0.127
+    assert traded_quantity(0.1, 0.2279, 0.0) == 0.2279
+
+
+def test_a_trade_opened_on_a_funding_event_pays_it() -> None:
+    """As Freqtrade's calculate_funding_fees, which counts a trade's open date."""
+    m = market([100.0] * 4, funding=[0, 0.001, 0, 0])
+    env = env_for(m, fee=0.0)
+    _, _, _, _, info = env.step(LONG)  # opens at the open of candle 1, a funding event
+    assert info["funding"] == pytest.approx(0.01 * 100 * 0.001)
 
 
 def test_liquidation_ends_the_episode() -> None:
     # 10x long at 100; maintenance 1 %: liquidation near 100 * (1 - 0.1) / (1 - 0.01) = 90.9
     m = market([100, 100, 100, 100], low=[100, 100, 90.0, 100], close=[100, 100, 95, 100])
-    env = env_for(m, fee=0.0, leverage=10.0, maintenance_margin=0.01, **NO_SLIP)
+    env = env_for(m, fee=0.0, leverage=10.0, maintenance_margin=0.01)
     _, _, terminated, _, info = env.step(LONG)
     assert not terminated and info["equity"] == pytest.approx(1.0)
     _, reward, terminated, _, info = env.step(LONG)
@@ -131,7 +153,7 @@ def test_margin_breached_at_the_maintenance_margin() -> None:
 
 
 def test_observation_holds_the_agents_exposure() -> None:
-    env = env_for(market([100.0] * 5), fee=0.0, **NO_SLIP)
+    env = env_for(market([100.0] * 5), fee=0.0)
     obs, *_ = env.step(LONG)
     assert obs[-1] == 1.0 and list(obs[:-1]) == [2.0, 3.0]
     obs, *_ = env.step(SHORT)

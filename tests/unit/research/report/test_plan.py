@@ -47,7 +47,7 @@ def test_unknown_algorithm_is_named() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [{"seeds": ()}, {"train_cycles": 0}, {"backtest_period_days": 0}, {"slippage_bps": -1.0}]
+    "bad", [{"seeds": ()}, {"train_cycles": 0}, {"backtest_period_days": 0}]
 )
 def test_bad_settings_are_refused(bad: dict) -> None:
     with pytest.raises(ReportSettingsError):
