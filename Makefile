@@ -19,6 +19,7 @@ SPACES ?= buy sell
 HYPEROPT_LOSS ?= CalmarDrawdownLoss
 APPLY ?=
 QUICK ?=
+PERIOD ?= validation
 JOBS ?= 2
 
 .PHONY: install test backtest report dry-run replay hyperopt bias-check bench lint format clean
@@ -39,7 +40,7 @@ backtest: install
 	$(BITBOT) compare
 
 report: install
-	$(BITBOT) report $(if $(QUICK),--quick) --jobs $(JOBS)
+	$(BITBOT) report $(if $(QUICK),--quick,--period $(PERIOD)) --jobs $(JOBS)
 
 # Dry-run on Kraken futures with the MetaStrategy (and the promoted model, when there is one).
 # Needs the exchange (candles) and the API credentials in the environment (.env.example).

@@ -50,8 +50,9 @@ def add_parsers(sub: Any) -> None:
 def _add_report_parser(sub: Any) -> None:
     p_report = sub.add_parser(
         "report",
-        help="Walk-forward research report: the meta-learner per RL algorithm and seed against "
-        "buy-and-hold, flat, the POC strategies, the votes and the stacker (HTML, JSON, CSV)",
+        help="Walk-forward research report: the shipped meta-learner (config.freqai.json, 3 "
+        "seeds) against buy-and-hold, flat, the POC strategies, the votes and the stacker over "
+        "the validation or test period (HTML, JSON, CSV)",
     )
     p_report.set_defaults(handler=run_report)
     p_report.add_argument(
@@ -59,13 +60,30 @@ def _add_report_parser(sub: Any) -> None:
         action="store_true",
         help="CI variant: last 30 days, every algorithm once, tiny agents (plumbing only)",
     )
-    p_report.add_argument("--timerange", help="out-of-sample period (default: 20210101-)")
-    p_report.add_argument("--algorithms", nargs="+", help="RL algorithms (default: all five)")
-    p_report.add_argument("--seeds", nargs="+", type=int, help="seeds per algorithm (1 2 3)")
-    p_report.add_argument("--window-days", type=int, help="days traded per model (90)")
-    p_report.add_argument("--train-cycles", type=int, help="RL passes over each window (3)")
+    p_report.add_argument(
+        "--period",
+        default="validation",
+        help="validation (2021-01-01..2023-12-31: choose designs here) or test (2024-01-01 to "
+        "the end of the data: confirm once); default validation",
+    )
+    p_report.add_argument("--timerange", help="another out-of-sample period (not the protocol's)")
+    p_report.add_argument(
+        "--algorithms",
+        nargs="+",
+        help="RL algorithms, the first as the headline (default: the shipped one; 'all': all five)",
+    )
+    p_report.add_argument(
+        "--seeds", nargs="+", type=int, help="seeds (default: shipped seed +0..2)"
+    )
+    p_report.add_argument(
+        "--extra-seeds", nargs="+", type=int, help="seeds of the algorithms after the first"
+    )
+    p_report.add_argument("--window-days", type=int, help="days traded per model (shipped: 30)")
+    p_report.add_argument("--train-cycles", type=int, help="RL passes over each window (shipped)")
     p_report.add_argument("--jobs", type=int, default=2, help="backtests at a time (cores)")
-    p_report.add_argument("--name", help="report folder name (full, or quick with --quick)")
+    p_report.add_argument(
+        "--name", help="report folder name (default: the period, custom, or quick with --quick)"
+    )
     p_report.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
     p_report.add_argument(
         "--registry", help="model registry to record the models in (user_data/models.sqlite)"
@@ -119,19 +137,27 @@ def run_report(ns: argparse.Namespace) -> int:
     from meta_strategy.research.report.build import build_report
     from meta_strategy.research.report.plan import ReportSettings, ReportSettingsError
     from meta_strategy.research.report.runs import RunError
+    from meta_strategy.rl.algorithms import ALGORITHMS
 
     try:
         if ns.quick:
             timerange = ns.timerange or trailing_timerange(resolve_backtest_data(), 30)
             settings = ReportSettings.quick_settings(timerange)
         else:
-            settings = ReportSettings(timerange=ns.timerange or ReportSettings.timerange)
+            settings = ReportSettings.for_period(ns.period)
+            if ns.timerange:
+                settings = replace(settings, name="custom", timerange=ns.timerange)
+        algorithms = ns.algorithms
+        if algorithms == ["all"]:  # the headline algorithm first, then the others
+            algorithms = [settings.algorithms[0]]
+            algorithms += [a for a in ALGORITHMS if a not in algorithms]
         overrides = {
             k: v
             for k, v in (
                 ("name", ns.name),
-                ("algorithms", tuple(ns.algorithms) if ns.algorithms else None),
+                ("algorithms", tuple(algorithms) if algorithms else None),
                 ("seeds", tuple(ns.seeds) if ns.seeds else None),
+                ("extra_seeds", tuple(ns.extra_seeds) if ns.extra_seeds else None),
                 ("backtest_period_days", ns.window_days),
                 ("train_cycles", ns.train_cycles),
             )

@@ -49,7 +49,7 @@ class RunFigures:
     """Everything the report says about one run."""
 
     name: str
-    group: str  # "meta", "baseline" or "strategy"
+    group: str  # "meta", "deployed" (the shipped meta run, risk on), "baseline" or "strategy"
     label: str  # what a trader calls it
     algorithm: str | None = None
     seed: int | None = None
@@ -181,9 +181,9 @@ def algorithm_summary(runs: list[RunFigures]) -> list[dict[str, Any]]:
     :return: per RL algorithm, mean / worst / best over its seeds of return and Sharpe
     """
     out = []
-    algorithms = sorted({r.algorithm for r in runs if r.algorithm})
+    algorithms = sorted({r.algorithm for r in runs if r.algorithm and r.group == "meta"})
     for algorithm in algorithms:
-        mine = [r for r in runs if r.algorithm == algorithm]
+        mine = [r for r in runs if r.algorithm == algorithm and r.group == "meta"]
         rets = [r.metrics["total_return"] for r in mine]
         sharpes = [r.metrics["sharpe"] for r in mine]
         out.append(

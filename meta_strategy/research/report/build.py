@@ -131,12 +131,16 @@ def _curve_of(stats: dict, candles: pd.DataFrame) -> tuple:
 
 
 def _group_of(result: RunResult, strategy: str) -> str:
+    if result.spec.models_of is not None:
+        return "deployed"
     if result.spec.kind == "rl":
         return "meta"
     return "strategy" if strategy in POC_STRATEGIES else "baseline"
 
 
 def _label_of(result: RunResult, strategy: str) -> str:
+    if result.spec.models_of is not None:
+        return f"Meta {result.spec.algorithm} seed {result.spec.seed} as deployed (risk on)"
     if result.spec.kind == "rl":
         return f"Meta {result.spec.algorithm} seed {result.spec.seed}"
     return LABELS.get(strategy, strategy)
@@ -386,7 +390,7 @@ def build_report(
 
 def summary_lines(figures: list[RunFigures]) -> list[str]:
     """:return: the comparison as a text table (meta-learner runs first, then baselines)"""
-    order = {"meta": 0, "baseline": 1, "strategy": 2}
+    order = {"meta": 0, "deployed": 1, "baseline": 2, "strategy": 3}
     lines = [
         f"{'run':<28}{'return':>10}{'Sharpe':>8}  {'95% CI':<16}{'DSR':>6}{'max DD':>9}"
         f"{'trades':>8}{'BTC x':>7}"

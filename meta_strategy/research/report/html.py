@@ -21,7 +21,7 @@ from plotly.offline import get_plotlyjs
 
 logger = logging.getLogger(__name__)
 
-GROUP_ORDER = {"meta": 0, "baseline": 1, "strategy": 2}
+GROUP_ORDER = {"meta": 0, "deployed": 1, "baseline": 2, "strategy": 3}
 ERROR_HOOK = """<script>
 window.__jsErrors = [];
 window.addEventListener('error', function (e) { window.__jsErrors.push(String(e.message)); });

@@ -30,33 +30,72 @@ class ReportSettingsError(ValueError):
     """Settings of a report that cannot be run."""
 
 
+PERIODS: dict[str, str] = {
+    "validation": "20210101-20240101",
+    "test": "20240101-",
+}
+"""The research protocol's periods (Freqtrade timeranges): choose designs and parameters on
+``validation`` (2021-01-01 to 2023-12-31, walk-forward), confirm once on ``test`` (2024-01-01 to
+the end of the data)."""
+
+
+def period_of(timerange: str) -> str:
+    """:return: the protocol period a timerange is, or ``custom``"""
+    return next((name for name, tr in PERIODS.items() if tr == timerange), "custom")
+
+
+def shipped_meta_settings(overlay: str | Path = FREQAI_OVERLAY) -> dict[str, Any]:
+    """
+    :param overlay: the shipped FreqAI overlay (``user_data/config.freqai.json``)
+    :return: the meta-learner settings dry-run and live use: algorithm, seeds (the shipped seed
+        and the next two), training and traded window, cycles and network
+    :raises ReportSettingsError: the overlay cannot be read or lacks a setting
+    """
+    try:
+        freqai = json.loads(Path(overlay).read_text())["freqai"]
+        rl_config = freqai["rl_config"]
+        seed = int(rl_config.get("seed", 42))
+        return {
+            "algorithms": (str(rl_config["model_type"]),),
+            "seeds": (seed, seed + 1, seed + 2),
+            "train_period_days": int(freqai["train_period_days"]),
+            "backtest_period_days": int(freqai["backtest_period_days"]),
+            "train_cycles": int(rl_config["train_cycles"]),
+            "net_arch": tuple(int(x) for x in rl_config["net_arch"]),
+        }
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ReportSettingsError(f"cannot read the shipped settings from {overlay}: {e!r}") from e
+
+
 @dataclass(frozen=True)
 class ReportSettings:
     """
-    Settings of one research report.
+    Settings of one research report. The defaults are the shipped meta-learner's
+    (``config.freqai.json``, :func:`shipped_meta_settings`) over the validation period.
 
     :param name: report folder name under ``user_data/reports``
-    :param timerange: Freqtrade timerange of the out-of-sample period (``20210101-``: from
-        2021-01-01 to the end of the data)
+    :param timerange: Freqtrade timerange of the out-of-sample period (:data:`PERIODS`)
     :param algorithms: RL algorithms of the meta-learner (presets in
-        :mod:`meta_strategy.rl.algorithms`)
+        :mod:`meta_strategy.rl.algorithms`); the first is the shipped one
     :param seeds: seeds per algorithm
     :param train_period_days: training window of every walk-forward model
     :param backtest_period_days: out-of-sample window traded by each model
     :param train_cycles: passes of the RL agent over its training window
     :param net_arch: hidden layers of the RL policy
     :param quick: CI-sized agents (tiny networks, one pass); figures are for plumbing only
+    :param extra_seeds: seeds of the algorithms other than the first (fewer is cheaper)
     """
 
-    name: str = "full"
-    timerange: str = "20210101-"
-    algorithms: tuple[str, ...] = ALGORITHMS
-    seeds: tuple[int, ...] = (1, 2, 3)
+    name: str = "validation"
+    timerange: str = PERIODS["validation"]
+    algorithms: tuple[str, ...] = ("PPO",)
+    seeds: tuple[int, ...] = (42, 43, 44)
     train_period_days: int = 180
-    backtest_period_days: int = 90
-    train_cycles: int = 3
+    backtest_period_days: int = 30
+    train_cycles: int = 10
     net_arch: tuple[int, ...] = (64, 64)
     quick: bool = False
+    extra_seeds: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.algorithms if a not in ALGORITHMS]
@@ -64,8 +103,8 @@ class ReportSettings:
             raise ReportSettingsError(
                 f"unknown algorithm(s) {unknown}; choose from {', '.join(ALGORITHMS)}"
             )
-        if not self.seeds:
-            raise ReportSettingsError("at least one seed is needed")
+        if not self.seeds or not self.algorithms:
+            raise ReportSettingsError("at least one algorithm and one seed are needed")
         for key in ("algorithms", "seeds"):
             values = getattr(self, key)
             if len(set(values)) != len(values):
@@ -75,11 +114,27 @@ class ReportSettings:
                 raise ReportSettingsError(f"{key} must be >= 1, got {getattr(self, key)}")
 
     @classmethod
+    def for_period(cls, period: str, overlay: str | Path = FREQAI_OVERLAY) -> ReportSettings:
+        """
+        :param period: ``validation`` or ``test`` (:data:`PERIODS`)
+        :param overlay: the shipped FreqAI overlay
+        :return: the shipped meta-learner's settings over that period
+        :raises ReportSettingsError: an unknown period
+        """
+        if period not in PERIODS:
+            raise ReportSettingsError(
+                f"unknown period {period!r}; choose from {', '.join(PERIODS)} "
+                "(or give --timerange for another one)"
+            )
+        return cls(name=period, timerange=PERIODS[period], **shipped_meta_settings(overlay))
+
+    @classmethod
     def quick_settings(cls, timerange: str) -> ReportSettings:
         """:return: the CI variant: every algorithm once, tiny agents, short windows"""
         return cls(
             name="quick",
             timerange=timerange,
+            algorithms=ALGORITHMS,
             seeds=(1,),
             train_period_days=30,
             backtest_period_days=15,
@@ -87,6 +142,34 @@ class ReportSettings:
             net_arch=(16, 16),
             quick=True,
         )
+
+    @property
+    def period(self) -> str:
+        """:return: ``validation``, ``test`` or ``custom``"""
+        return period_of(self.timerange)
+
+    def seeds_of(self, algorithm: str) -> tuple[int, ...]:
+        """:return: the seeds run for ``algorithm`` (fewer for the non-shipped ones if asked)"""
+        if algorithm == self.algorithms[0] or self.extra_seeds is None:
+            return self.seeds
+        return self.extra_seeds
+
+    def differences_from_shipped(self, overlay: str | Path = FREQAI_OVERLAY) -> list[str]:
+        """
+        :return: how the shipped algorithm's runs differ from what dry-run and live run
+            (``config.freqai.json``), one phrase each; empty when they are the shipped bot
+        """
+        shipped = shipped_meta_settings(overlay)
+        out = [
+            f"{key} {getattr(self, key)} (shipped: {shipped[key]})"
+            for key in ("train_period_days", "backtest_period_days", "train_cycles", "net_arch")
+            if getattr(self, key) != shipped[key]
+        ]
+        if self.algorithms[0] != shipped["algorithms"][0]:
+            out.insert(0, f"algorithm {self.algorithms[0]} (shipped: {shipped['algorithms'][0]})")
+        if self.quick:
+            out.insert(0, "quick: tiny agents and training parameters, for plumbing only")
+        return out
 
 
 @dataclass(frozen=True)
@@ -101,6 +184,8 @@ class RunSpec:
     :param overlay: extra config written next to the results and merged last
     :param algorithm: RL algorithm (``rl`` runs)
     :param seed: RL seed (``rl`` runs)
+    :param models_of: name of the run whose FreqAI models this run trades (it runs after that
+        one, with its identifier, and trains nothing)
     """
 
     name: str
@@ -110,6 +195,7 @@ class RunSpec:
     overlay: dict[str, Any] = field(default_factory=dict)
     algorithm: str | None = None
     seed: int | None = None
+    models_of: str | None = None
 
     def key(self, settings: ReportSettings, data_signature: str, inputs: Mapping[str, str]) -> str:
         """
@@ -183,6 +269,11 @@ def rl_overlay(settings: ReportSettings, algorithm: str, seed: int) -> dict[str,
     freqai["rl_config"].update(
         {"train_cycles": settings.train_cycles, "net_arch": list(settings.net_arch)}
     )
+    if algorithm == shipped_meta_settings()["algorithms"][0] and not settings.quick:
+        # the shipped algorithm trains with the shipped parameters, not the preset
+        del freqai["model_training_parameters"]
+        del freqai["rl_config"]["policy_type"]
+        del freqai["rl_config"]["policy_kwargs"]
     if settings.quick:
         small = {"n_steps": 256, "batch_size": 64, "n_epochs": 2, "learning_starts": 200}
         params = freqai["model_training_parameters"]
@@ -211,7 +302,7 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
         ),
     ]
     for algorithm in settings.algorithms:
-        for seed in settings.seeds:
+        for seed in settings.seeds_of(algorithm):
             overlay = rl_overlay(settings, algorithm, seed)
             overlay["freqai"].update(_window_overlay(settings)["freqai"])
             runs.append(
@@ -225,4 +316,30 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
                     seed=seed,
                 )
             )
+    shipped = runs[2]
+    runs.append(as_deployed(shipped))
     return runs
+
+
+AS_DEPLOYED = "meta-as-deployed"
+"""The run of the shipped default as dry-run and live trade it: the risk controls on."""
+
+
+def as_deployed(shipped: RunSpec) -> RunSpec:
+    """
+    :param shipped: the first seed of the shipped algorithm
+    :return: the same configuration with ``bitbot.risk`` applied in the backtest, trading the
+        models ``shipped`` trained (so it differs from it only by the risk controls)
+    """
+    overlay = json.loads(json.dumps(shipped.overlay))
+    overlay.setdefault("bitbot", {}).setdefault("risk", {})["apply_in_backtests"] = True
+    return RunSpec(
+        AS_DEPLOYED,
+        "rl",
+        shipped.strategies,
+        shipped.configs,
+        overlay=overlay,
+        algorithm=shipped.algorithm,
+        seed=shipped.seed,
+        models_of=shipped.name,
+    )

@@ -230,6 +230,7 @@ def run_one(
     *,
     rerun: bool = False,
     log: Callable[[str], None] = print,
+    models: RunResult | None = None,
 ) -> RunResult:
     """
     Run one backtest of the plan, or reuse its saved result.
@@ -242,10 +243,13 @@ def run_one(
     :param rerun: run even when a saved result with the same key exists, and retrain FreqAI's
         models (otherwise FreqAI reuses the saved models and predictions of the identifier)
     :param log: progress printer
+    :param models: for a run with ``models_of``, that run's result (its models are traded)
     :return: the result
     :raises RunError: when Freqtrade fails or a FreqAI window failed to train
     """
     inputs = run_inputs(registries=registry_files(spec.configs))
+    if models is not None:  # the models' key is part of this run's result
+        inputs = {**inputs, "models": models.key}
     key = spec.key(settings, data_signature(datadir, pair), inputs)
     folder = out_dir / "runs" / spec.name
     info = _saved_info(folder)
@@ -256,7 +260,9 @@ def run_one(
         log(f"  {spec.name}: running again: {_what_changed(info, inputs)}")
     folder.mkdir(parents=True, exist_ok=True)
     identifier = f"report-{spec.name}-{key}" if spec.kind in ("rl", "stacker") else None
-    _clear_previous(spec, folder, identifier, rerun, log)
+    if models is not None:
+        identifier = models.identifier
+    _clear_previous(spec, folder, identifier, rerun and models is None, log)
     configs = _run_configs(spec, folder, identifier)
     fee = merged_cost_per_fill(spec.configs)
     argv = _backtest_argv(spec, settings, datadir, configs, folder)
@@ -296,9 +302,27 @@ def run_plan(
 
     :raises RunError: for the first run that failed (the others still finish)
     """
+    first = [spec for spec in plan if spec.models_of is None]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [
             pool.submit(run_one, spec, settings, datadir, pair, out_dir, rerun=rerun, log=log)
-            for spec in plan
+            for spec in first
         ]
-        return [f.result() for f in futures]
+        done = {spec.name: f.result() for spec, f in zip(first, futures, strict=True)}
+        later = [spec for spec in plan if spec.models_of is not None]
+        futures = [
+            pool.submit(
+                run_one,
+                spec,
+                settings,
+                datadir,
+                pair,
+                out_dir,
+                rerun=rerun,
+                log=log,
+                models=done[spec.models_of],
+            )
+            for spec in later
+        ]
+        done |= {spec.name: f.result() for spec, f in zip(later, futures, strict=True)}
+    return [done[spec.name] for spec in plan]

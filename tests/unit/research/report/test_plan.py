@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from meta_strategy.paths import FREQAI_OVERLAY
 from meta_strategy.research.report.plan import (
     POC_STRATEGIES,
     VOTE_STRATEGIES,
@@ -46,29 +47,82 @@ def test_unknown_algorithm_is_named() -> None:
         ReportSettings(algorithms=("PPO", "TD3"))
 
 
-@pytest.mark.parametrize(
-    "bad", [{"seeds": ()}, {"train_cycles": 0}, {"backtest_period_days": 0}]
-)
+@pytest.mark.parametrize("bad", [{"seeds": ()}, {"train_cycles": 0}, {"backtest_period_days": 0}])
 def test_bad_settings_are_refused(bad: dict) -> None:
     with pytest.raises(ReportSettingsError):
         ReportSettings(**bad)
 
 
 def test_plan_covers_every_algorithm_seed_and_baseline() -> None:
-    settings = ReportSettings(timerange="20240101-20240401")
+    settings = ReportSettings(timerange="20240101-20240401", algorithms=ALGORITHMS)
     plan = build_plan(settings, BASE)
-    rl = [r for r in plan if r.kind == "rl"]
+    rl = [r for r in plan if r.kind == "rl" and r.models_of is None]
     assert len(rl) == len(ALGORITHMS) * 3
-    assert {(r.algorithm, r.seed) for r in rl} == {(a, s) for a in ALGORITHMS for s in (1, 2, 3)}
+    assert {(r.algorithm, r.seed) for r in rl} == {(a, s) for a in ALGORITHMS for s in (42, 43, 44)}
     rules = next(r for r in plan if r.kind == "rules")
     assert rules.strategies == POC_STRATEGIES + VOTE_STRATEGIES
     stacker = next(r for r in plan if r.kind == "stacker")
     for run in [stacker, *rl]:
         freqai = run.overlay["freqai"]
-        assert freqai["backtest_period_days"] == 90 and freqai["train_period_days"] == 180
+        assert freqai["backtest_period_days"] == 30 and freqai["train_period_days"] == 180
         assert freqai["save_backtest_models"] is True
     # every run shares the exchange configs (costs, leverage, pair)
     assert all(r.configs[: len(BASE)] == BASE for r in plan)
+
+
+def test_fewer_seeds_for_the_algorithms_after_the_shipped_one() -> None:
+    settings = ReportSettings(algorithms=("PPO", "A2C", "DQN"), extra_seeds=(42,))
+    rl = [r for r in build_plan(settings, BASE) if r.kind == "rl" and r.models_of is None]
+    assert [(r.algorithm, r.seed) for r in rl] == [
+        ("PPO", 42),
+        ("PPO", 43),
+        ("PPO", 44),
+        ("A2C", 42),
+        ("DQN", 42),
+    ]
+
+
+def test_the_default_report_is_the_shipped_bot() -> None:
+    """Windows, cycles, network, algorithm and training parameters of config.freqai.json."""
+    shipped = json.loads(Path(FREQAI_OVERLAY).read_text())["freqai"]
+    settings = ReportSettings.for_period("validation")
+    assert settings == ReportSettings(), "the dataclass defaults are the shipped settings"
+    assert settings.differences_from_shipped() == []
+    assert settings.timerange == "20210101-20240101" and settings.period == "validation"
+    assert ReportSettings.for_period("test").timerange == "20240101-"
+    seed = shipped["rl_config"]["seed"]
+    assert settings.seeds == (seed, seed + 1, seed + 2)
+    run = next(r for r in build_plan(settings, BASE) if r.kind == "rl")
+    freqai = run.overlay["freqai"]
+    assert "model_training_parameters" not in freqai, "the shipped parameters, not a preset"
+    assert freqai["rl_config"]["train_cycles"] == shipped["rl_config"]["train_cycles"]
+    assert freqai["rl_config"]["net_arch"] == shipped["rl_config"]["net_arch"]
+    assert freqai["train_period_days"] == shipped["train_period_days"]
+    assert freqai["backtest_period_days"] == shipped["backtest_period_days"]
+    # dry-run and live retrain on the walk-forward's schedule, and models expire after it
+    assert shipped["live_retrain_hours"] == 24 * shipped["backtest_period_days"]
+    assert shipped["live_retrain_hours"] < shipped["expiration_hours"]
+
+
+def test_quick_and_other_settings_say_how_they_differ_from_the_shipped_bot() -> None:
+    quick = ReportSettings.quick_settings("20251017-20251116")
+    differences = quick.differences_from_shipped()
+    assert differences[0].startswith("quick")
+    assert any("train_cycles 1 (shipped: 10)" in d for d in differences)
+
+
+def test_an_unknown_period_is_refused() -> None:
+    with pytest.raises(ReportSettingsError, match="unknown period 'tset'"):
+        ReportSettings.for_period("tset")
+
+
+def test_the_as_deployed_run_trades_the_shipped_models_with_risk_on() -> None:
+    plan = build_plan(ReportSettings(), BASE)
+    deployed = next(r for r in plan if r.models_of is not None)
+    shipped = next(r for r in plan if r.name == deployed.models_of)
+    assert (shipped.algorithm, shipped.seed) == ("PPO", 42)
+    assert deployed.overlay["bitbot"]["risk"]["apply_in_backtests"] is True
+    assert deployed.configs == shipped.configs
 
 
 def test_run_keys_change_with_what_decides_the_result(tmp_path: Path) -> None:
