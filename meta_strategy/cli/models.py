@@ -14,6 +14,7 @@ from meta_strategy.paths import LIVE_CONFIG, MODEL_REGISTRY, MODELS_ROOT, PROMOT
 
 
 if TYPE_CHECKING:
+    from meta_strategy.models.promotion import PromotionRule
     from meta_strategy.models.registry import ModelRegistry
 
 
@@ -22,7 +23,12 @@ def add_parsers(sub: Any) -> None:
     p_models = sub.add_parser("models", help="The trained meta-models: list, promote one")
     p_models.set_defaults(handler=run_models)
     modsub = p_models.add_subparsers(dest="models_command", required=True)
-    p_list = modsub.add_parser("list", help="Every recorded model, its figures and file status")
+    p_list = modsub.add_parser(
+        "list",
+        help="Every recorded model, its figures, file status and whether the promotion rule "
+        "admits its configuration",
+        description=PROMOTION_RULE,
+    )
     p_list.add_argument("--identifier", help="only the models of this FreqAI identifier")
     p_promote = modsub.add_parser(
         "promote",
@@ -34,11 +40,13 @@ def add_parsers(sub: Any) -> None:
     which.add_argument("--best", action="store_true", help="the best model by the rule above")
     p_promote.add_argument(
         "--report",
-        default="full",
-        help="with --best: among the models of this report (default: full, `make report`)",
+        default="validation",
+        help="with --best: among the models of this report (default: validation)",
     )
     p_promote.add_argument(
-        "--force", action="store_true", help="promote even if the run did not beat buy-and-hold"
+        "--force",
+        action="store_true",
+        help="promote even when the rule refuses (it names each condition it overrides)",
     )
     p_promote.add_argument(
         "--pairs",
@@ -52,6 +60,15 @@ def add_parsers(sub: Any) -> None:
     p_promote.add_argument("--output", default=str(PROMOTED_CONFIG), help="the config overlay")
     for p in (p_list, p_promote):
         p.add_argument("--registry", default=str(MODEL_REGISTRY), help="the registry file")
+        p.add_argument(
+            "--min-deflated-sharpe", type=float, default=0.5, help="rule threshold (0.5)"
+        )
+        p.add_argument(
+            "--min-sharpe-ci-low",
+            type=float,
+            default=0.0,
+            help="the Sharpe's 95%% interval must start above this (0)",
+        )
 
 
 def _fmt_number(value: Any, spec: str) -> str:
@@ -66,22 +83,38 @@ def run_models(ns: argparse.Namespace) -> int:
     try:
         registry = ModelRegistry(Path(ns.registry))
         if ns.models_command == "list":
-            return list_models(registry, ns.identifier)
+            return list_models(registry, ns.identifier, _rule(ns))
         return promote_model(registry, ns)
     except (ModelRegistryError, ModelFileError, ValueError) as e:
         print(f"bitbot: models: {e}", file=sys.stderr)
         return 2
 
 
-def list_models(registry: ModelRegistry, identifier: str | None) -> int:
+def _rule(ns: argparse.Namespace) -> PromotionRule:
+    from meta_strategy.models.promotion import PromotionRule
+
+    return PromotionRule(
+        min_deflated_sharpe=ns.min_deflated_sharpe, min_sharpe_ci_low=ns.min_sharpe_ci_low
+    )
+
+
+def list_models(
+    registry: ModelRegistry, identifier: str | None, rule: PromotionRule | None = None
+) -> int:
     """
-    Print the recorded models (``bitbot models list``).
+    Print the recorded models (``bitbot models list``), the promotion rule, and per
+    configuration whether the rule admits it; flag a promoted configuration that a newer
+    report's evidence fails.
 
     :param registry: the model registry
     :param identifier: only the models of this FreqAI identifier
+    :param rule: the promotion rule (default thresholds when None)
     :return: exit code
     """
+    from meta_strategy.models.promotion import PromotionRule, check_rule, configuration_of
     from meta_strategy.models.store import file_status
+
+    rule = rule or PromotionRule()
 
     records = registry.list(identifier)
     if not records:
@@ -109,6 +142,32 @@ def list_models(registry: ModelRegistry, identifier: str | None) -> int:
             f"{file_status(r.model_path, r.algorithm)}"
         )
     print("* promoted (trades in dry-run / live with the overlay of `bitbot models promote`)")
+    print()
+    print(rule.describe())
+    verdicts: dict[tuple[str, str], list[str]] = {}
+    for r in records:
+        verdicts.setdefault((r.report, configuration_of(r)), check_rule(r, rule))
+    for (report, configuration), failed in verdicts.items():
+        print(
+            f"  {report} / {configuration}: "
+            + ("promotable" if not failed else "NOT promotable: " + "; ".join(failed))
+        )
+    promoted = next((r for r in records if r.promoted), None)
+    if promoted is not None:
+        newer = [
+            r
+            for r in records
+            if r.algorithm == promoted.algorithm
+            and r.report != promoted.report
+            and r.created_at > promoted.created_at
+            and check_rule(r, rule)
+        ]
+        if newer:
+            failed = "; ".join(check_rule(newer[-1], rule))
+            print(
+                f"WARNING: the promoted model {promoted.id} ({promoted.algorithm}) fails the rule "
+                f"in the newer report {newer[-1].report!r}: {failed}"
+            )
     return 0
 
 
@@ -120,19 +179,18 @@ def promote_model(registry: ModelRegistry, ns: argparse.Namespace) -> int:
     :param ns: the parsed options
     :return: exit code
     """
-    from meta_strategy.models.promotion import (
-        PIN_RETRAIN_HOURS,
-        best_model,
-        default_pairs,
-        promote,
-    )
+    from meta_strategy.models.promotion import best_model, check_rule, default_pairs, promote
 
     record = best_model(registry, ns.report) if ns.best else registry.get(ns.model_id)
+    rule = _rule(ns)
     if ns.best:
         print(
-            f"Best by the promotion rule: model {record.id} of {record.identifier} "
-            f"(run Sharpe {_fmt_number(record.run_metrics.get('sharpe'), '.2f')})"
+            f"Best configuration by mean-over-seeds Sharpe: model {record.id} of "
+            f"{record.identifier} (mean Sharpe "
+            f"{_fmt_number(record.run_metrics.get('config_sharpe_mean'), '.2f')}, latest window "
+            "of its first seed)"
         )
+    overridden = check_rule(record, rule)
     pairs = ns.pairs or default_pairs(record)
     out = promote(
         registry,
@@ -141,6 +199,7 @@ def promote_model(registry: ModelRegistry, ns: argparse.Namespace) -> int:
         config_out=Path(ns.output),
         force=ns.force,
         pairs=pairs,
+        rule=rule,
     )
     promoted = json.loads(out.read_text())
     sharpe = _fmt_number(record.run_metrics.get("sharpe"), ".2f")
@@ -151,18 +210,22 @@ def promote_model(registry: ModelRegistry, ns: argparse.Namespace) -> int:
         f"Promoted model {record.id}: {record.identifier}, {record.algorithm} seed {record.seed}, "
         f"trained {record.train_start}..{record.train_end}, out of sample "
         f"{record.oos_start}..{record.oos_end}; run Sharpe {sharpe} vs buy-and-hold {hold}"
-        + (" (forced)" if ns.force else "")
     )
+    if overridden:
+        print("  FORCED: --force overrode the promotion rule: " + "; ".join(overridden))
     print(f"  model: {promoted['bitbot']['model_path']}")
     print(
         f"  FreqAI identifier {promoted['freqai']['identifier']} "
         f"(pair_dictionary.json for {', '.join(pairs)})"
     )
     print(f"  config overlay: {out}")
+    freqai = promoted["freqai"]
     print(
-        f"FreqAI will neither retrain nor expire it (live_retrain_hours "
-        f"{PIN_RETRAIN_HOURS}, expiration_hours 0 in the overlay); its training data "
-        f"ends {record.train_end} ({age} days ago). Run it with:\n"
+        f"FreqAI retrains it on the walk-forward's schedule (live_retrain_hours "
+        f"{freqai['live_retrain_hours']}, model-age check at {freqai['expiration_hours']} h); "
+        f"its training data ends {record.train_end} ({age} days ago)"
+        + (", so it is retrained at start-up" if age * 24 > freqai["live_retrain_hours"] else "")
+        + ". Run it with:\n"
         f"  bitbot trade --dry-run -c user_data/config.json -c user_data/config.freqai.json "
         f"-c {out} --strategy MetaStrategy"
     )

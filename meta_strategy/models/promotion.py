@@ -1,6 +1,16 @@
 """
-Promotion: the one model the dry-run / live bot trades with, by the rule in
-:data:`PROMOTION_RULE`.
+Promotion: the one configuration (and its latest window's model) the dry-run / live bot trades
+with, by the rule of :class:`PromotionRule`.
+
+The rule judges a *configuration* (every seed of one meta-learner setting) over one report's
+period, from the evidence the report records with each model (``run_metrics``):
+
+* its mean-over-seeds Sharpe is above the best rule strategy's, the best vote's and flat's;
+* the 95 % bootstrap interval of its Sharpe (of the seeds' average daily returns) lies above 0;
+* its deflated Sharpe ratio (Bailey & Lopez de Prado, 2014), with as many trials as
+  configurations were ever recorded for that period, is at least 0.5.
+
+Each condition refuses on its own; ``--force`` promotes anyway and names what it overrides.
 
 How FreqAI picks a promoted model up: in dry-run / live, ``IFreqaiModel`` reads
 ``<user_data>/models/<freqai.identifier>/pair_dictionary.json`` (``FreqaiDataDrawer.
@@ -11,14 +21,11 @@ pipelines from ``data_path`` (``FreqaiDataDrawer.load_data`` with ``dk.live``). 
 ``trained_timestamp`` and ``data_path``, and writes the config overlay
 ``user_data/config.promoted.json`` (:func:`promoted_overlay`) that points FreqAI at it.
 
-Ageing: FreqAI retrains live when the hours since ``trained_timestamp`` exceed
-``live_retrain_hours`` (``check_if_new_training_required``; 24 in config.freqai.json) and, once
-they exceed ``expiration_hours`` (48), returns empty predictions (``check_if_model_expired``). A
-walk-forward model is older than both, so the shipped values would expire it at once and
-replace it by a fresh training within minutes. The overlay therefore pins it:
-``live_retrain_hours`` :data:`PIN_RETRAIN_HOURS` (ten years) and ``expiration_hours`` 0 (never).
-The bot trades this model until another one is promoted or the overlay is dropped (then FreqAI
-trains its own models again).
+Ageing: every figure that earned the promotion came from models retrained each walk-forward
+window, so the promoted bot retrains on the same schedule: ``live_retrain_hours`` is the run's
+window (``backtest_period_days`` x 24, FreqAI's ``check_if_new_training_required``) and the
+model-age check stays on (``expiration_hours`` two days later, ``check_if_model_expired``). A
+window model older than that is retrained at start-up with the promoted configuration.
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ import copy
 import json
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,80 +53,131 @@ from meta_strategy.paths import LIVE_CONFIG, MODELS_ROOT, PROMOTED_CONFIG
 logger = logging.getLogger(__name__)
 
 PROMOTED_PREFIX = "promoted-"
-PIN_RETRAIN_HOURS = 87_600
-"""``freqai.live_retrain_hours`` of a promotion (ten years): FreqAI does not retrain it away."""
-
-PROMOTION_RULE = (
-    "Promotion rule: `promote ID` promotes that model. `promote --best` takes, among the "
-    "configurations (FreqAI identifiers) in the registry, the one whose whole walk-forward run "
-    "has the highest out-of-sample Sharpe ratio, and of it the most recently trained model "
-    "(latest end of training data). Either way the promotion is refused when that run's Sharpe "
-    "did not beat buy-and-hold's Sharpe over the same period (run sharpe <= "
-    "buy_and_hold_sharpe, or either figure missing) unless --force is given, and always when "
-    "the model file or the files FreqAI loads with it are missing or corrupt. Exactly one model "
-    "is promoted at a time."
-)
+EXPIRY_MARGIN_HOURS = 48
+"""``expiration_hours`` of a promotion = its retraining period + this margin."""
 
 
 class PromotionRefusedError(ModelRegistryError):
-    """The promotion rule refuses the model (its run did not beat buy-and-hold)."""
+    """The promotion rule refuses the configuration (each failed condition is named)."""
+
+
+@dataclass(frozen=True)
+class PromotionRule:
+    """
+    When a configuration may be promoted; the thresholds are options of ``bitbot models``.
+
+    :param min_deflated_sharpe: lowest deflated Sharpe ratio
+    :param min_sharpe_ci_low: the lower end of the Sharpe's 95 % interval must exceed this
+    """
+
+    min_deflated_sharpe: float = 0.5
+    min_sharpe_ci_low: float = 0.0
+
+    BEAT = (
+        ("best_rule_sharpe", "the best rule strategy"),
+        ("best_vote_sharpe", "the best vote"),
+        ("flat_sharpe", "flat"),
+    )
+
+    def describe(self) -> str:
+        """:return: the rule in words"""
+        return (
+            "Promotion rule: a configuration (every seed of one meta-learner setting, over one "
+            "report's period) is promotable only if its mean-over-seeds Sharpe is above the best "
+            "rule strategy's, the best vote's and flat's; the 95 % interval of its Sharpe lies "
+            f"above {self.min_sharpe_ci_low:g}; and its deflated Sharpe (trials: every "
+            "configuration recorded for that period) is at least "
+            f"{self.min_deflated_sharpe:g}. `--force` promotes anyway and names what it "
+            "overrides; a missing or corrupt model file always refuses."
+        )
+
+    def failures(self, evidence: Mapping[str, Any]) -> list[str]:
+        """
+        :param evidence: a model's ``run_metrics`` as a report records them
+        :return: every condition the configuration fails, in words (empty: promotable)
+        """
+        mean = metric(evidence, "config_sharpe_mean")
+        if mean is None:
+            return ["no mean-over-seeds Sharpe was recorded (record it with `bitbot report`)"]
+        out = []
+        seeds = evidence.get("config_seeds")
+        for key, what in self.BEAT:
+            other = metric(evidence, key)
+            if other is None:
+                out.append(f"no Sharpe of {what} was recorded")
+            elif mean <= other:
+                out.append(
+                    f"mean Sharpe over {seeds} seeds {mean:.2f} is not above {what}'s {other:.2f}"
+                )
+        low = metric(evidence, "config_sharpe_ci_low")
+        if low is None or low <= self.min_sharpe_ci_low:
+            shown = "missing" if low is None else f"{low:.2f}"
+            out.append(
+                f"the Sharpe's 95 % interval starts at {shown}, "
+                f"not above {self.min_sharpe_ci_low:g}"
+            )
+        dsr = metric(evidence, "config_deflated_sharpe")
+        if dsr is None or dsr < self.min_deflated_sharpe:
+            shown = "missing" if dsr is None else f"{dsr:.2f}"
+            out.append(
+                f"deflated Sharpe {shown} (over {evidence.get('trials', '?')} configurations) is "
+                f"below {self.min_deflated_sharpe:g}"
+            )
+        return out
+
+
+PROMOTION_RULE = PromotionRule().describe()
+
+
+def configuration_of(record: ModelRecord) -> str:
+    """:return: the configuration a model belongs to (its seeds share it)"""
+    return str(record.run_metrics.get("configuration") or record.identifier)
 
 
 def best_model(registry: ModelRegistry, report: str | None = None) -> ModelRecord:
     """
-    The model ``promote --best`` takes: of the configuration (identifier) whose walk-forward run
-    has the highest out-of-sample Sharpe (``run_metrics["sharpe"]``), the most recently trained
-    model (latest ``train_end``). Ties go to the later-trained, then higher id.
+    The model ``promote --best`` takes: of the configuration with the highest mean-over-seeds
+    Sharpe (``run_metrics["config_sharpe_mean"]``), the latest window's model of its first seed
+    (the seed the report's as-deployed run traded; never the best seed, which would be a
+    best-of-N pick). Ties go to the later-trained, then higher id.
 
     :param registry: the model registry
     :param report: only the models of this report (Sharpe ratios of different periods do not
         compare); None: every model
-    :return: that model (not yet checked against buy-and-hold: :func:`check_rule` does that)
-    :raises ModelRegistryError: no model has a run Sharpe
+    :return: that model (not yet checked by the rule: :func:`check_rule` does that)
+    :raises ModelRegistryError: no model has a mean-over-seeds Sharpe
     """
-    latest: dict[str, ModelRecord] = {}
+    by_configuration: dict[str, list[ModelRecord]] = {}
     for rec in registry.list():
         if report is not None and rec.report != report:
             continue
-        current = latest.get(rec.identifier)
-        if current is None or (rec.train_end, rec.id or 0) > (current.train_end, current.id or 0):
-            latest[rec.identifier] = rec
-    ranked = [
-        (sharpe, rec.train_end, rec.id or 0, rec)
-        for rec in latest.values()
-        if (sharpe := metric(rec.run_metrics, "sharpe")) is not None
-    ]
-    if not ranked:
+        if metric(rec.run_metrics, "config_sharpe_mean") is not None:
+            by_configuration.setdefault(configuration_of(rec), []).append(rec)
+    latest = []
+    for records in by_configuration.values():
+        first_seed = min(r.seed for r in records)
+        mine = [r for r in records if r.seed == first_seed]
+        latest.append(max(mine, key=lambda r: (r.train_end, r.id or 0)))
+    if not latest:
         raise ModelRegistryError(
             f"No model in the registry {registry.path}"
             + (f" from report {report!r}" if report else "")
-            + " has a run Sharpe (run_metrics['sharpe']); record models with `bitbot report` "
-            "first."
+            + " has a mean-over-seeds Sharpe (run_metrics['config_sharpe_mean']); record "
+            "models with `bitbot report` first."
         )
-    return max(ranked, key=lambda t: t[:3])[3]
+    return max(
+        latest,
+        key=lambda r: (metric(r.run_metrics, "config_sharpe_mean"), r.train_end, r.id or 0),
+    )
 
 
-def check_rule(record: ModelRecord) -> None:
+def check_rule(record: ModelRecord, rule: PromotionRule | None = None) -> list[str]:
     """
     :param record: a model
-    :raises PromotionRefusedError: its run did not beat buy-and-hold's Sharpe, or a figure is
-        missing
+    :param rule: the rule (default thresholds when None)
+    :return: the failed conditions (empty: promotable)
     """
-    sharpe = metric(record.run_metrics, "sharpe")
-    hold = metric(record.run_metrics, "buy_and_hold_sharpe")
-    if sharpe is None or hold is None:
-        missing = [k for k, v in (("sharpe", sharpe), ("buy_and_hold_sharpe", hold)) if v is None]
-        raise PromotionRefusedError(
-            f"Model {record.id} ({record.identifier}): its run metrics lack "
-            f"{', '.join(missing)}, so the promotion rule cannot be applied. Use --force to "
-            "promote it anyway."
-        )
-    if sharpe <= hold:
-        raise PromotionRefusedError(
-            f"Model {record.id} ({record.identifier}): its walk-forward run's out-of-sample "
-            f"Sharpe {sharpe:.2f} does not beat buy-and-hold's {hold:.2f} over the same period. "
-            "Use --force to promote it anyway."
-        )
+    return (rule or PromotionRule()).failures(record.run_metrics)
 
 
 def promote(
@@ -129,6 +188,7 @@ def promote(
     config_out: Path = PROMOTED_CONFIG,
     force: bool = False,
     pairs: Sequence[str] | None = None,
+    rule: PromotionRule | None = None,
 ) -> Path:
     """
     Make the dry-run / live bot trade with one model (see the module docstring for how FreqAI
@@ -140,17 +200,27 @@ def promote(
     :param model_id: the model
     :param models_root: FreqAI's models folder of the bot (``<user_data>/models``)
     :param config_out: the overlay to write
-    :param force: promote even when the run did not beat buy-and-hold
+    :param force: promote even when the rule refuses (what it overrides is logged)
     :param pairs: the pairs the bot trades with this model (keys of pair_dictionary.json);
         default: the model's own pair. Each must have the model's base currency.
+    :param rule: the promotion rule (default thresholds when None)
     :return: ``config_out``
     :raises ModelRegistryError: unknown id; :class:`PromotionRefusedError` by the rule
     :raises ModelFileError: the model file or a file FreqAI loads with it is missing or corrupt
     :raises ValueError: a pair of another base currency
     """
     record = registry.get(model_id)
-    if not force:
-        check_rule(record)
+    failed = check_rule(record, rule)
+    if failed and not force:
+        raise PromotionRefusedError(
+            f"Model {record.id} ({record.identifier}) is not promotable: "
+            + "; ".join(failed)
+            + ". Use --force to promote it anyway."
+        )
+    if failed:
+        logger.warning(
+            "--force overrides the promotion rule for model %s: %s", record.id, "; ".join(failed)
+        )
     model_path = Path(record.model_path)
     verify_model_file(model_path, record.algorithm)
     filename, trained_timestamp, coin = check_freqai_files(model_path)
@@ -219,8 +289,9 @@ def promoted_overlay(
 ) -> dict[str, Any]:
     """
     The config overlay of a promotion: the ``freqai`` section FreqAI recorded for the model's
-    run (``run_params.json``: features, exposure levels, ...) with ``identifier``, the model's
-    ``rl_config.model_type`` / ``seed`` / ``policy_type`` and the pinned ageing, and a
+    run (``run_params.json``: features, exposure levels, windows, ...) with ``identifier``, the
+    model's ``rl_config.model_type`` / ``seed`` / ``policy_type`` and the run's retraining
+    schedule (:func:`retrain_hours`, model-age check on), and a
     ``bitbot`` block naming the model.
 
     :param record: the model
@@ -253,12 +324,13 @@ def promoted_overlay(
             "policy_type": "MlpLstmPolicy" if record.algorithm == "RecurrentPPO" else "MlpPolicy",
         }
     )
+    retrain = retrain_hours(freqai)
     freqai.update(
         {
             "enabled": True,
             "identifier": identifier,
-            "live_retrain_hours": PIN_RETRAIN_HOURS,
-            "expiration_hours": 0,
+            "live_retrain_hours": retrain,
+            "expiration_hours": retrain + EXPIRY_MARGIN_HOURS,
         }
     )
     return {
@@ -274,6 +346,15 @@ def promoted_overlay(
             "promoted_at": utc_now(),
         },
     }
+
+
+def retrain_hours(freqai: Mapping[str, Any]) -> int:
+    """
+    :param freqai: the ``freqai`` section the model's run used
+    :return: hours between retrainings: the run's walk-forward window (30 days when unknown,
+        the shipped window)
+    """
+    return int(float(freqai.get("backtest_period_days") or 30) * 24)
 
 
 def default_pairs(record: ModelRecord, live_config: Path = LIVE_CONFIG) -> list[str]:

@@ -90,20 +90,41 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
         "StackerStrategy",
         "buy_and_hold",
         "flat",
+        "meta-as-deployed",
     }
     assert set(runs) == expected
     for run in results["runs"]:
         assert METRICS <= set(run["metrics"]), run["name"]
         assert run["by_year"] and run["by_regime"], run["name"]
-    assert results["configurations_tried"] == len(expected) - 1
+    # every configuration run on this period is in the ledger: 6 rules, the stacker, 5 RL
+    # algorithms (seeds are one configuration each), the as-deployed run
+    assert results["configurations_tried"] == 13
+    assert results["ledger"]["period"] == "custom"
+    assert runs["meta-as-deployed"]["group"] == "deployed"
     assert runs["flat"]["metrics"]["total_return"] == 0.0
     # the same costs for every run: the fee + slippage Freqtrade charged is the report's
     assert results["settings"]["fee_per_fill_incl_slippage"] == pytest.approx(0.0007)
     assert set(results["winners"]["by_year"]) == {"2025"}
-    assert {a["algorithm"] for a in results["algorithms"]} == set(ALGORITHMS)
+    assert {c["algorithm"] for c in results["configurations"]} == set(ALGORITHMS)
+    assert (
+        results["configurations"][0]["shipped"]
+        and results["configurations"][0]["algorithm"] == "PPO"
+    )
+    verdict = results["verdict"]
+    assert verdict["configuration"] == "Meta PPO (shipped)"
+    assert {r["baseline"] for r in verdict["against"]} == {
+        "best_rule",
+        "best_vote",
+        "stacker",
+        "buy_and_hold",
+        "flat",
+    }
+    assert set(verdict["promotion"]) == {f"meta-{a.lower()}" for a in ALGORITHMS}
+    assert results["differences_from_shipped"][0].startswith("quick")
+    assert "NOT the shipped bot: quick" in quick_report["second"]
     timings = results["timings_s"]
     # results.json is the second (reusing) run's: a reused backtest costs next to nothing
-    names = {"rules", "stacker", *(f"meta-{a.lower()}-s1" for a in ALGORITHMS)}
+    names = {"rules", "stacker", "meta-as-deployed", *(f"meta-{a.lower()}-s1" for a in ALGORITHMS)}
     assert set(timings["per_run"]) == set(timings["reused"]) == names
     assert timings["total"] >= timings["analysis"] > 0 and timings["runs"] >= 0
 
@@ -124,11 +145,11 @@ def test_equity_matches_freqtrade_final_balance(quick_report: dict) -> None:
 def test_tables_and_reuse(quick_report: dict) -> None:
     with (quick_report["dir"] / "runs.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 14 and "btc_multiple" in rows[0]
+    assert len(rows) == 15 and "btc_multiple" in rows[0]
     for name in ("by_year.csv", "by_regime.csv", "daily_equity.csv"):
         assert (quick_report["dir"] / name).stat().st_size > 0
     reused = re.findall(r"reusing the saved result", quick_report["second"])
-    assert len(reused) == 2 + len(ALGORITHMS), quick_report["second"][-3000:]
+    assert len(reused) == 3 + len(ALGORITHMS), quick_report["second"][-3000:]
 
 
 def test_models_are_recorded_and_listed(quick_report: dict) -> None:
@@ -137,6 +158,7 @@ def test_models_are_recorded_and_listed(quick_report: dict) -> None:
     for algorithm in ALGORITHMS:
         assert algorithm in out.stdout
     assert "MISSING" not in out.stdout and "CORRUPT" not in out.stdout
+    assert "Promotion rule:" in out.stdout and "quick / " in out.stdout
 
 
 def test_html_is_self_contained_and_renders_in_chromium(quick_report: dict) -> None:
@@ -144,6 +166,8 @@ def test_html_is_self_contained_and_renders_in_chromium(quick_report: dict) -> N
     text = page.read_text()
     assert not re.search(r"<script[^>]+src=", text), "the report must not load scripts"
     assert "Meta PPO seed 1" in text and "Buy-and-hold perp" in text
+    assert "mean over 1 seeds" in text and "NOT the shipped bot" in text
+    assert "a best-of-N figure" in text
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install chromium); .ci/run installs it")

@@ -128,13 +128,33 @@ def make_record(
     model_path: Path | str,
     sharpe: float | None = 1.0,
     hold: float | None = 0.5,
+    evidence: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> ModelRecord:
-    run = {"return": 0.1, "sharpe_ci_low": -0.2}
+    """
+    A model record whose configuration passes the promotion rule unless ``evidence`` (keys of
+    :meth:`~meta_strategy.models.promotion.PromotionRule.failures`) says otherwise; ``sharpe``
+    is its run's and its configuration's mean-over-seeds Sharpe.
+    """
+    run: dict[str, Any] = {"return": 0.1, "sharpe_ci_low": -0.2}
     if sharpe is not None:
         run["sharpe"] = sharpe
+        run["config_sharpe_mean"] = sharpe
     if hold is not None:
         run["buy_and_hold_sharpe"] = hold
+    run.update(
+        {
+            "configuration": identifier,
+            "config_seeds": 3,
+            "best_rule_sharpe": 0.5,
+            "best_vote_sharpe": 0.4,
+            "flat_sharpe": 0.0,
+            "config_sharpe_ci_low": 0.1,
+            "config_deflated_sharpe": 0.7,
+            "trials": 12,
+            **(evidence or {}),
+        }
+    )
     values: dict[str, Any] = {
         "id": None,
         "identifier": identifier,
@@ -172,16 +192,23 @@ def live_freqai(overlay: Path, user_data: Path) -> Any:
 
 
 def check_freqai_loads_it(overlay: Path, user_data: Path, expected: Path, pair: str) -> None:
-    """Freqtrade's dry-run / live path: pair_dictionary -> no retrain, not expired, load_data."""
+    """
+    Freqtrade's dry-run / live path: pair_dictionary -> load_data; the model is retrained on
+    the walk-forward's schedule (once older than ``live_retrain_hours``) and expires after it.
+    """
+    import time
+
     from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 
     freqai = live_freqai(overlay, user_data)
     filename, trained_timestamp = freqai.dd.get_pair_dict_info(pair)
     assert filename == expected.name.removesuffix("_model.zip")
     dk = FreqaiDataKitchen(freqai.config, live=True, pair=pair)
+    age_hours = (time.time() - trained_timestamp) / 3600
     retrain, _, _ = dk.check_if_new_training_required(trained_timestamp)
-    assert not retrain, "FreqAI would replace the promoted model by a fresh training"
-    assert not dk.check_if_model_expired(trained_timestamp)
+    assert retrain == (age_hours > freqai.config["freqai"]["live_retrain_hours"])
+    expired = dk.check_if_model_expired(trained_timestamp)
+    assert expired == (age_hours > freqai.config["freqai"]["expiration_hours"])
     model = freqai.dd.load_data(pair, dk)
     assert (
         type(model).__name__ == json.loads(overlay.read_text())["freqai"]["rl_config"]["model_type"]

@@ -153,12 +153,15 @@ def daily_regimes(candles: pd.DataFrame) -> pd.Series:
     return classify_regimes(daily_close)
 
 
-def add_deflated_sharpe(runs: list[RunFigures], daily_returns: dict[str, pd.Series]) -> int:
+def add_deflated_sharpe(
+    runs: list[RunFigures], daily_returns: dict[str, pd.Series], trials: int
+) -> float:
     """
-    Deflated Sharpe ratio of every run, with the number of trials = every configuration the
-    report tried (all runs except flat) and the variance of their daily Sharpe ratios.
+    Deflated Sharpe ratio of every run, with ``trials`` configurations tried (every
+    configuration recorded for the period, :mod:`~meta_strategy.research.report.trials`, and
+    at least the runs here) and the variance of the daily Sharpe ratios of the runs here.
 
-    :return: the number of trials
+    :return: that variance
     """
     tried = [r.name for r in runs if r.name != "flat"]
     per_bar = []
@@ -169,45 +172,23 @@ def add_deflated_sharpe(runs: list[RunFigures], daily_returns: dict[str, pd.Seri
     variance = float(np.var(per_bar, ddof=1)) if len(per_bar) > 1 else 0.0
     for run in runs:
         run.metrics["deflated_sharpe"] = (
-            deflated_sharpe_ratio(daily_returns[run.name].to_numpy(), len(tried), variance)
+            deflated_sharpe_ratio(daily_returns[run.name].to_numpy(), trials, variance)
             if run.name != "flat"
             else None
         )
-    return len(tried)
+    return variance
 
 
-def algorithm_summary(runs: list[RunFigures]) -> list[dict[str, Any]]:
-    """
-    :return: per RL algorithm, mean / worst / best over its seeds of return and Sharpe
-    """
-    out = []
-    algorithms = sorted({r.algorithm for r in runs if r.algorithm and r.group == "meta"})
-    for algorithm in algorithms:
-        mine = [r for r in runs if r.algorithm == algorithm and r.group == "meta"]
-        rets = [r.metrics["total_return"] for r in mine]
-        sharpes = [r.metrics["sharpe"] for r in mine]
-        out.append(
-            {
-                "algorithm": algorithm,
-                "seeds": [r.seed for r in mine],
-                "return_mean": float(np.mean(rets)),
-                "return_min": float(np.min(rets)),
-                "return_max": float(np.max(rets)),
-                "sharpe_mean": float(np.mean(sharpes)),
-                "sharpe_min": float(np.min(sharpes)),
-                "sharpe_max": float(np.max(sharpes)),
-            }
-        )
-    return out
-
-
-def winners(runs: list[RunFigures], breakdown: str) -> dict[str, dict[str, Any]]:
+def winners(
+    runs: list[RunFigures], breakdown: str, shipped_algorithm: str | None = None
+) -> dict[str, dict[str, Any]]:
     """
     Who won each year (``breakdown="by_year"``) or regime (``"by_regime"``): the run with the
-    highest Sharpe, its interval, the best meta-learner run and buy-and-hold beside it, and
-    whether the best meta-learner's Sharpe was above buy-and-hold's. Nothing is left out:
-    the full tables hold every run.
+    highest Sharpe, its interval, the best meta-learner run (labelled a best-of-N pick),
+    the shipped configuration's mean over seeds and buy-and-hold beside it, and whether that
+    mean Sharpe was above buy-and-hold's. Nothing is left out: the full tables hold every run.
 
+    :param shipped_algorithm: the algorithm whose seeds make the mean (None: every meta run)
     :return: ``{group: {...}}``
     """
     groups = sorted({g for r in runs for g in getattr(r, breakdown)})
@@ -222,6 +203,7 @@ def winners(runs: list[RunFigures], breakdown: str) -> dict[str, dict[str, Any]]
 
         best = max(present, key=sharpe)
         meta = [r for r in present if r.group == "meta"]
+        shipped = [r for r in meta if shipped_algorithm in (None, r.algorithm)]
         hold = next((r for r in present if r.name == "buy_and_hold"), None)
         entry: dict[str, Any] = {
             "winner": best.label,
@@ -234,18 +216,21 @@ def winners(runs: list[RunFigures], breakdown: str) -> dict[str, dict[str, Any]]
         if meta:
             best_meta = max(meta, key=sharpe)
             entry["best_meta"] = best_meta.label
+            entry["best_meta_of"] = len(meta)
             entry["best_meta_sharpe"] = sharpe(best_meta)
             entry["best_meta_ci"] = [
                 getattr(best_meta, breakdown)[g]["sharpe_ci_low"],
                 getattr(best_meta, breakdown)[g]["sharpe_ci_high"],
             ]
+        if shipped:
             entry["meta_mean_return"] = float(
-                np.mean([getattr(r, breakdown)[g]["return"] for r in meta])
+                np.mean([getattr(r, breakdown)[g]["return"] for r in shipped])
             )
+            entry["meta_mean_sharpe"] = float(np.mean([sharpe(r) for r in shipped]))
         if hold is not None:
             entry["buy_and_hold_sharpe"] = sharpe(hold)
             entry["buy_and_hold_return"] = getattr(hold, breakdown)[g]["return"]
-            if meta:
-                entry["meta_beat_buy_and_hold"] = bool(entry["best_meta_sharpe"] > sharpe(hold))
+            if shipped:
+                entry["meta_beat_buy_and_hold"] = bool(entry["meta_mean_sharpe"] > sharpe(hold))
         out[g] = entry
     return out

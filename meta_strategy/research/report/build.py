@@ -37,7 +37,6 @@ from meta_strategy.paths import (
 from meta_strategy.research.report.analysis import (
     RunFigures,
     add_deflated_sharpe,
-    algorithm_summary,
     curve_metrics,
     daily_regimes,
     winners,
@@ -55,6 +54,8 @@ from meta_strategy.research.report.plan import ReportSettings, build_plan
 from meta_strategy.research.report.recording import try_record_models
 from meta_strategy.research.report.runs import RunResult, merged_cost_per_fill, run_plan
 from meta_strategy.research.report.training import read_training_curves
+from meta_strategy.research.report.trials import record_trials, trials_in, trials_of
+from meta_strategy.research.report.verdict import Judgement, judge, summary_lines
 from meta_strategy.rl.costs import CostModel
 
 
@@ -152,13 +153,15 @@ def analyse(
     funding: pd.DataFrame,
     fee: float,
     maintenance_margin: float,
+    trials: int,
     log: Callable[[str], None] = print,
-) -> tuple[list[RunFigures], dict[str, EquityCurve], int]:
+) -> tuple[list[RunFigures], dict[str, EquityCurve], float]:
     """
     :param maintenance_margin: liquidation threshold applied to every curve
         (:func:`~meta_strategy.research.report.equity.liquidate`)
-    :return: figures of every run plus buy-and-hold and flat, their curves and the number of
-        configurations tried
+    :param trials: configurations recorded for the period (the deflated Sharpe's N)
+    :return: figures of every run plus buy-and-hold and flat, their curves and the variance of
+        the runs' daily Sharpe ratios
     """
     regimes = daily_regimes(candles)
     figures: list[RunFigures] = []
@@ -207,9 +210,57 @@ def analyse(
             )
         )
         curves[name] = curve
-    trials = add_deflated_sharpe(figures, {n: c.daily_returns() for n, c in curves.items()})
-    log(f"  figures of {len(figures)} runs ({trials} configurations tried)")
-    return figures, curves, trials
+    variance = add_deflated_sharpe(
+        figures, {n: c.daily_returns() for n, c in curves.items()}, trials
+    )
+    log(f"  figures of {len(figures)} runs ({trials} configurations recorded for the period)")
+    return figures, curves, variance
+
+
+def _ledger(
+    reports_dir: Path, results: list[RunResult], period: str, timerange: str
+) -> dict[str, Any]:
+    """
+    Record the report's configurations in the ledger.
+
+    :return: the period, how many configurations were recorded for it (at least those here) and
+        for the test period
+    """
+    here = trials_of(results, period, timerange)
+    ledger = record_trials(reports_dir, here)
+    return {
+        "period": period,
+        "configurations_here": len({t.configuration for t in here}),
+        "configurations_recorded": max(trials_in(period, ledger), 1),
+        "test_period_configurations": trials_in("test", ledger),
+        "file": str(Path(reports_dir) / "configurations.jsonl"),
+    }
+
+
+def _judge(
+    results: list[RunResult],
+    candles: pd.DataFrame,
+    funding: pd.DataFrame,
+    fee: float,
+    ledger: dict[str, Any],
+    shipped_algorithm: str,
+    log: Callable[[str], None],
+) -> tuple[list[RunFigures], dict[str, EquityCurve], Judgement]:
+    """:return: every run's figures and curve, and the verdict from the means over seeds"""
+    trials = ledger["configurations_recorded"]
+    figures, curves, variance = analyse(
+        results, candles, funding, fee, maintenance_margin(), trials, log=log
+    )
+    judgement = judge(
+        figures,
+        {n: c.daily_returns() for n, c in curves.items()},
+        {r.spec.name: r.configuration for r in results},
+        shipped_algorithm,
+        trials,
+        variance,
+        ledger["period"],
+    )
+    return figures, curves, judgement
 
 
 def maintenance_margin(freqai_overlay: str = FREQAI_OVERLAY) -> float:
@@ -272,12 +323,14 @@ def _report_json(
     choice: DataChoice,
     fee: float,
     figures: list[RunFigures],
-    trials: int,
+    ledger: dict[str, Any],
+    judgement: Judgement,
     results: list[RunResult],
-    runs_s: float,
-    analysis_s: float,
+    timings: tuple[float, float],
 ) -> dict[str, Any]:
     """:return: the report's ``results.json``, less what writing adds (models, write time)"""
+    runs_s, analysis_s = timings
+    trials = ledger["configurations_recorded"]
     return {
         "report": settings.name,
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -285,12 +338,17 @@ def _report_json(
         "synthetic": choice.synthetic,
         "pair": choice.pair,
         "period": settings.timerange,
+        "period_name": ledger["period"],
         "settings": {
             **{k: v for k, v in settings.__dict__.items() if k != "name"},
             "fee_per_fill_incl_slippage": fee,
             "configs": list(choice.configs),
         },
+        "differences_from_shipped": settings.differences_from_shipped(),
         "configurations_tried": trials,
+        "ledger": ledger,
+        "verdict": judgement.verdict,
+        "configurations": [c.to_dict() for c in judgement.configurations],
         "conventions": {
             "sharpe": "daily returns of hourly mark-to-market equity, mean/std x sqrt(365), "
             "no risk-free rate; 95% interval by stationary bootstrap (5-day mean blocks)",
@@ -302,10 +360,9 @@ def _report_json(
             "config, for every run",
         },
         "runs": [f.to_dict() for f in figures],
-        "algorithms": algorithm_summary(figures),
         "winners": {
-            "by_year": winners(figures, "by_year"),
-            "by_regime": winners(figures, "by_regime"),
+            "by_year": winners(figures, "by_year", settings.algorithms[0]),
+            "by_regime": winners(figures, "by_regime", settings.algorithms[0]),
         },
         "timings_s": {
             "runs": round(runs_s, 1),
@@ -347,6 +404,7 @@ def build_report(
     funding = load_funding(candle_file(choice.datadir, choice.pair, "1h", "funding_rate"))
     first, last = candles["date"].iloc[0], candles["date"].iloc[-1]
     history_days = settings.train_period_days + WARMUP_DAYS
+    period_name = settings.period
     period = close_timerange(settings.timerange, first, last, history_days, log=log)
     settings = replace(settings, timerange=period)
     folder = reports_dir / settings.name
@@ -354,57 +412,47 @@ def build_report(
     plan = build_plan(settings, choice.configs)
     fee = merged_cost_per_fill(choice.configs)
     log(
-        f"bitbot report: {len(plan)} backtests over {settings.timerange} "
-        f"({jobs} at a time), fee + slippage {fee:.4%} per fill -> {folder}"
+        f"bitbot report: {len(plan)} backtests over {settings.timerange} ({period_name} period, "
+        f"{jobs} at a time), fee + slippage {fee:.4%} per fill -> {folder}"
     )
+    for difference in settings.differences_from_shipped():
+        log(f"bitbot report: NOT the shipped bot: {difference}")
     t_runs = time.perf_counter()
     results = run_plan(
         plan, settings, choice.datadir, choice.pair, folder, jobs=jobs, rerun=rerun, log=log
     )
     runs_s = time.perf_counter() - t_runs
     t_analysis = time.perf_counter()
-    figures, curves, trials = analyse(results, candles, funding, fee, maintenance_margin(), log=log)
+    ledger = _ledger(reports_dir, results, period_name, settings.timerange)
+    figures, curves, judgement = _judge(
+        results, candles, funding, fee, ledger, settings.algorithms[0], log
+    )
     trained = [f for f in figures if f.group == "meta" and f.identifier]
     training = {f.name: read_training_curves(MODELS_ROOT, f.identifier) for f in trained}
     series = curves_frame(curves)
     analysis_s = time.perf_counter() - t_analysis
-    results_json = _report_json(settings, choice, fee, figures, trials, results, runs_s, analysis_s)
+    results_json = _report_json(
+        settings, choice, fee, figures, ledger, judgement, results, (runs_s, analysis_s)
+    )
     t_write = time.perf_counter()
     write_tables(folder, figures, series)
     html = folder / "report.html"
     html.write_text(render_html(results_json, series, training))
-    recorded = try_record_models(figures, curves, settings, choice.pair, registry_path, log)
+    recorded = try_record_models(
+        figures, curves, settings, choice.pair, registry_path, log, judgement.evidence_by_run
+    )
     results_json["models_recorded"] = recorded
     results_json["timings_s"]["write"] = round(time.perf_counter() - t_write, 1)
     results_json["timings_s"]["total"] = round(time.perf_counter() - started, 1)
     (folder / "results.json").write_text(
         json.dumps(results_json, indent=1, default=_json_default, allow_nan=False)
     )
-    for line in summary_lines(figures):
+    for line in summary_lines(figures, judgement, settings.differences_from_shipped()):
         log(line)
     log(f"bitbot report: wrote {html}, results.json and CSV tables; {recorded} models recorded")
     if choice.synthetic:
         log(SYNTHETIC_NOTICE)
     return ReportOutput(folder, html, results_json)
-
-
-def summary_lines(figures: list[RunFigures]) -> list[str]:
-    """:return: the comparison as a text table (meta-learner runs first, then baselines)"""
-    order = {"meta": 0, "deployed": 1, "baseline": 2, "strategy": 3}
-    lines = [
-        f"{'run':<28}{'return':>10}{'Sharpe':>8}  {'95% CI':<16}{'DSR':>6}{'max DD':>9}"
-        f"{'trades':>8}{'BTC x':>7}"
-    ]
-    for f in sorted(figures, key=lambda f: (order.get(f.group, 3), f.name)):
-        m = f.metrics
-        ci = f"[{m['sharpe_ci_low']:.2f}, {m['sharpe_ci_high']:.2f}]"
-        dsr = "-" if m.get("deflated_sharpe") is None else f"{m['deflated_sharpe']:.2f}"
-        lines.append(
-            f"{f.label:<28}{m['total_return']:>+10.2%}{m['sharpe']:>8.2f}  {ci:<16}{dsr:>6}"
-            f"{m['max_drawdown']:>9.2%}{m['trades']:>8}{m['btc_multiple']:>7.2f}"
-            + (f"  liquidated {m['liquidated_at'][:10]}" if m.get("liquidated_at") else "")
-        )
-    return lines
 
 
 def _json_default(value: Any) -> Any:

@@ -1,8 +1,10 @@
 """
 The research report as one self-contained HTML file: plotly's JavaScript is embedded, so it
 opens offline. Charts: equity and drawdown curves, position over price, returns per year and per
-regime, training curves; tables: the comparison of every run, per algorithm over seeds, and who
-won each year and regime with the Sharpe interval. Losing results are shown like winning ones.
+regime, training curves; tables: the comparison of every run, each meta-learner configuration
+over its seeds, and who won each year and regime with the Sharpe interval. The verdict leads
+with the shipped configuration's mean over seeds, never the best of N. Losing results are
+shown like winning ones.
 
 The page records JavaScript errors in ``<body data-js-errors>`` and the number of charts drawn
 in ``data-charts-rendered``, which the headless-browser test reads.
@@ -17,6 +19,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
+
+from meta_strategy.research.report.html_verdict import configurations_table, headline
 
 
 logger = logging.getLogger(__name__)
@@ -122,31 +126,13 @@ def comparison_table(runs: list[dict]) -> str:
     )
 
 
-def algorithm_table(algorithms: list[dict]) -> str:
-    """:return: per RL algorithm, mean / worst / best over the seeds"""
-    if not algorithms:
-        return "<p>No meta-learner run.</p>"
-    rows = "".join(
-        f'<tr><td class="l">{html.escape(a["algorithm"])}</td><td>{len(a["seeds"])}</td>'
-        f"<td>{_signed(a['return_mean'], format(a['return_mean'], '+.2%'))}</td>"
-        f"<td>{a['return_min']:+.2%}</td><td>{a['return_max']:+.2%}</td>"
-        f"<td>{a['sharpe_mean']:.2f}</td><td>{a['sharpe_min']:.2f}</td>"
-        f"<td>{a['sharpe_max']:.2f}</td></tr>"
-        for a in algorithms
-    )
-    return (
-        '<table id="algorithms"><tr><th class="l">Algorithm</th><th>Seeds</th>'
-        "<th>Mean return</th><th>Worst</th><th>Best</th><th>Mean Sharpe</th><th>Worst</th>"
-        f"<th>Best</th></tr>{rows}</table>"
-    )
-
-
 def winners_table(winners: dict[str, dict], what: str) -> str:
     """:return: who won each year or regime, with the interval, beside the meta-learner"""
     rows = []
     for group, w in winners.items():
         meta = (
-            f"{html.escape(w['best_meta'])}: {w['best_meta_sharpe']:.2f} "
+            f"{html.escape(w['best_meta'])} (best of {w['best_meta_of']}): "
+            f"{w['best_meta_sharpe']:.2f} "
             f"[{w['best_meta_ci'][0]:.2f}, {w['best_meta_ci'][1]:.2f}]"
             if "best_meta" in w
             else "–"
@@ -158,16 +144,18 @@ def winners_table(winners: dict[str, dict], what: str) -> str:
             f'<td class="l">{html.escape(w["winner"])}</td><td>{w["return"]:+.2%}</td>'
             f"<td>{w['sharpe']:.2f} [{w['sharpe_ci_low']:.2f}, {w['sharpe_ci_high']:.2f}]</td>"
             f'<td class="l">{meta}</td>'
-            f"<td>{_fmt(w.get('meta_mean_return'), 'signed')}</td>"
+            f"<td>{_fmt(w.get('meta_mean_return'), 'signed')} / "
+            f"{_fmt(w.get('meta_mean_sharpe'), 'num')}</td>"
             f"<td>{_fmt(w.get('buy_and_hold_return'), 'signed')} / "
             f"{_fmt(w.get('buy_and_hold_sharpe'), 'num')}</td><td>{verdict}</td></tr>"
         )
     return (
         f'<table id="winners-{what}"><tr><th class="l">{what.capitalize()}</th><th>Days</th>'
         '<th class="l">Winner (highest Sharpe)</th><th>Its return</th>'
-        '<th>Its Sharpe [95% CI]</th><th class="l">Best meta-learner: Sharpe [95% CI]</th>'
-        "<th>Meta mean return</th><th>Buy-and-hold return / Sharpe</th>"
-        f"<th>Best meta beat buy-and-hold?</th></tr>{''.join(rows)}</table>"
+        '<th>Its Sharpe [95% CI]</th><th class="l">Best meta run (best of N): Sharpe '
+        "[95% CI]</th><th>Shipped meta, mean over seeds: return / Sharpe</th>"
+        "<th>Buy-and-hold return / Sharpe</th>"
+        f"<th>Mean beat buy-and-hold?</th></tr>{''.join(rows)}</table>"
     )
 
 
@@ -327,41 +315,6 @@ def training_figure(training: dict[str, dict], runs: list[dict]) -> go.Figure | 
     return fig
 
 
-def headline(results: dict) -> str:
-    """:return: the report's verdict in plain words, losing results included"""
-    runs = results["runs"]
-    meta = [r for r in runs if r["group"] == "meta"]
-    hold = next(r for r in runs if r["name"] == "buy_and_hold")
-    others = [r for r in runs if r["group"] != "meta" and r["name"] != "flat"]
-    best_other = max(others, key=lambda r: r["metrics"]["sharpe"])
-    lines = [
-        f"Buy-and-hold of the perpetual: {hold['metrics']['total_return']:+.2%}, Sharpe "
-        f"{hold['metrics']['sharpe']:.2f}. Best non-meta run by Sharpe: "
-        f"{html.escape(best_other['label'])} ({best_other['metrics']['total_return']:+.2%}, "
-        f"Sharpe {best_other['metrics']['sharpe']:.2f})."
-    ]
-    if meta:
-        best = max(meta, key=lambda r: r["metrics"]["sharpe"])
-        m = best["metrics"]
-        beats = [r["label"] for r in others if m["sharpe"] > r["metrics"]["sharpe"]]
-        lines.append(
-            f"Best meta-learner run: {html.escape(best['label'])} ({m['total_return']:+.2%}, "
-            f"Sharpe {m['sharpe']:.2f}, 95% CI [{m['sharpe_ci_low']:.2f}, "
-            f"{m['sharpe_ci_high']:.2f}], deflated Sharpe {m['deflated_sharpe']:.2f}). "
-            f"It {'beats' if m['sharpe'] > hold['metrics']['sharpe'] else 'does NOT beat'} "
-            f"buy-and-hold by Sharpe, and beats {len(beats)} of {len(others)} baselines. "
-            f"Meta-learner runs with a positive return: "
-            f"{sum(r['metrics']['total_return'] > 0 for r in meta)} of {len(meta)}."
-        )
-    wiped = [r["label"] for r in runs if r["metrics"].get("liquidated_at")]
-    if wiped:
-        lines.append(
-            f"Liquidated (equity at the maintenance margin, the account then stays at zero; "
-            f"Freqtrade's backtester itself does not liquidate): {html.escape(', '.join(wiped))}."
-        )
-    return "<p>" + "</p><p>".join(lines) + "</p>"
-
-
 def _charts(series: dict, runs: list[dict]) -> list[str]:
     """:return: the HTML of the equity, drawdown, position, per-year and per-regime charts"""
     equity = curves_figure(
@@ -401,6 +354,14 @@ def _warnings_html(results: dict) -> str:
         warnings.append("SYNTHETIC data: these figures say nothing about real Bitcoin.")
     if results["settings"].get("quick"):
         warnings.append("QUICK report: CI-sized agents on a short window; plumbing only.")
+    for difference in results.get("differences_from_shipped", []):
+        warnings.append(f"NOT the shipped bot: {difference}")
+    ledger = results.get("ledger", {})
+    if ledger.get("period") == "test":
+        warnings.append(
+            f"TEST period: {ledger['test_period_configurations']} configurations have been run "
+            "on it so far. Choose on validation; a test figure is a confirmation only once."
+        )
     return "".join(f'<p class="warn">{html.escape(w)}</p>' for w in warnings)
 
 
@@ -428,7 +389,10 @@ def render_html(results: dict, series: dict, training: dict[str, dict]) -> str:
 </head><body>
 <h1>BitBot research report</h1>
 <p class="note">{html.escape(results["data"])}, {html.escape(results["pair"])}, out of sample
-{html.escape(results["period"])}; generated {html.escape(results["generated_at"])}.
+{html.escape(results["period"])} ({html.escape(results.get("period_name", "custom"))} period);
+generated {html.escape(results["generated_at"])}; {results["configurations_tried"]} configurations
+recorded for this period, {results.get("ledger", {}).get("test_period_configurations", 0)} for
+the test period.
 Walk-forward: {settings["train_period_days"]}-day training windows, each model trading the next
 {settings["backtest_period_days"]} days; {len(settings["algorithms"])} RL algorithms x
 {len(settings["seeds"])} seeds; fee + slippage {settings["fee_per_fill_incl_slippage"]:.4%} per fill
@@ -437,12 +401,15 @@ for every run.</p>
 <h2>Verdict</h2>{headline(results)}
 <h2>Comparison</h2>{comparison_table(runs)}
 <ul class="note">{conventions}</ul>
-<h2>Meta-learner per algorithm (over seeds)</h2>{algorithm_table(results["algorithms"])}
+<h2>Meta-learner configurations over seeds</h2>
+<p class="note">{html.escape(results["verdict"].get("rule", ""))}</p>
+{configurations_table(results["configurations"])}
 <h2>Who won each year</h2>
 <p class="note">The winner is the run with the highest Sharpe ratio in that year or regime. There
 are {sum(r["group"] == "meta" for r in runs)} meta-learner runs (algorithms x seeds) beside
 {sum(r["group"] != "meta" for r in runs)} others, so the best of them winning says little on its
-own: read it with its interval, the meta-learner mean beside it, and the full tables below.</p>
+own (a best-of-N pick): read it with its interval, the shipped configuration's mean over seeds
+beside it, and the full tables below.</p>
 {winners_table(results["winners"]["by_year"], "year")}
 <h2>Who won each regime</h2>{winners_table(results["winners"]["by_regime"], "regime")}
 <h2>Every run per year and per regime</h2>{breakdown_table(runs, "by_year", "year")}

@@ -197,18 +197,34 @@ class RunSpec:
     seed: int | None = None
     models_of: str | None = None
 
-    def key(self, settings: ReportSettings, data_signature: str, inputs: Mapping[str, str]) -> str:
+    def _without_seed(self) -> dict[str, Any]:
+        spec = asdict(self)
+        spec.pop("name")
+        spec.pop("seed")
+        spec["overlay"].get("freqai", {}).get("rl_config", {}).pop("seed", None)
+        return spec
+
+    def key(
+        self,
+        settings: ReportSettings,
+        data_signature: str,
+        inputs: Mapping[str, str],
+        *,
+        seedless: bool = False,
+    ) -> str:
         """
         :param settings: the report settings
         :param data_signature: the data files the run reads
         :param inputs: code, parameter files and library versions
             (:func:`~meta_strategy.research.report.inputs.run_inputs`)
+        :param seedless: leave the run's name and seed out: the key of its *configuration*,
+            which every seed of it shares (what the trials of the deflated Sharpe count)
         :return: hash of everything that decides the run's result: the spec, the content of its
             config files (without sections such as ``api_server`` that do not change a
             backtest), the settings that apply to it, the data, and the inputs
         """
         parts = {
-            "spec": asdict(self),
+            "spec": asdict(self) if not seedless else self._without_seed(),
             "configs": [_result_relevant(Path(c)) for c in self.configs],
             "timerange": settings.timerange,
             "data": data_signature,

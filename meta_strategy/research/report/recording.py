@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,10 +41,13 @@ def record_models(
     pair: str,
     registry_path: Path | None = None,
     models_root: Path = MODELS_ROOT,
+    evidence: dict[str, dict[str, Any]] | None = None,
 ) -> int:
     """
     Record every trained window model of the meta-learner runs in the model registry, with its
-    own out-of-sample window figures and the figures of its whole walk-forward run.
+    own out-of-sample window figures, the figures of its whole walk-forward run and what the
+    promotion rule reads of its configuration (``evidence`` by run name,
+    :func:`~meta_strategy.research.report.verdict.promotion_evidence`).
 
     :return: number of models recorded
     """
@@ -91,6 +95,7 @@ def record_models(
                         },
                         "buy_and_hold_sharpe": hold.metrics["sharpe"],
                         "period": f"{index[0]:%Y-%m-%d}..{index[-1]:%Y-%m-%d}",
+                        **(evidence or {}).get(run.name, {}),
                     },
                     report=report_name,
                     created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -107,10 +112,13 @@ def try_record_models(
     pair: str,
     registry_path: Path | None,
     log: Callable[[str], None],
+    evidence: dict[str, dict[str, Any]] | None = None,
 ) -> int:
     """:return: what :func:`record_models` recorded; 0 (and why) when the registry failed"""
     try:
-        return record_models(figures, curves, settings, settings.name, pair, registry_path)
+        return record_models(
+            figures, curves, settings, settings.name, pair, registry_path, evidence=evidence
+        )
     except Exception as e:  # the report stands without the registry; say why
         log(f"bitbot report: could not record the models in the registry: {e}")
         return 0

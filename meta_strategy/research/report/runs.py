@@ -52,6 +52,8 @@ class RunResult:
     wall_s: float
     reused: bool
     identifier: str | None
+    configuration: str = ""
+    """Key of the run's configuration (the same for every seed of it)."""
 
     def stats(self) -> dict[str, Any]:
         """:return: Freqtrade's backtest statistics of the run"""
@@ -105,7 +107,9 @@ def _saved_info(folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def _load_saved(folder: Path, key: str, info: dict[str, Any] | None) -> RunResult | None:
+def _load_saved(
+    folder: Path, key: str, info: dict[str, Any] | None, configuration: str
+) -> RunResult | None:
     result = _latest_result(folder)
     if info is None or info.get("key") != key or result is None or not result.is_file():
         return None
@@ -117,6 +121,7 @@ def _load_saved(folder: Path, key: str, info: dict[str, Any] | None) -> RunResul
         wall_s=float(info["wall_s"]),
         reused=True,
         identifier=info.get("identifier"),
+        configuration=configuration,
     )
 
 
@@ -250,10 +255,12 @@ def run_one(
     inputs = run_inputs(registries=registry_files(spec.configs))
     if models is not None:  # the models' key is part of this run's result
         inputs = {**inputs, "models": models.key}
-    key = spec.key(settings, data_signature(datadir, pair), inputs)
+    signature = data_signature(datadir, pair)
+    key = spec.key(settings, signature, inputs)
+    configuration = spec.key(settings, signature, inputs, seedless=True)
     folder = out_dir / "runs" / spec.name
     info = _saved_info(folder)
-    if not rerun and (saved := _load_saved(folder, key, info)) is not None:
+    if not rerun and (saved := _load_saved(folder, key, info, configuration)) is not None:
         log(f"  {spec.name}: reusing the saved result ({saved.wall_s:.0f} s when it ran)")
         return saved
     if info is not None and info.get("key") != key:
@@ -271,6 +278,7 @@ def run_one(
         json.dumps(
             {
                 "key": key,
+                "configuration": configuration,
                 "inputs": inputs,
                 "spec": asdict(spec),
                 "identifier": identifier,
@@ -283,7 +291,7 @@ def run_one(
         )
     )
     log(f"  {spec.name}: done in {wall:.0f} s")
-    return RunResult(spec, key, folder, result, wall, False, identifier)
+    return RunResult(spec, key, folder, result, wall, False, identifier, configuration)
 
 
 def run_plan(

@@ -31,7 +31,10 @@ def test_cli_list_and_promote(
     assert "No model recorded in empty.sqlite" in capsys.readouterr().out
     assert main(["models", "list", "--registry", "reg.sqlite"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    rows = {int(line.split()[0]): line for line in lines[2:-1]}
+    legend = next(i for i, line in enumerate(lines) if line.startswith("* promoted"))
+    rows = {int(line.split()[0]): line for line in lines[2:legend]}
+    assert "Promotion rule:" in lines[legend + 2]
+    assert "full / run-a: promotable" in lines[legend + 3]
     assert rows[missing].endswith("MISSING") and rows[corrupt].endswith("CORRUPT")
     assert rows[ok].endswith("ok") and "run-a" in rows[ok] and "PPO" in rows[ok]
     assert "2025-05-02..2025-07-01" in rows[ok] and "+1.23%" in rows[ok] and "1.25" in rows[ok]
@@ -43,11 +46,11 @@ def test_cli_list_and_promote(
     assert main(["models", "promote", str(corrupt), "--registry", "reg.sqlite"]) == 2
     assert "not a zip archive" in capsys.readouterr().err
 
-    assert main(["models", "promote", "--best", "--registry", "reg.sqlite"]) == 0
+    args = ["models", "promote", "--best", "--report", "full", "--registry", "reg.sqlite"]
+    assert main(args) == 0
     out = capsys.readouterr().out
-    assert (
-        f"Best by the promotion rule: model {ok}" in out and "user_data/config.promoted.json" in out
-    )
+    assert f"Best configuration by mean-over-seeds Sharpe: model {ok}" in out
+    assert "user_data/config.promoted.json" in out and "retrained at start-up" in out
     overlay = json.loads(Path("user_data/config.promoted.json").read_text())
     assert overlay["freqai"]["identifier"] == f"promoted-{ok}"
     assert (Path("user_data/models") / f"promoted-{ok}" / "pair_dictionary.json").is_file()
@@ -57,10 +60,14 @@ def test_cli_list_and_promote(
 
     refused = registry.record(make_record("run-b", "2025-07-01", paths[2], sharpe=0.1, hold=0.17))
     assert main(["models", "promote", str(refused), "--registry", "reg.sqlite"]) == 2
-    assert "does not beat" in capsys.readouterr().err
+    assert "not above the best rule strategy's 0.50" in capsys.readouterr().err
     args = ["models", "promote", str(refused), "--force", "--registry", "reg.sqlite"]
     assert main([*args, "--pairs", "BTC/USD:USD", "--output", "o.json"]) == 0
-    assert "(forced)" in capsys.readouterr().out
+    assert "FORCED: --force overrode the promotion rule: mean Sharpe" in capsys.readouterr().out
+    # thresholds from the command line
+    strict = ["models", "list", "--registry", "reg.sqlite", "--min-deflated-sharpe", "0.9"]
+    assert main(strict) == 0
+    assert "full / run-a: NOT promotable: deflated Sharpe 0.70" in capsys.readouterr().out
     drawer = json.loads(
         (Path("user_data/models") / f"promoted-{refused}" / "pair_dictionary.json").read_text()
     )

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from meta_strategy.models.promotion import (
-    PIN_RETRAIN_HOURS,
+    EXPIRY_MARGIN_HOURS,
     PromotionRefusedError,
+    PromotionRule,
     best_model,
+    check_rule,
     default_pairs,
     promote,
 )
@@ -63,8 +65,10 @@ def test_promote_writes_what_freqai_live_loads(saves: dict[str, Path], tmp_path:
     assert freqai["identifier"] == f"promoted-{model_id}"
     assert freqai["rl_config"]["model_type"] == "PPO" and freqai["rl_config"]["seed"] == 42
     assert freqai["rl_config"]["policy_type"] == "MlpPolicy"
-    assert freqai["live_retrain_hours"] == PIN_RETRAIN_HOURS
-    assert freqai["expiration_hours"] == 0
+    # the walk-forward's schedule: retrain every window, the model-age check on
+    window_hours = 24 * freqai["backtest_period_days"]
+    assert freqai["live_retrain_hours"] == window_hours
+    assert freqai["expiration_hours"] == window_hours + EXPIRY_MARGIN_HOURS
     assert freqai["rl_config"]["exposure_levels"] == 3  # the run's own freqai section
     assert overlay["bitbot"]["model_id"] == model_id
     assert overlay["bitbot"]["model_path"] == str(copied)
@@ -76,12 +80,11 @@ def test_promote_writes_what_freqai_live_loads(saves: dict[str, Path], tmp_path:
     check_freqai_loads_it(out, tmp_path, copied, PAIR)
     check_freqai_loads_it(out, tmp_path, copied, "BTC/USD:USD")
 
-    # Without the overlay's pinning, the shipped config would expire and retrain it at once.
+    # A window model older than the schedule is retrained at start-up, as each walk-forward
+    # window was.
     from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 
-    plain = dict(live_freqai(out, tmp_path).config)
-    plain["freqai"] = {**plain["freqai"], "live_retrain_hours": 24, "expiration_hours": 48}
-    dk = FreqaiDataKitchen(plain, live=True, pair=PAIR)
+    dk = FreqaiDataKitchen(dict(live_freqai(out, tmp_path).config), live=True, pair=PAIR)
     assert dk.check_if_new_training_required(T2)[0] and dk.check_if_model_expired(T2)
 
     # One promoted model at a time; promoting again replaces the folder and the overlay.
@@ -108,21 +111,50 @@ def test_promote_recurrent_ppo_sets_its_policy(saves: dict[str, Path], tmp_path:
     check_freqai_loads_it(out, tmp_path, copied, PAIR)
 
 
+RULE_CASES = {
+    "best_rule_sharpe": ({"best_rule_sharpe": 1.2}, "not above the best rule strategy's 1.20"),
+    "best_vote_sharpe": ({"best_vote_sharpe": 1.0}, "not above the best vote's 1.00"),
+    "flat_sharpe": (
+        {"config_sharpe_mean": -0.1, "best_rule_sharpe": -1, "best_vote_sharpe": -1},
+        "not above flat's 0.00",
+    ),
+    "interval": ({"config_sharpe_ci_low": -0.05}, "interval starts at -0.05, not above 0"),
+    "deflated": ({"config_deflated_sharpe": 0.42}, "deflated Sharpe 0.42 (over 12 configurations)"),
+}
+
+
+@pytest.mark.parametrize("case", list(RULE_CASES))
+def test_each_condition_of_the_rule_refuses_on_its_own(case: str, tmp_path: Path) -> None:
+    passing = make_record("run-a", "2025-06-16", "x.zip")
+    assert check_rule(passing) == []
+    evidence, message = RULE_CASES[case]
+    failing = make_record("run-a", "2025-06-16", "x.zip", evidence=evidence)
+    failed = check_rule(failing)
+    assert len(failed) == 1 and message in failed[0], failed
+
+
+def test_thresholds_are_configurable() -> None:
+    record = make_record("run-a", "2025-06-16", "x.zip", evidence={"config_deflated_sharpe": 0.6})
+    assert check_rule(record) == []
+    assert check_rule(record, PromotionRule(min_deflated_sharpe=0.9))
+    assert check_rule(record, PromotionRule(min_sharpe_ci_low=0.2))
+    assert "at least 0.9" in PromotionRule(min_deflated_sharpe=0.9).describe()
+
+
 def test_rule_refuses_unless_forced(saves: dict[str, Path], tmp_path: Path) -> None:
     root = tmp_path / "models"
     paths = fake_run(saves, root, "run-a")
     registry = ModelRegistry(tmp_path / "models.sqlite")
     out = tmp_path / "config.promoted.json"
-    worse = registry.record(make_record("run-a", "2025-06-16", paths[1], sharpe=0.1, hold=0.17))
-    with pytest.raises(PromotionRefusedError, match=r"Sharpe 0.10 does not beat buy-and-hold's"):
+    worse = registry.record(
+        make_record("run-a", "2025-06-16", paths[1], evidence={"config_deflated_sharpe": 0.1})
+    )
+    with pytest.raises(PromotionRefusedError, match=r"not promotable: deflated Sharpe 0.10"):
         promote(registry, worse, models_root=root, config_out=out)
     assert not out.exists() and not (root / f"promoted-{worse}").exists()
     assert registry.promoted() is None
-    tie = registry.record(make_record("run-b", "2025-06-16", paths[1], sharpe=0.5, hold=0.5))
-    with pytest.raises(PromotionRefusedError, match="does not beat"):
-        promote(registry, tie, models_root=root, config_out=out)
-    unknown = registry.record(make_record("run-c", "2025-06-16", paths[1], hold=None))
-    with pytest.raises(PromotionRefusedError, match="lack buy_and_hold_sharpe"):
+    unknown = registry.record(make_record("run-c", "2025-06-16", paths[1], sharpe=None))
+    with pytest.raises(PromotionRefusedError, match="no mean-over-seeds Sharpe"):
         promote(registry, unknown, models_root=root, config_out=out)
     assert promote(registry, worse, models_root=root, config_out=out, force=True) == out
     assert registry.promoted().id == worse
@@ -153,9 +185,11 @@ def test_promote_refuses_missing_or_corrupt_files(saves: dict[str, Path], tmp_pa
     assert not out.exists() and registry.promoted() is None
 
 
-def test_best_follows_the_rule(saves: dict[str, Path], tmp_path: Path) -> None:
+def test_best_takes_the_best_mean_over_seeds_and_its_first_seed(
+    saves: dict[str, Path], tmp_path: Path
+) -> None:
     registry = ModelRegistry(tmp_path / "models.sqlite")
-    with pytest.raises(ModelRegistryError, match="has a run Sharpe"):
+    with pytest.raises(ModelRegistryError, match="has a mean-over-seeds Sharpe"):
         best_model(registry)
     registry.record(make_record("low", "2025-07-01", "l.zip", sharpe=0.3))
     registry.record(make_record("high", "2025-06-01", "h1.zip", sharpe=0.9))
@@ -164,13 +198,26 @@ def test_best_follows_the_rule(saves: dict[str, Path], tmp_path: Path) -> None:
     assert best_model(registry).id == latest
     registry.record(make_record("higher", "2025-05-01", "x.zip", sharpe=float("nan")))
     assert best_model(registry).id == latest
+    # another seed of the same configuration, with a later window: the first seed is taken
+    registry.record(
+        make_record(
+            "high-s43",
+            "2025-07-16",
+            "h3.zip",
+            sharpe=0.9,
+            seed=43,
+            evidence={"configuration": "high"},
+        )
+    )
+    assert best_model(registry).id == latest
 
     root = tmp_path / "models"
     paths = fake_run(saves, root, "top")
-    registry.record(make_record("top", "2025-06-01", paths[0], sharpe=2.0, hold=2.5))
-    top = registry.record(make_record("top", "2025-06-16", paths[1], sharpe=2.0, hold=2.5))
+    weak = {"config_deflated_sharpe": 0.2}
+    registry.record(make_record("top", "2025-06-01", paths[0], sharpe=2.0, evidence=weak))
+    top = registry.record(make_record("top", "2025-06-16", paths[1], sharpe=2.0, evidence=weak))
     assert best_model(registry).id == top
-    with pytest.raises(PromotionRefusedError):  # the best run must still beat buy-and-hold
+    with pytest.raises(PromotionRefusedError):  # the best configuration must still pass the rule
         promote(registry, best_model(registry).id, models_root=root, config_out=tmp_path / "o.json")
 
 

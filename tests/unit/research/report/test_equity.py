@@ -212,14 +212,17 @@ def test_curve_metrics_by_hand_and_per_year_and_regime() -> None:
     assert low <= high
 
 
-def test_deflated_sharpe_counts_every_configuration_but_flat() -> None:
+def test_deflated_sharpe_falls_with_the_configurations_recorded() -> None:
     rng = np.random.default_rng(0)
     runs = [RunFigures(n, "meta", n) for n in ("a", "b", "c", "flat")]
     returns = {n: pd.Series(rng.normal(0.001, 0.02, 300)) for n in ("a", "b", "c")}
     returns["flat"] = pd.Series(np.zeros(300))
-    assert add_deflated_sharpe(runs, returns) == 3
-    assert all(0 <= r.metrics["deflated_sharpe"] <= 1 for r in runs[:3])
+    assert add_deflated_sharpe(runs, returns, trials=3) > 0
+    few = [r.metrics["deflated_sharpe"] for r in runs[:3]]
+    assert all(0 <= d <= 1 for d in few)
     assert runs[3].metrics["deflated_sharpe"] is None
+    add_deflated_sharpe(runs, returns, trials=300)
+    assert all(r.metrics["deflated_sharpe"] < d for r, d in zip(runs, few, strict=False))
 
 
 def test_winners_names_the_best_and_says_when_meta_lost() -> None:
@@ -235,14 +238,17 @@ def test_winners_names_the_best_and_says_when_meta_lost() -> None:
 
     runs = [
         fig("meta-ppo-s1", "meta", 0.5, 0.05),
+        fig("meta-ppo-s2", "meta", 1.5, 0.05),
         fig("buy_and_hold", "baseline", 1.2, 0.6),
         fig("OTTStrategy", "strategy", 0.9, 0.3),
     ]
     w = winners(runs, "by_year")["2024"]
-    assert w["winner"] == "BUY_AND_HOLD"
-    assert w["best_meta"] == "META-PPO-S1"
+    assert w["winner"] == "META-PPO-S2"
+    assert w["best_meta"] == "META-PPO-S2" and w["best_meta_of"] == 2
+    assert w["best_meta_ci"] == [0.5, 2.5]
+    # the verdict uses the mean over seeds (1.0), not the best seed (1.5)
+    assert w["meta_mean_sharpe"] == pytest.approx(1.0)
     assert w["meta_beat_buy_and_hold"] is False
-    assert w["best_meta_ci"] == [-0.5, 1.5]
 
 
 def test_close_timerange() -> None:

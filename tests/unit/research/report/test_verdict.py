@@ -1,0 +1,85 @@
+"""Verdicts from distributions: the headline uses the mean over seeds, the ledger counts trials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from meta_strategy.research.report.analysis import RunFigures
+from meta_strategy.research.report.trials import (
+    LEDGER,
+    Trial,
+    TrialLedgerError,
+    read_trials,
+    record_trials,
+    trials_in,
+)
+from meta_strategy.research.report.verdict import judge
+
+
+def _run(name: str, group: str, sharpe: float, algorithm: str | None = None, seed: int = 0):
+    metrics = {"sharpe": sharpe, "total_return": sharpe / 10, "max_drawdown": 0.2}
+    return RunFigures(name, group, name, algorithm=algorithm, seed=seed, metrics=metrics)
+
+
+def _returns(names: list[str]) -> dict[str, pd.Series]:
+    rng = np.random.default_rng(1)
+    index = pd.date_range("2021-01-01", periods=400, freq="1D")
+    return {n: pd.Series(rng.normal(0.002, 0.02, 400), index=index) for n in names}
+
+
+def test_the_headline_is_the_shipped_mean_over_seeds_not_the_best_seed() -> None:
+    figures = [
+        _run("meta-ppo-s42", "meta", 0.2, "PPO", 42),
+        _run("meta-ppo-s43", "meta", 2.0, "PPO", 43),  # a lucky seed
+        _run("meta-ppo-s44", "meta", 0.5, "PPO", 44),
+        _run("meta-a2c-s42", "meta", 3.0, "A2C", 42),  # another configuration, not shipped
+        _run("OTTStrategy", "strategy", 1.0),
+        _run("EqualVoteStrategy", "baseline", 0.4),
+        _run("buy_and_hold", "baseline", 0.6),
+        _run("flat", "baseline", 0.0),
+    ]
+    returns = _returns([f.name for f in figures])
+    keys = {f.name: f"key-{f.algorithm}" for f in figures}
+    judgement = judge(
+        figures, returns, keys, "PPO", trials=9, trial_sharpe_variance=1e-4, period="validation"
+    )
+    shipped = judgement.configurations[0]
+    assert shipped.shipped and shipped.seeds == [42, 43, 44]
+    assert shipped.sharpe["mean"] == pytest.approx(0.9)
+    assert (shipped.sharpe["worst"], shipped.sharpe["best"]) == (0.2, 2.0)
+    verdict = judgement.verdict
+    assert verdict["sharpe"]["mean"] == pytest.approx(0.9)
+    against = {r["baseline"]: r for r in verdict["against"]}
+    assert not against["best_rule"]["beaten"], "0.9 mean does not beat OTT's 1.0"
+    assert against["best_vote"]["beaten"] and against["flat"]["beaten"]
+    assert against["buy_and_hold"]["beaten"]
+    # the best seed (2.0) would have beaten OTT: the verdict does not use it
+    assert any("best rule strategy's 1.00" in f for f in verdict["promotion"]["meta-ppo"])
+    evidence = judgement.evidence_by_run["meta-ppo-s43"]
+    assert evidence["config_sharpe_mean"] == pytest.approx(0.9)
+    assert evidence["configuration"] == "key-PPO" and evidence["trials"] == 9
+    assert evidence["best_rule_sharpe"] == 1.0 and evidence["best_vote_sharpe"] == 0.4
+
+
+def test_the_ledger_counts_each_configuration_once_per_period(tmp_path: Path) -> None:
+    assert read_trials(tmp_path) == []
+    first = [
+        Trial("validation", "20210101-20240101", "k1", "a"),
+        Trial("validation", "x", "k2", "b"),
+    ]
+    record_trials(tmp_path, first)
+    again = record_trials(tmp_path, [*first, Trial("test", "20240101-", "k1", "a")])
+    assert trials_in("validation", again) == 2
+    assert trials_in("test", again) == 1
+    assert len((tmp_path / LEDGER).read_text().splitlines()) == 3
+    assert all(t.first_run for t in read_trials(tmp_path))
+
+
+def test_a_corrupt_ledger_names_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / LEDGER).write_text('{"period": "validation"}\nnot json\n')
+    with pytest.raises(TrialLedgerError, match=r"configurations.jsonl, line 1"):
+        read_trials(tmp_path)
