@@ -1,7 +1,8 @@
 """
 The main backtest (``make backtest`` / ``bitbot compare``): the POC strategies side by side on
 the data :func:`~meta_strategy.data.choice.resolve_backtest_data` picks, then the MetaStrategy
-walk-forward beside them over the last year, with daily-balance figures and buy-and-hold.
+walk-forward beside them over the last year; after each, every strategy and buy-and-hold in the
+research report's convention (hourly mark-to-market equity, the same cost per fill).
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from meta_strategy.data.candles import load_candles
 from meta_strategy.data.choice import (
     SYNTHETIC_NOTICE,
     ensure_data,
     resolve_backtest_data,
     trailing_timerange,
 )
+from meta_strategy.data.files import candle_file
 from meta_strategy.data.preflight import run_freqtrade_checked
 from meta_strategy.freqtrade_bridge import config_args
-from meta_strategy.paths import FEE, FREQAI_OVERLAY, POC_STRATEGIES, RESULTS_DIR
+from meta_strategy.paths import FREQAI_OVERLAY, POC_STRATEGIES, RESULTS_DIR
 from meta_strategy.research.metrics import buy_and_hold_summary, strategy_summaries
+from meta_strategy.research.report.runs import merged_cost_per_fill
 
 
 logger = logging.getLogger(__name__)
@@ -100,29 +104,35 @@ def compare_strategies(
             print(
                 f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
             )
-        if "MetaStrategy" in strategy_list:
-            print_out_of_sample_summary(results, choice.datadir, choice.pair)
+        print_out_of_sample_summary(
+            results, choice.datadir, choice.pair, merged_cost_per_fill(tuple(configs))
+        )
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
     return code
 
 
-def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: float = FEE) -> None:
+def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: float) -> None:
     """
-    Print daily-balance figures of every strategy of the latest backtest in ``results`` next to
-    buy-and-hold of the perpetual over the same period.
+    Print the figures of every strategy of the latest backtest in ``results`` next to
+    buy-and-hold of the perpetual over the same period, in the research report's convention.
 
     :param results: Freqtrade backtest results folder
     :param datadir: data directory with the pair's 1h futures and funding files
     :param pair: the traded pair
-    :param fee: fee per side for buy-and-hold
+    :param fee: cost per fill (fee + slippage, what every strategy paid) for buy-and-hold
     """
     from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
     stats = load_backtest_stats(results / get_latest_backtest_filename(results))
     first = next(iter(stats["strategy"].values()))
     start, end = first["backtest_start"][:10], first["backtest_end"][:10]
-    print(f"\nOut of sample {start} .. {end} (daily wallet balance, Sharpe/Sortino x sqrt(365))")
-    for row in strategy_summaries(stats):
+    print(
+        f"\nBitBot's convention, {start} .. {end}: hourly mark-to-market equity, daily returns, "
+        f"Sharpe / Sortino x sqrt(365); every row pays {fee:.4%} per fill (fee + slippage). "
+        "Freqtrade's table above counts closed trades only."
+    )
+    candles = load_candles(candle_file(datadir, pair, "1h"))
+    for row in strategy_summaries(stats, candles):
         print(row)
     print(buy_and_hold_summary(datadir, pair, start, end, fee))

@@ -27,7 +27,11 @@ import pandas as pd
 from meta_strategy.data.candles import load_candles, load_funding
 from meta_strategy.data.files import candle_file
 from meta_strategy.paths import FEE
-from meta_strategy.research.report.equity import buy_and_hold_curve
+from meta_strategy.research.report.equity import (
+    buy_and_hold_curve,
+    equity_from_trades,
+    period_candles,
+)
 
 
 logger = logging.getLogger(__name__)
@@ -100,31 +104,29 @@ def buy_and_hold_equity(
     return pd.concat([pd.Series([1.0], index=[start_day]), daily]), float(curve.funding.iloc[-1])
 
 
-def strategy_summaries(stats: dict) -> list[str]:
+def strategy_summaries(stats: dict, candles: pd.DataFrame) -> list[str]:
     """
     :param stats: Freqtrade backtest statistics (``load_backtest_stats``)
-    :return: one line per strategy: trades, daily-balance performance, fees and funding paid
-        (as fractions of the starting balance)
+    :param candles: the pair's 1h candles covering the backtest
+    :return: one line per strategy: trades, performance of the hourly mark-to-market equity
+        (:func:`~meta_strategy.research.report.equity.equity_from_trades`, the research
+        report's convention), fees and funding paid (as fractions of the starting balance)
     """
     rows = []
     for name, s in stats["strategy"].items():
-        start = s["starting_balance"]
-        days = pd.DataFrame(s["daily_profit"], columns=["date", "profit"])
-        days["date"] = pd.to_datetime(days["date"], utc=True)
-        equity = start + days.set_index("date")["profit"].cumsum()
-        first_day = equity.index[0] - pd.Timedelta(days=1)
-        equity = pd.concat([pd.Series([start], index=[first_day]), equity])
-        trades = s["trades"]
-        fees = sum(
-            t["amount"] * (t["open_rate"] * t["fee_open"] + t["close_rate"] * t["fee_close"])
-            for t in trades
+        start = float(s["starting_balance"])
+        window = period_candles(
+            candles,
+            pd.Timestamp(s["backtest_start"], tz="UTC"),
+            pd.Timestamp(s["backtest_end"], tz="UTC"),
         )
-        funding = -sum(t["funding_fees"] for t in trades)
+        curve = equity_from_trades(s["trades"], window, start)
+        trades = s["trades"]
         shorts = sum(1 for t in trades if t["is_short"])
         rows.append(
             f"{name:<18} trades {len(trades):>4} ({len(trades) - shorts} long, {shorts} short)  "
-            f"{performance(equity).row()}  fees paid {fees / start:6.2%}  "
-            f"funding paid {funding / start:+7.3%}"
+            f"{performance(curve.daily()).row()}  fees paid {curve.fees.iloc[-1] / start:6.2%}  "
+            f"funding paid {curve.funding.iloc[-1] / start:+7.3%}"
         )
     return rows
 

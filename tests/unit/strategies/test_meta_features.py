@@ -32,8 +32,7 @@ class FundingOnlyProvider:
         return self.funding
 
 
-@pytest.fixture(scope="module")
-def meta_strategy(binance_datadir):
+def _meta_strategy(datadir):
     config = Configuration.from_files(
         [
             str(REPO / "user_data" / f)
@@ -43,9 +42,21 @@ def meta_strategy(binance_datadir):
     config["strategy"] = "MetaStrategy"
     config["strategy_path"] = str(REPO / "user_data" / "strategies")
     strategy = StrategyResolver.load_strategy(config)
-    funding = pd.read_feather(binance_datadir / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
+    funding = pd.read_feather(datadir / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
     strategy.dp = FundingOnlyProvider(funding)
     return strategy
+
+
+@pytest.fixture(scope="module")
+def meta_strategy(binance_datadir):
+    """The MetaStrategy with the real funding rates."""
+    return _meta_strategy(binance_datadir)
+
+
+@pytest.fixture(scope="module")
+def any_meta_strategy(any_market_datadir):
+    """The MetaStrategy with the funding rates of each market in turn."""
+    return _meta_strategy(any_market_datadir)
 
 
 def _features(strategy, candles: pd.DataFrame) -> pd.DataFrame:
@@ -76,8 +87,9 @@ def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
     assert meta_strategy.startup_candle_count >= meta_strategy.registry.max_lookback_hours
 
 
-def test_features_do_not_look_ahead(meta_strategy, btc_1h: pd.DataFrame) -> None:
-    candles = btc_1h.iloc[-3500:].reset_index(drop=True)
+def test_features_do_not_look_ahead(any_meta_strategy, any_market_1h: pd.DataFrame) -> None:
+    meta_strategy = any_meta_strategy
+    candles = any_market_1h.iloc[-3500:].reset_index(drop=True)
     full = _features(meta_strategy, candles)
     rng = np.random.default_rng(11)
     for cut in (1801, 2603, 3490):

@@ -48,10 +48,10 @@ def test_strategy_signals_long_and_short_on_real_data(name: str, recent: pd.Data
 
 
 @pytest.mark.parametrize("name", POC)
-def test_strategy_signals_do_not_look_ahead(name: str, recent: pd.DataFrame) -> None:
+def test_strategy_signals_do_not_look_ahead(name: str, any_market_1h: pd.DataFrame) -> None:
     """Changing every candle after t changes no indicator or signal at or before t."""
     strategy = load_started_strategy(name)
-    candles = recent.iloc[-6000:].reset_index(drop=True)
+    candles = any_market_1h.iloc[-6000:].reset_index(drop=True)
     full = strategy_signals(strategy, candles)
     rng = np.random.default_rng(1)
     for cut in (3001, 4502, 5997):

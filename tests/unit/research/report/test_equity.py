@@ -302,3 +302,41 @@ def test_buy_and_hold_paying_more_funding_than_it_holds_is_liquidated() -> None:
     rates = pd.Series([1.2], index=[START + pd.Timedelta(hours=2)])
     curve = buy_and_hold_curve(candles, rates, 1000.0, 0.0)
     assert liquidate(curve, candles, 0.01).liquidated_at == candles["date"].iloc[2]
+
+
+def test_compare_uses_the_reports_convention() -> None:
+    """``bitbot compare``'s summary is the report's hourly mark-to-market figures, not Freqtrade's
+    closed-trade daily balance: a long held across days shows its open drawdown."""
+    from meta_strategy.research.metrics import performance, strategy_summaries
+
+    hours = 24 * 4
+    opens = [
+        100.0 + (10 if 30 <= i < 60 else 0) - (20 if 60 <= i < 80 else 0) for i in range(hours)
+    ]
+    candles = _candles(opens, opens)
+    trade = _trade(
+        1,
+        90,
+        False,
+        [_order(1, 1.0, 100.0, True), _order(90, 1.0, 100.0, False)],
+        funding=0.0,
+        profit=-0.2,
+        fee=0.001,
+    )
+    trade.update(is_short=False)
+    stats = {
+        "strategy": {
+            "S": {
+                "starting_balance": 1000.0,
+                "backtest_start": str(START),
+                "backtest_end": str(START + pd.Timedelta(hours=hours - 1)),
+                "trades": [trade],
+            }
+        }
+    }
+    (row,) = strategy_summaries(stats, candles)
+    curve = equity_from_trades([trade], candles, 1000.0)
+    expected = performance(curve.daily())
+    assert f"max drawdown {expected.max_drawdown:7.2%}" in row
+    assert expected.max_drawdown > 0.015, "the open loss of the held long counts"
+    assert f"Sharpe {expected.sharpe:6.2f}" in row
