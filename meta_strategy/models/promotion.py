@@ -31,6 +31,7 @@ window model older than that is retrained at start-up with the promoted configur
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 import shutil
@@ -47,7 +48,7 @@ from meta_strategy.models.registry import (
     utc_now,
 )
 from meta_strategy.models.store import check_freqai_files, read_json, verify_model_file
-from meta_strategy.paths import LIVE_CONFIG, MODELS_ROOT, PROMOTED_CONFIG
+from meta_strategy.paths import LIVE_CONFIG, MODELS_ROOT, PROMOTED_CONFIG, STRATEGY_REGISTRY
 
 
 logger = logging.getLogger(__name__)
@@ -286,6 +287,7 @@ def promoted_overlay(
     identifier: str,
     window: Path,
     pairs: list[str],
+    registry: Path = STRATEGY_REGISTRY,
 ) -> dict[str, Any]:
     """
     The config overlay of a promotion: the ``freqai`` section FreqAI recorded for the model's
@@ -299,6 +301,8 @@ def promoted_overlay(
     :param identifier: the promoted identifier (``promoted-<id>``)
     :param window: the promoted copy of the window's folder
     :param pairs: the pairs keyed to the model
+    :param registry: the strategy registry the bot runs with (its digest is checked at start-up,
+        with the promoted model's, :func:`check_promoted_inputs`)
     :return: the overlay
     """
     freqai = copy.deepcopy(run_params.get("freqai") or {})
@@ -344,8 +348,50 @@ def promoted_overlay(
             "trained_until": record.train_end,
             "pairs": pairs,
             "promoted_at": utc_now(),
+            "promoted_inputs": promoted_inputs(
+                window / Path(record.model_path).name,
+                *([registry] if Path(registry).is_file() else []),
+            ),
         },
     }
+
+
+class PromotedInputError(ModelRegistryError):
+    """A file the promoted configuration was evaluated with changed or disappeared."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def promoted_inputs(*paths: Path) -> dict[str, str]:
+    """:return: the sha256 of each file, by path (what :func:`check_promoted_inputs` checks)"""
+    return {str(path): _sha256(path) for path in paths}
+
+
+def check_promoted_inputs(bitbot: Mapping[str, Any]) -> None:
+    """
+    Start-up check of a promoted configuration: the files it was evaluated and promoted with
+    (the strategy registry and the promoted model, ``bitbot.promoted_inputs`` of the overlay)
+    are still the same.
+
+    :param bitbot: the ``bitbot`` section of the running config
+    :raises PromotedInputError: a file changed or is missing (named in the message)
+    """
+    model = bitbot.get("model_id")
+    for path, digest in (bitbot.get("promoted_inputs") or {}).items():
+        if not Path(path).is_file():
+            raise PromotedInputError(
+                f"{path} is missing; promoted model {model} was evaluated and promoted with it. "
+                "Restore it, or run `bitbot report` and promote again."
+            )
+        now = _sha256(Path(path))
+        if now != digest:
+            raise PromotedInputError(
+                f"{path} changed since model {model} was promoted (sha256 {now[:12]}, promoted "
+                f"with {digest[:12]}): the promoted configuration was evaluated with the old "
+                "file. Restore it, or run `bitbot report` and promote again."
+            )
 
 
 def retrain_hours(freqai: Mapping[str, Any]) -> int:

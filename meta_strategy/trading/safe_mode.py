@@ -5,7 +5,9 @@ why, and resume by itself when the cause clears.
 Causes (checked in dry-run and live; thresholds under ``bitbot.safe_mode``):
 
 * ``model``: the meta-model file FreqAI trades with is missing or corrupt, or older than
-  ``max_model_age_hours``;
+  ``max_model_age_hours`` (default: FreqAI's ``expiration_hours``, two days past the retraining
+  schedule, so a model the schedule should have replaced stops the trading; 72 without it),
+  promoted models included;
 * ``prediction``: the model's latest prediction is NaN, out of range or flagged by FreqAI;
 * ``candles``: no analysed candles, or the last closed candle is more than
   ``max_candle_delay`` candles late;
@@ -49,6 +51,10 @@ class SafeModeConfig:
         :raises BitBotConfigError: an unknown key or a value that is not a positive number
         """
         section = bitbot_section(config, "safe_mode", {f.name for f in fields(cls)})
+        expiration = (config.get("freqai") or {}).get("expiration_hours")
+        if "max_model_age_hours" not in section and isinstance(expiration, int | float):
+            if not isinstance(expiration, bool) and expiration > 0:
+                section = {**section, "max_model_age_hours": float(expiration)}
         for key, value in section.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise BitBotConfigError(

@@ -29,8 +29,10 @@ import pandas as pd
 from pandas import DataFrame
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv
+from meta_strategy.models.promotion import PromotedInputError, check_promoted_inputs
 from meta_strategy.rl.env import exposure_levels
 from meta_strategy.signals.indicators import atr
+from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
 from meta_strategy.trading.safe_mode import model_problem, prediction_problem
 
@@ -52,6 +54,11 @@ class MetaStrategy(TargetExposureStrategy):
         rl_config = (config.get("freqai") or {}).get("rl_config", {})
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
         self.promoted_model = (config.get("bitbot") or {}).get("model_id")
+        if self.promoted_model and self.trading_live:
+            try:  # the files the promoted configuration was evaluated with are unchanged
+                check_promoted_inputs(config.get("bitbot") or {})
+            except PromotedInputError as e:
+                raise BitBotConfigError(str(e)) from e
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         """Funding rates of the traded pairs (for the features and the environment)."""
@@ -154,8 +161,8 @@ class MetaStrategy(TargetExposureStrategy):
                 path,
                 info.get("trained_timestamp"),
                 now,
-                # A promoted model (bitbot models promote) is pinned on purpose: no age limit.
-                None if self.promoted_model else self.safe_mode_config.max_model_age_hours,
+                # promoted or not, the model retrains on the walk-forward's schedule
+                self.safe_mode_config.max_model_age_hours,
             ),
             now,
         )

@@ -196,16 +196,32 @@ def test_first_loop_before_any_analysis_is_not_safe_mode(dry_run_strategy) -> No
     assert not strategy.safe_mode.active
 
 
-def test_a_promoted_model_has_no_age_limit(tmp_path: Path) -> None:
+def test_a_promoted_model_has_the_age_limit_of_the_retraining_schedule(tmp_path: Path) -> None:
+    """The model-age check stays on for a promoted model; its limit is FreqAI's expiration."""
     init_db("sqlite://")
     strategy = _strategy("MetaStrategy", "config.json", "config.binance.json", "config.freqai.json")
+    expiration = strategy.config["freqai"]["expiration_hours"]
+    assert strategy.safe_mode_config.max_model_age_hours == expiration
     _tiny_model(tmp_path / "cb_btc_1_model")
-    old = int((datetime.now(tz=UTC) - timedelta(days=400)).timestamp())
-    info = {"data_path": str(tmp_path), "model_filename": "cb_btc_1", "trained_timestamp": old}
-    strategy.freqai = SimpleNamespace(dd=SimpleNamespace(pair_dict={PAIR: info}))
     frame = pd.DataFrame({"&-action": [1.0], "do_predict": [1]})
-    strategy.check_model_and_prediction(frame, PAIR)
-    assert set(strategy.safe_mode.causes) == {"model"}  # stale
-    strategy.promoted_model = 240  # bitbot.model_id of config.promoted.json
-    strategy.check_model_and_prediction(frame, PAIR)
-    assert not strategy.safe_mode.active
+    for promoted in (None, 240):  # bitbot.model_id of config.promoted.json
+        strategy.promoted_model = promoted
+        for age_hours, stale in ((expiration - 24, False), (expiration + 24, True)):
+            trained = int((datetime.now(tz=UTC) - timedelta(hours=age_hours)).timestamp())
+            info = {
+                "data_path": str(tmp_path),
+                "model_filename": "cb_btc_1",
+                "trained_timestamp": trained,
+            }
+            strategy.freqai = SimpleNamespace(dd=SimpleNamespace(pair_dict={PAIR: info}))
+            strategy.check_model_and_prediction(frame, PAIR)
+            assert ("model" in strategy.safe_mode.causes) is stale, (promoted, age_hours)
+
+
+def test_the_age_limit_without_freqai_and_set_explicitly() -> None:
+    assert SafeModeConfig.from_config({}).max_model_age_hours == 72
+    config = {
+        "freqai": {"expiration_hours": 768},
+        "bitbot": {"safe_mode": {"max_model_age_hours": 100}},
+    }
+    assert SafeModeConfig.from_config(config).max_model_age_hours == 100
