@@ -252,3 +252,42 @@ def test_best_compares_models_of_one_report_only(registry: ModelRegistry, tmp_pa
     assert best_model(registry).identifier == "run-quick"
     with pytest.raises(ModelRegistryError, match="from report 'other'"):
         best_model(registry, "other")
+
+
+def test_files_changed_under_a_promotion_are_named(saves: dict[str, Path], tmp_path: Path) -> None:
+    from meta_strategy.models.promotion import PromotedInputError, check_promoted_inputs
+
+    root = tmp_path / "models"
+    paths = fake_run(saves, root, "run-a")
+    registry = ModelRegistry(tmp_path / "models.sqlite")
+    model_id = registry.record(make_record("run-a", "2025-06-16", paths[1]))
+    out = promote(registry, model_id, models_root=root, config_out=tmp_path / "o.json")
+    bitbot = json.loads(out.read_text())["bitbot"]
+    model = Path(bitbot["model_path"])
+    assert set(bitbot["promoted_inputs"]) == {str(model), "user_data/strategies_registry.json"}
+    check_promoted_inputs(bitbot)  # unchanged: starts
+    model.write_bytes(model.read_bytes() + b"x")
+    with pytest.raises(PromotedInputError, match=rf"{model}.* changed since model {model_id}"):
+        check_promoted_inputs(bitbot)
+    model.unlink()
+    with pytest.raises(PromotedInputError, match=rf"{model} is missing"):
+        check_promoted_inputs(bitbot)
+
+
+def test_the_meta_strategy_refuses_to_trade_a_promotion_whose_registry_changed(
+    tmp_path: Path,
+) -> None:
+    from freqtrade.enums import RunMode
+
+    from meta_strategy.trading.config import BitBotConfigError
+    from tests.helpers.freqtrade import load_strategy
+
+    registry = tmp_path / "strategies_registry.json"
+    registry.write_text((REPO / "user_data" / "strategies_registry.json").read_text())
+    configs = ("config.json", "config.binance.json", "config.freqai.json")
+    promoted = {str(registry): "0" * 64}
+    with pytest.raises(BitBotConfigError, match=rf"{registry} changed since model 7"):
+        load_strategy(
+            "MetaStrategy", configs, RunMode.DRY_RUN, model_id=7, promoted_inputs=promoted
+        )
+    load_strategy("MetaStrategy", configs, RunMode.BACKTEST, model_id=7, promoted_inputs=promoted)
