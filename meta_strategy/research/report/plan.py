@@ -332,7 +332,7 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
                     seed=seed,
                 )
             )
-    shipped = runs[2]
+    shipped = next(r for r in runs if r.kind == "rl")  # the first seed of the shipped algorithm
     runs.append(as_deployed(shipped))
     return runs
 

@@ -7,7 +7,8 @@ Each report appends the configurations it ran (one line of JSON each) to
 timerange, the configuration's key (:meth:`~meta_strategy.research.report.plan.RunSpec.key`
 with ``seedless``: the seeds of one configuration are one trial; a change of code, parameters,
 configs or data is a new one), its name and when it was first run. A configuration run again
-is not counted twice.
+is not counted twice. A period's count includes configurations run over any timerange that
+overlaps it: a report over 2021 to 2025 has looked at the test period too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from meta_strategy.data.timeframes import parse_timerange
+from meta_strategy.research.report.plan import PERIODS
 from meta_strategy.research.report.runs import RunResult
 
 
@@ -91,9 +94,29 @@ def record_trials(reports_dir: Path, trials: Iterable[Trial]) -> list[Trial]:
     return known + new
 
 
+def _overlaps(timerange: str, other: str) -> bool:
+    """:return: whether two Freqtrade timeranges share any time (an open side is unbounded)"""
+    start, stop = parse_timerange(timerange)
+    other_start, other_stop = parse_timerange(other)
+    starts_before_other_ends = other_stop is None or start is None or start < other_stop
+    ends_after_other_starts = stop is None or other_start is None or stop > other_start
+    return starts_before_other_ends and ends_after_other_starts
+
+
 def trials_in(period: str, trials: Iterable[Trial]) -> int:
-    """:return: how many configurations were run over ``period``"""
-    return len({t.configuration for t in trials if t.period == period})
+    """
+    :param period: a protocol period (``validation``, ``test``) or ``custom``
+    :return: how many configurations were run over ``period``: those recorded for it, and those
+        of another period or a custom timerange that overlaps it (a look at any of its data)
+    """
+    span = PERIODS.get(period)
+    return len(
+        {
+            t.configuration
+            for t in trials
+            if t.period == period or (span is not None and _overlaps(t.timerange, span))
+        }
+    )
 
 
 def trials_of(results: Iterable[RunResult], period: str, timerange: str) -> list[Trial]:

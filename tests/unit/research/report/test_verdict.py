@@ -69,13 +69,18 @@ def test_the_ledger_counts_each_configuration_once_per_period(tmp_path: Path) ->
     assert read_trials(tmp_path) == []
     first = [
         Trial("validation", "20210101-20240101", "k1", "a"),
-        Trial("validation", "x", "k2", "b"),
+        Trial("validation", "20210101-20240101", "k2", "b"),
     ]
     record_trials(tmp_path, first)
     again = record_trials(tmp_path, [*first, Trial("test", "20240101-", "k1", "a")])
     assert trials_in("validation", again) == 2
     assert trials_in("test", again) == 1
     assert len((tmp_path / LEDGER).read_text().splitlines()) == 3
+    # a custom timerange that overlaps a period counts for it: it has looked at its data
+    wide = record_trials(tmp_path, [Trial("custom", "20210101-20251116", "k3", "c")])
+    assert trials_in("validation", wide) == 3 and trials_in("test", wide) == 2
+    early = record_trials(tmp_path, [Trial("custom", "20200101-20201231", "k4", "d")])
+    assert trials_in("validation", early) == 3 and trials_in("test", early) == 2
     assert all(t.first_run for t in read_trials(tmp_path))
 
 
