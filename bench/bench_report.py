@@ -8,11 +8,12 @@ the runs (one core), the elapsed time of the runs stage with ``--jobs`` at a tim
 
 * default: the ``--quick`` report, every run forced to rerun (``--rerun``) so all times are
   fresh;
-* ``--full``: the full report (2021-01-01 to the end of the data, 5 algorithms x 3 seeds plus
-  the baselines); saved runs are reused unless ``--rerun``, and their recorded times are shown.
+* ``--period validation|test``: the default report of that period (the shipped meta-learner,
+  3 seeds, plus the baselines, as ``make report``); saved runs are reused unless ``--rerun``,
+  and their recorded times are shown.
 
-Usage: ``.venv/bin/python bench/bench_report.py [--full] [--rerun] [--jobs 2]`` (real data via
-``BITBOT_DATA``, as ``make report``).
+Usage: ``.venv/bin/python bench/bench_report.py [--period validation] [--rerun] [--jobs 2]``
+(real data via ``BITBOT_DATA``, as ``make report``).
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ from meta_strategy.research.report.plan import ReportSettings  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--full", action="store_true", help="the full report (reuses runs)")
+    parser.add_argument(
+        "--period", help="validation or test: the default report of that period (reuses runs)"
+    )
     parser.add_argument("--rerun", action="store_true", help="rerun saved runs")
     parser.add_argument("--jobs", type=int, default=2)
     ns = parser.parse_args()
     os.chdir(REPO)
     logging.basicConfig(level=logging.WARNING)
-    if ns.full:
-        settings, rerun = ReportSettings(), ns.rerun
+    if ns.period:
+        settings, rerun = ReportSettings.for_period(ns.period), ns.rerun
     else:
         settings = ReportSettings.quick_settings(trailing_timerange(resolve_backtest_data(), 30))
         settings, rerun = replace(settings, name="bench-quick"), True
