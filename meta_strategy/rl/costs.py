@@ -27,6 +27,7 @@ from typing import Any
 
 from meta_strategy.freqtrade_bridge import patch_configuration
 from meta_strategy.paths import FEE
+from meta_strategy.rl.errors import RLConfigError
 
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ FOLDED_KEY = "fee_without_slippage"
 """Key BitBot sets in the ``bitbot`` section once slippage is folded into ``fee``."""
 
 
-class CostConfigError(ValueError):
+class CostConfigError(RLConfigError):
     """A cost setting of the config that cannot be used."""
 
 

@@ -28,7 +28,6 @@ from meta_strategy.rl.costs import stake_fraction
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.indicators import atr
 from meta_strategy.signals.registry import Registry, load_configured_registry
-from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.decisions import (
     NOTIFY_CHANGE,
     NOTIFY_OFF,
@@ -38,7 +37,7 @@ from meta_strategy.trading.decisions import (
     one_line,
     telegram_markdown,
 )
-from meta_strategy.trading.leverage import ConfiguredLeverage, configured_leverage
+from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.risk import RiskLimits, RiskState, volatility_stop_price
 from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 
@@ -81,13 +80,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         self.registry: Registry = load_configured_registry(config, self.timeframe)
         self.startup_candle_count = self.registry.max_lookback_hours + self.extra_warmup
         self._signal_engine: SignalEngine | None = None
-        self.risk_limits = RiskLimits.from_config(config)
-        leverage = configured_leverage(config)
-        if leverage > self.risk_limits.max_leverage:
-            raise BitBotConfigError(
-                f"bitbot.leverage is {leverage:g}, above bitbot.risk.max_leverage "
-                f"{self.risk_limits.max_leverage:g}; lower the leverage or raise the limit."
-            )
+        self.risk_limits = RiskLimits.from_config(config)  # leverage ceiling: ConfiguredLeverage
         self.risk = RiskState(self.risk_limits)
         self.stake_fraction = stake_fraction(config)
         runmode = RunMode(config.get("runmode", RunMode.OTHER))

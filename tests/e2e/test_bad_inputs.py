@@ -1,0 +1,215 @@
+"""
+The bad-input table: each bad input goes through the real ``bitbot`` command and must end with
+exit code 2, no traceback, and a message naming the key or file. Keep adding to it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.freqtrade import REPO, run_bitbot
+
+
+pytestmark = pytest.mark.slow
+
+BINANCE = ("-c", "user_data/config.json", "-c", "user_data/config.binance.json")
+FREQAI = ("-c", "user_data/config.freqai.json")
+STACKER = ("-c", "user_data/config.stacker.json")
+SHIPPED_STRATEGIES = {
+    "VolatilitySystem": (),
+    "SupertrendStrategy": (),
+    "OTTStrategy": (),
+    "BbandRsi": (),
+    "EqualVoteStrategy": (),
+    "PerformanceVoteStrategy": (),
+    "MetaStrategy": FREQAI,
+    "StackerStrategy": STACKER,
+}
+
+
+def _registry(change: Callable[[dict], None]) -> dict:
+    registry = json.loads((REPO / "user_data" / "strategies_registry.json").read_text())
+    change(registry)
+    return registry
+
+
+def _set(index: int, **values: Any) -> Callable[[dict], None]:
+    def change(registry: dict) -> None:
+        registry["strategies"][index].update(values)
+
+    return change
+
+
+# name: (config overlay, strategy, registry (dict, text, or None), what the message names)
+BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
+    "bitbot key typo": (
+        {"bitbot": {"leverag": 2}},
+        "OTTStrategy",
+        None,
+        "'leverag' (did you mean 'leverage'?)",
+    ),
+    "risk key typo": (
+        {"bitbot": {"risk": {"max_exposur": 1}}},
+        "OTTStrategy",
+        None,
+        "bitbot.risk has unknown key(s) 'max_exposur' (did you mean 'max_exposure'?)",
+    ),
+    "leverage above the ceiling": (
+        {"bitbot": {"leverage": 5}},
+        "OTTStrategy",
+        None,
+        "bitbot.leverage is 5, above bitbot.risk.max_leverage 3",
+    ),
+    "leverage not a number": ({"bitbot": {"leverage": "2x"}}, "BbandRsi", None, "bitbot.leverage"),
+    "negative slippage": (
+        {"bitbot": {"slippage_bps": -1}},
+        "OTTStrategy",
+        None,
+        "bitbot.slippage_bps must be a number in [0, 100), got -1",
+    ),
+    "slippage without a fee": (
+        {"fee": None},
+        "OTTStrategy",
+        None,
+        "bitbot.slippage_bps is 2 but the config sets no 'fee'",
+    ),
+    "registry: duplicate names": (
+        {},
+        "EqualVoteStrategy",
+        _registry(_set(1, name="volatility")),
+        "duplicate name 'volatility'",
+    ),
+    "registry: timeframe finer than the base": (
+        {},
+        "EqualVoteStrategy",
+        _registry(_set(0, timeframe="5m")),
+        "timeframe 5m is finer than the base timeframe 1h",
+    ),
+    "registry: lookback too short": (
+        {},
+        "EqualVoteStrategy",
+        _registry(_set(0, lookback_hours=10)),
+        "lookback_hours 10 is shorter than VolatilitySystem's startup_candle_count",
+    ),
+    "registry: parameter of the wrong type": (
+        {},
+        "EqualVoteStrategy",
+        _registry(_set(1, params={"buy_m1": "abc"})),
+        "parameter 'buy_m1' of SupertrendStrategy: expected a whole number, got 'abc'",
+    ),
+    "registry: parameter outside its range": (
+        {},
+        "EqualVoteStrategy",
+        _registry(_set(1, params={"buy_m1": 99})),
+        "parameter 'buy_m1' of SupertrendStrategy: 99 is outside its declared range",
+    ),
+    "registry: unknown parameter": (
+        {},
+        "EqualVoteStrategy",
+        _registry(_set(1, params={"nope": 1})),
+        "SupertrendStrategy has no parameter 'nope'",
+    ),
+    "registry: unknown class": (
+        {},
+        "EqualVoteStrategy",
+        _registry(_set(0, strategy="NoSuchStrategy")),
+        "cannot load strategy class 'NoSuchStrategy'",
+    ),
+    "registry: malformed JSON": ({}, "EqualVoteStrategy", "{ not json", "is not valid JSON"),
+    "meta: unknown cost key": (
+        {"freqai": {"rl_config": {"costs": {"foo": 1}}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.costs: unknown keys ['foo']",
+    ),
+    "meta: old slippage key in the costs": (
+        {"freqai": {"rl_config": {"costs": {"slippage_bps": 2}}}},
+        "MetaStrategy",
+        None,
+        "one setting for the environment and every backtest, bitbot.slippage_bps",
+    ),
+    "meta: exposure levels 4": (
+        {"freqai": {"rl_config": {"exposure_levels": 4}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.exposure_levels must be 3 or 5, got 4",
+    ),
+    "meta: unknown reward": (
+        {"freqai": {"rl_config": {"model_reward_parameters": {"reward": "sharpe"}}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.model_reward_parameters.reward: unknown reward 'sharpe'",
+    ),
+}
+
+
+def _answer(result: Any, names: str) -> None:
+    out = result.stdout
+    assert result.returncode == 2, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+    assert names in out, out[-3000:]
+
+
+@pytest.mark.parametrize("case", list(BACKTEST_CASES))
+def test_bad_input_to_a_backtest(case: str, market_datadir: Path, tmp_path: Path) -> None:
+    overlay, strategy, registry, names = BACKTEST_CASES[case]
+    if registry is not None:
+        path = tmp_path / "registry.json"
+        path.write_text(registry if isinstance(registry, str) else json.dumps(registry))
+        overlay = {**overlay, "bitbot": {**overlay.get("bitbot", {}), "registry": str(path)}}
+    (tmp_path / "overlay.json").write_text(json.dumps(overlay))
+    configs = (*BINANCE, *SHIPPED_STRATEGIES[strategy], "-c", str(tmp_path / "overlay.json"))
+    result = run_bitbot(
+        "backtesting",
+        *configs,
+        "--datadir",
+        str(market_datadir),
+        "--strategy",
+        strategy,
+        "--timerange",
+        "20250601-20250605",
+        "--backtest-directory",
+        str(tmp_path),
+        timeout=300,
+    )
+    _answer(result, names)
+
+
+@pytest.mark.parametrize("strategy", list(SHIPPED_STRATEGIES))
+def test_dry_run_refuses_leverage_above_the_ceiling(strategy: str, tmp_path: Path) -> None:
+    """Every shipped strategy, in ``trade --dry-run`` (the risk layer is not only for backtests)."""
+    overlay = tmp_path / "overlay.json"
+    overlay.write_text(json.dumps({"bitbot": {"leverage": 5}, "api_server": {"enabled": False}}))
+    result = run_bitbot(
+        "trade",
+        "--dry-run",
+        *BINANCE,
+        *SHIPPED_STRATEGIES[strategy],
+        "-c",
+        str(overlay),
+        "--strategy",
+        strategy,
+        "--db-url",
+        f"sqlite:///{tmp_path / 'trades.sqlite'}",
+        env={"BITBOT_MARKETS_SNAPSHOT": "user_data/markets/binance.json"},
+        timeout=120,
+    )
+    _answer(result, "bitbot.leverage is 5, above bitbot.risk.max_leverage 3")
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (("report", "--jobs", "0"), "argument --jobs: expected at least 1, got 0"),
+        (("report", "--jobs", "-2"), "argument --jobs: expected at least 1, got -2"),
+        (("report", "--period", "tset"), "unknown period 'tset'"),
+        (("report", "--algorithms", "TD3"), "unknown algorithm(s) ['TD3']"),
+    ],
+)
+def test_bad_report_options(argv: tuple[str, ...], names: str) -> None:
+    _answer(run_bitbot(*argv, timeout=120), names)
