@@ -213,3 +213,48 @@ def test_dry_run_refuses_leverage_above_the_ceiling(strategy: str, tmp_path: Pat
 )
 def test_bad_report_options(argv: tuple[str, ...], names: str) -> None:
     _answer(run_bitbot(*argv, timeout=120), names)
+
+
+def test_a_failed_training_fails_the_backtest(market_datadir: Path, tmp_path: Path) -> None:
+    """FreqAI logs a failed window and goes on; bitbot makes the backtest fail with the cause."""
+    overlay = tmp_path / "overlay.json"
+    overlay.write_text(
+        json.dumps(
+            {
+                "freqai": {
+                    "identifier": "ci-bad-training",
+                    "train_period_days": 30,
+                    "backtest_period_days": 15,
+                    "model_training_parameters": {"n_steps": 1, "batch_size": 64, "n_epochs": 1},
+                    "rl_config": {"train_cycles": 1, "net_arch": [8]},
+                }
+            }
+        )
+    )
+    userdir = tmp_path / "userdir"
+    userdir.mkdir()
+    result = run_bitbot(
+        "backtesting",
+        *BINANCE,
+        *FREQAI,
+        "-c",
+        str(overlay),
+        "--userdir",
+        str(userdir),
+        "--strategy-path",
+        "user_data/strategies",
+        "--freqaimodel-path",
+        "user_data/freqaimodels",
+        "--datadir",
+        str(market_datadir),
+        "--strategy",
+        "MetaStrategy",
+        "--timerange",
+        "20250601-20250615",
+        "--backtest-directory",
+        str(tmp_path),
+        timeout=600,
+    )
+    out = result.stdout
+    assert result.returncode == 2, out[-3000:]
+    assert "bitbot: training failed in 1 FreqAI window(s)" in out, out[-3000:]
