@@ -31,6 +31,7 @@ BITBOT_KEYS = frozenset(
         "safe_mode",  # trading.safe_mode
         "decisions",  # trading.decisions
         "registry",  # signals.registry
+        "data",  # data.checks.DataPolicy
         "markets",  # data.markets
         "markets_snapshot",  # data.markets
         "hyperopt_loss",  # hyperopts/CalmarDrawdownLoss

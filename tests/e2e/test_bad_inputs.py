@@ -121,6 +121,12 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         "cannot load strategy class 'NoSuchStrategy'",
     ),
     "registry: malformed JSON": ({}, "EqualVoteStrategy", "{ not json", "is not valid JSON"),
+    "data policy: bad gap limit": (
+        {"bitbot": {"data": {"max_gap_candles": -1}}},
+        "OTTStrategy",
+        None,
+        "bitbot.data.max_gap_candles must be a whole number >= 0, got -1",
+    ),
     "meta: unknown cost key": (
         {"freqai": {"rl_config": {"costs": {"foo": 1}}}},
         "MetaStrategy",
@@ -258,3 +264,48 @@ def test_a_failed_training_fails_the_backtest(market_datadir: Path, tmp_path: Pa
     out = result.stdout
     assert result.returncode == 2, out[-3000:]
     assert "bitbot: training failed in 1 FreqAI window(s)" in out, out[-3000:]
+
+
+def test_a_gap_in_the_candles_stops_the_backtest(synthetic_datadir: Path, tmp_path: Path) -> None:
+    """Freqtrade would fill 10 missing hours with flat candles; the pre-flight names them."""
+    import shutil
+
+    import pandas as pd
+
+    datadir = tmp_path / "data"
+    shutil.copytree(synthetic_datadir, datadir)
+    path = datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather"
+    candles = pd.read_feather(path)
+    hole = (candles["date"] >= "2025-06-02 00:00") & (candles["date"] < "2025-06-02 10:00")
+    candles[~hole].reset_index(drop=True).to_feather(path)
+    result = run_bitbot(
+        "backtesting",
+        *BINANCE,
+        "--datadir",
+        str(datadir),
+        "--strategy",
+        "OTTStrategy",
+        "--timerange",
+        "20250601-20250605",
+        "--backtest-directory",
+        str(tmp_path),
+        timeout=300,
+    )
+    _answer(result, "has 10 missing 1h candles between 2025-06-01 23:00 and 2025-06-02 10:00")
+
+
+def test_a_timerange_past_the_end_of_the_data(market_datadir: Path, tmp_path: Path) -> None:
+    result = run_bitbot(
+        "backtesting",
+        *BINANCE,
+        "--datadir",
+        str(market_datadir),
+        "--strategy",
+        "OTTStrategy",
+        "--timerange",
+        "20251101-20260301",
+        "--backtest-directory",
+        str(tmp_path),
+        timeout=300,
+    )
+    _answer(result, "covers only part of timerange 20251101-20260301")
