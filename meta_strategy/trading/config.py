@@ -72,6 +72,22 @@ def check_bitbot_keys(config: dict[str, Any]) -> None:
         raise BitBotConfigError(f"the bitbot section has unknown key(s) {hints}; known: {known}.")
 
 
+def check_account(config: dict[str, Any]) -> None:
+    """
+    :param config: Freqtrade configuration
+    :raises BitBotConfigError: a dry-run wallet that is not a positive number (Freqtrade would
+        trade from it anyway)
+    """
+    wallet = config.get("dry_run_wallet")
+    if isinstance(wallet, dict):
+        values = list(wallet.values())
+    else:
+        values = [] if wallet is None else [wallet]
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise BitBotConfigError(f"dry_run_wallet must be a positive amount, got {wallet!r}.")
+
+
 def bitbot_section(config: dict[str, Any], name: str, known: set[str]) -> dict[str, Any]:
     """
     :param config: Freqtrade configuration

@@ -28,6 +28,7 @@ from meta_strategy.rl.costs import stake_fraction
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.indicators import atr
 from meta_strategy.signals.registry import Registry, load_configured_registry
+from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.decisions import (
     NOTIFY_CHANGE,
     NOTIFY_OFF,
@@ -77,6 +78,13 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
+        configured = config.get("timeframe")
+        if configured and configured != self.timeframe:  # Freqtrade would override ours later
+            raise BitBotConfigError(
+                f"timeframe {configured!r} in the config: {type(self).__name__} and its strategy "
+                f"registry run on {self.timeframe} candles; set 'timeframe' to "
+                f"{self.timeframe!r} or leave it out."
+            )
         self.registry: Registry = load_configured_registry(config, self.timeframe)
         self.startup_candle_count = self.registry.max_lookback_hours + self.extra_warmup
         self._signal_engine: SignalEngine | None = None

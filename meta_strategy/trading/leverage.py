@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from meta_strategy.trading.config import BitBotConfigError, check_bitbot_keys
+from meta_strategy.trading.config import BitBotConfigError, check_account, check_bitbot_keys
 from meta_strategy.trading.risk import RiskLimits
 
 
@@ -54,6 +54,7 @@ class ConfiguredLeverage:
         super().__init__(config)  # type: ignore[call-arg]
         # bad values stop the bot at start-up, in every mode and for every shipped strategy
         check_bitbot_keys(config)
+        check_account(config)
         leverage = configured_leverage(config)
         ceiling = RiskLimits.from_config(config).max_leverage
         if leverage > ceiling:

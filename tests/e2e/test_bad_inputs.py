@@ -121,6 +121,18 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         "cannot load strategy class 'NoSuchStrategy'",
     ),
     "registry: malformed JSON": ({}, "EqualVoteStrategy", "{ not json", "is not valid JSON"),
+    "config: timeframe other than the registry's base": (
+        {"timeframe": "5m"},
+        "EqualVoteStrategy",
+        None,
+        "timeframe '5m' in the config: EqualVoteStrategy and its strategy registry run on 1h",
+    ),
+    "config: negative dry-run wallet": (
+        {"dry_run_wallet": -100},
+        "OTTStrategy",
+        None,
+        "dry_run_wallet must be a positive amount, got -100",
+    ),
     "data policy: bad gap limit": (
         {"bitbot": {"data": {"max_gap_candles": -1}}},
         "OTTStrategy",
