@@ -76,7 +76,13 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         {"fee": None},
         "OTTStrategy",
         None,
-        "bitbot.slippage_bps is 2 but the config sets no 'fee'",
+        "the config sets no 'fee' (bitbot.slippage_bps is 2)",
+    ),
+    "no fee and no slippage": (
+        {"fee": None, "bitbot": {"slippage_bps": 0}},
+        "OTTStrategy",
+        None,
+        "the config sets no 'fee' (bitbot.slippage_bps is 0)",
     ),
     "registry: duplicate names": (
         {},
