@@ -327,3 +327,16 @@ def test_a_timerange_past_the_end_of_the_data(market_datadir: Path, tmp_path: Pa
         timeout=300,
     )
     _answer(result, "covers only part of timerange 20251101-20260301")
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (("bias-check", "--timerange", "garbage"), 'Incorrect syntax for timerange "garbage"'),
+        (("synth", "--start", "2023-13-01", "--end", "2023-02-01"), "month must be in 1..12"),
+        (("data", "check", "--datadir", "/nonexistent"), "Data folder /nonexistent does not exist"),
+    ],
+)
+def test_bad_values_to_bitbot_commands(argv: tuple[str, ...], names: str, tmp_path: Path) -> None:
+    extra = ("--datadir", str(tmp_path / "synth")) if argv[0] == "synth" else ()
+    _answer(run_bitbot(*argv, *extra, timeout=120), names)
