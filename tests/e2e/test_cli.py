@@ -48,6 +48,7 @@ def test_bitbot_models_promote_help_states_the_rule() -> None:
     out = run_bitbot("models", "promote", "--help", timeout=120)
     assert out.returncode == 0, out.stdout
     text = " ".join(out.stdout.split())
-    assert "highest out-of-sample Sharpe" in text and "buy-and-hold" in text and "--force" in text
+    assert "mean-over-seeds Sharpe is above the best rule strategy's" in text
+    assert "deflated Sharpe" in text and "--force" in text and "--min-deflated-sharpe" in text
     out = run_bitbot("models", "promote", timeout=120)
     assert out.returncode == 2 and "one of the arguments model_id --best is required" in out.stdout
