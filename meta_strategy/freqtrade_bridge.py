@@ -154,7 +154,8 @@ def run_freqtrade(argv: list[str], checks: Iterable[Callable[[list[str]], None]]
     :param checks: called with the command line (``--datadir`` filled in) after Freqtrade has
         accepted its arguments and before it starts; each raises a :class:`PreflightError`
         to stop the command
-    :return: exit code
+    :return: exit code; 2 when a backtest or hyperopt skipped a FreqAI window whose training
+        failed (FreqAI logs it and goes on), with the first failure on stderr
     """
     from freqtrade.commands import Arguments
     from freqtrade.main import main as freqtrade_main
@@ -171,11 +172,45 @@ def run_freqtrade(argv: list[str], checks: Iterable[Callable[[list[str]], None]]
         print(f"bitbot: {e.label}: {e}", file=sys.stderr)
         return 2
     exit_nonzero_on_configuration_error()
+    failures = _TrainingFailures()
+    freqai_log = logging.getLogger(FREQAI_LOGGER)
+    freqai_log.addHandler(failures)
     try:
         freqtrade_main(argv)
+        code = 0
     except SystemExit as e:
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    return 0
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        freqai_log.removeHandler(failures)
+    if code == 0 and failures.messages and argv and argv[0] in SIMULATION_COMMANDS:
+        print(
+            f"bitbot: training failed in {len(failures.messages)} FreqAI window(s), so the "
+            f"results are not a walk-forward: {failures.messages[0]}",
+            file=sys.stderr,
+        )
+        return 2
+    return code
+
+
+FREQAI_LOGGER = "freqtrade.freqai.freqai_interface"
+TRAINING_FAILED = "raised exception"
+"""What FreqAI 2026.9 logs (``IFreqaiModel.start_backtesting``) when it skips a window whose
+training raised, before it goes on without a model for that window."""
+SIMULATION_COMMANDS = frozenset({"backtesting", "hyperopt", "lookahead-analysis"})
+"""Commands whose result a skipped FreqAI training makes wrong (they then exit 2)."""
+
+
+class _TrainingFailures(logging.Handler):
+    """Collects FreqAI's "Training ... raised exception ..., skipping" messages of one command."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if TRAINING_FAILED in message:
+            self.messages.append(message)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from meta_strategy.cli.parser import BITBOT_COMMANDS, build_parser
@@ -10,6 +11,9 @@ from meta_strategy.cli.replay import run_replay_command
 
 
 logger = logging.getLogger(__name__)
+
+ENV_TRACEBACK = "BITBOT_TRACEBACK"
+"""Set it to see the traceback of an error a BitBot command reports in one line."""
 
 
 def run_freqtrade_command(argv: list[str]) -> int:
@@ -54,10 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         return run_replay_command(ns, trade_argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ns = build_parser().parse_args(argv)
+    from freqtrade.exceptions import OperationalException
+
     from meta_strategy.data.markets import SnapshotError
 
     try:
         return ns.handler(ns)
     except SnapshotError as e:
         print(f"bitbot: markets error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError, OperationalException) as e:  # a bad value, file or config
+        if os.environ.get(ENV_TRACEBACK):
+            raise
+        print(
+            f"bitbot: {argv[0]}: {type(e).__name__}: {e} (set {ENV_TRACEBACK}=1 for the "
+            "traceback)",
+            file=sys.stderr,
+        )
         return 2

@@ -47,6 +47,17 @@ def add_parsers(sub: Any) -> None:
     _add_report_parser(sub)
 
 
+def positive_int(text: str) -> int:
+    """:return: the integer; argparse says why when it is not one of at least 1"""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
 def _add_report_parser(sub: Any) -> None:
     p_report = sub.add_parser(
         "report",
@@ -80,7 +91,9 @@ def _add_report_parser(sub: Any) -> None:
     )
     p_report.add_argument("--window-days", type=int, help="days traded per model (shipped: 30)")
     p_report.add_argument("--train-cycles", type=int, help="RL passes over each window (shipped)")
-    p_report.add_argument("--jobs", type=int, default=2, help="backtests at a time (cores)")
+    p_report.add_argument(
+        "--jobs", type=positive_int, default=2, help="backtests at a time (cores)"
+    )
     p_report.add_argument(
         "--name", help="report folder name (default: the period, custom, or quick with --quick)"
     )

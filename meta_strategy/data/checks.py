@@ -10,11 +10,19 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from meta_strategy.data.candles import dates_ms, gaps_ms, load_candles, load_funding, ms_timestamp
+from meta_strategy.data.candles import (
+    dates_ms,
+    find_gaps,
+    gaps_ms,
+    load_candles,
+    load_funding,
+    ms_timestamp,
+)
 from meta_strategy.data.files import (
     DATA_FORMAT,
     FUNDING_TIMEFRAME,
@@ -27,6 +35,7 @@ from meta_strategy.data.files import (
     parse_candle_filename,
 )
 from meta_strategy.data.timeframes import parse_timerange, timeframe_sort_key, timeframe_to_seconds
+from meta_strategy.freqtrade_bridge import PreflightError
 
 
 logger = logging.getLogger(__name__)
@@ -166,6 +175,54 @@ class DataReport:
         return "\n".join([line, *(f"    warning: {w}" for w in self.warnings)])
 
 
+class DataConfigError(PreflightError, ValueError):
+    """A bad ``bitbot.data`` setting."""
+
+    label = "bad config"
+
+
+@dataclass(frozen=True)
+class DataPolicy:
+    """
+    What the pre-flight of a Freqtrade command refuses beyond missing or broken files
+    (``bitbot.data`` in the config).
+
+    :param max_gap_candles: the longest run of missing candles allowed inside the timerange
+        (None: no limit)
+    :param allow_partial_timerange: run when a file covers only part of the timerange
+    """
+
+    max_gap_candles: int | None = None
+    allow_partial_timerange: bool = True
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DataPolicy:
+        """
+        :param config: Freqtrade configuration
+        :return: ``bitbot.data`` (``max_gap_candles`` 3 and ``allow_partial_timerange`` false
+            when unset)
+        :raises DataConfigError: an unknown key or a bad value
+        """
+        section = (config.get("bitbot") or {}).get("data") or {}
+        unknown = sorted(set(section) - {"max_gap_candles", "allow_partial_timerange"})
+        if unknown:
+            raise DataConfigError(
+                f"bitbot.data has unknown key(s) {unknown}; known: allow_partial_timerange, "
+                "max_gap_candles."
+            )
+        gap = section.get("max_gap_candles", 3)
+        if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
+            raise DataConfigError(
+                f"bitbot.data.max_gap_candles must be a whole number >= 0, got {gap!r}."
+            )
+        partial = section.get("allow_partial_timerange", False)
+        if not isinstance(partial, bool):
+            raise DataConfigError(
+                f"bitbot.data.allow_partial_timerange must be true or false, got {partial!r}."
+            )
+        return cls(max_gap_candles=gap, allow_partial_timerange=partial)
+
+
 def _coverage_warning(
     report: DataReport,
     start: pd.Timestamp | None,
@@ -286,6 +343,32 @@ def _pair_frames(
         yield df, path, timeframe, candle_type
 
 
+def _check_gaps(
+    df: pd.DataFrame,
+    path: Path,
+    tf: str,
+    max_gap_candles: int,
+    start: pd.Timestamp | None,
+    stop: pd.Timestamp | None,
+) -> None:
+    """
+    :raises DataError: a gap of more than ``max_gap_candles`` missing candles inside the
+        timerange (Freqtrade would forward-fill it), with its dates
+    """
+    step = pd.Timedelta(seconds=timeframe_to_seconds(tf))
+    for before, after in find_gaps(df, tf):
+        missing = int((after - before) / step) - 1
+        inside = (stop is None or before < stop) and (start is None or after > start)
+        if missing > max_gap_candles and inside:
+            raise DataError(
+                path,
+                f"{path} has {missing} missing {tf} candles between {before:%Y-%m-%d %H:%M} and "
+                f"{after:%Y-%m-%d %H:%M} UTC, more than bitbot.data.max_gap_candles "
+                f"({max_gap_candles}); Freqtrade would fill them with flat candles. Download the "
+                "missing period, pick a timerange without it, or raise the limit.",
+            )
+
+
 def _checked_report(
     df: pd.DataFrame,
     path: Path,
@@ -296,15 +379,26 @@ def _checked_report(
     timerange: str | None,
     start: pd.Timestamp | None,
     stop: pd.Timestamp | None,
+    policy: DataPolicy,
 ) -> DataReport:
     """
     :return: the file's report, with a warning when it covers only part of the timerange
         (logged, as are its gaps)
-    :raises DataError: the file covers none of the timerange
+    :raises DataError: the file covers none of the timerange, or (by ``policy``) only part of
+        it, or has a gap longer than allowed
     """
     report = DataReport.from_frame(df, path, tf, ctype, synthetic=synthetic)
+    if policy.max_gap_candles is not None and ctype != "funding_rate":
+        _check_gaps(df, path, tf, policy.max_gap_candles, start, stop)
     if timerange:
         warning = _coverage_warning(report, start, stop, timerange)
+        if warning and not policy.allow_partial_timerange:
+            raise DataError(
+                path,
+                f"{path} {warning}: the backtest would silently run a shorter period. Pick a "
+                "timerange inside the data, download the rest, or set "
+                "bitbot.data.allow_partial_timerange.",
+            )
         if warning:
             logger.warning("%s %s", path, warning)
             report = DataReport.from_frame(
@@ -324,6 +418,7 @@ def validate_datadir(
     *,
     mark_timeframe: str = MARK_TIMEFRAME,
     funding_timeframe: str = FUNDING_TIMEFRAME,
+    policy: DataPolicy | None = None,
 ) -> list[DataReport]:
     """
     Pre-flight before Freqtrade runs: every file the run will read exists and is sound.
@@ -340,6 +435,9 @@ def validate_datadir(
     :param timerange: Freqtrade ``--timerange``, e.g. ``20230101-20240101``; either side optional
     :param mark_timeframe: timeframe of the mark candles
     :param funding_timeframe: timeframe of the funding-rate file
+    :param policy: what stops a run beyond broken files (default: nothing more, as
+        ``bitbot data check`` reports; the pre-flight of a Freqtrade command passes the
+        config's :class:`DataPolicy`)
     :return: one report per file, in the order checked
     :raises DataError: on the first missing or broken file, naming it and the problem
     :raises ValueError: unknown trading mode or malformed timerange
@@ -363,6 +461,7 @@ def validate_datadir(
                 timerange=timerange,
                 start=start,
                 stop=stop,
+                policy=policy or DataPolicy(),
             )
             reports.append(report)
     return reports

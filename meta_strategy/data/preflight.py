@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from meta_strategy.data import markets
-from meta_strategy.data.checks import validate_datadir
+from meta_strategy.data.checks import DataConfigError, DataPolicy, validate_datadir
 from meta_strategy.data.files import DataError
 from meta_strategy.freqtrade_bridge import DATA_COMMANDS, PreflightError, run_freqtrade
 from meta_strategy.paths import DATA_DIR, under_user_data
@@ -89,8 +89,9 @@ def check_data_files(argv: list[str]) -> None:
             timeframes=[timeframe, *([detail] if detail else [])],
             trading_mode=config.get("trading_mode", "spot"),
             timerange=args.get("timerange"),
+            policy=DataPolicy.from_config(config),
         )
-    except DataError:
+    except (DataError, DataConfigError):
         raise
     except ValueError as e:  # a malformed --timerange or trading mode
         raise BadArgumentError(str(e)) from e

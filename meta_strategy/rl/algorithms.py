@@ -24,6 +24,8 @@ import copy
 import logging
 from typing import Any
 
+from meta_strategy.rl.errors import RLConfigError
+
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ ALGORITHM_PRESETS: dict[str, dict[str, Any]] = {
 ALGORITHMS = tuple(ALGORITHM_PRESETS)
 
 
-class UnknownAlgorithmError(ValueError):
+class UnknownAlgorithmError(RLConfigError):
     """An algorithm name without a preset."""
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from meta_strategy.freqtrade_bridge import patch_configuration
 from meta_strategy.paths import FEE
+from meta_strategy.rl.errors import RLConfigError
 
 
 logger = logging.getLogger(__name__)
@@ -51,11 +52,13 @@ def margin_breached(
 
 SLIPPAGE_KEY = "slippage_bps"
 """Key of the ``bitbot`` config section: slippage per fill in basis points."""
+SIMULATED_RUNMODES = frozenset({"backtest", "hyperopt", "dry_run"})
+"""Freqtrade run modes that charge the config's ``fee`` on simulated fills."""
 FOLDED_KEY = "fee_without_slippage"
 """Key BitBot sets in the ``bitbot`` section once slippage is folded into ``fee``."""
 
 
-class CostConfigError(ValueError):
+class CostConfigError(RLConfigError):
     """A cost setting of the config that cannot be used."""
 
 
@@ -78,7 +81,9 @@ def fold_slippage(config: dict[str, Any]) -> None:
     ``fee``) pays the same. The fee before folding is kept as ``bitbot.fee_without_slippage``.
 
     :param config: Freqtrade configuration, changed in place
-    :raises CostConfigError: a slippage is set but the config has no explicit ``fee``
+    :raises CostConfigError: a slippage is set, or the command simulates fills (backtesting,
+        hyperopt, dry-run), but the config has no explicit ``fee`` (Freqtrade would silently
+        take the exchange's, or the snapshot's)
     """
     bitbot = config.setdefault("bitbot", {})
     if FOLDED_KEY in bitbot:
@@ -86,10 +91,12 @@ def fold_slippage(config: dict[str, Any]) -> None:
     slippage = slippage_bps(config)
     fee = config.get("fee")
     if fee is None:
-        if slippage > 0:
+        simulated = str(config.get("runmode", "")).lower() in SIMULATED_RUNMODES
+        if slippage > 0 or simulated:
             raise CostConfigError(
-                f"bitbot.{SLIPPAGE_KEY} is {slippage:g} but the config sets no 'fee': set the "
-                "exchange's fee explicitly, so that slippage can be added to it"
+                f"the config sets no 'fee' (bitbot.{SLIPPAGE_KEY} is {slippage:g}): set the "
+                "exchange's fee explicitly; every simulated fill and the training environment "
+                "charge it plus the slippage"
             )
         return
     bitbot[FOLDED_KEY] = float(fee)

@@ -37,6 +37,7 @@ import pandas as pd
 from gymnasium import spaces
 
 from meta_strategy.rl.costs import CostModel, margin_breached, traded_quantity
+from meta_strategy.rl.errors import RLConfigError
 from meta_strategy.rl.rewards import LogReturnReward, RewardFunction
 
 
@@ -56,7 +57,7 @@ def exposure_levels(count: int) -> tuple[float, ...]:
         return THREE_LEVELS
     if count == 5:
         return FIVE_LEVELS
-    raise ValueError(f"exposure levels: 3 or 5, got {count}")
+    raise RLConfigError(f"freqai.rl_config.exposure_levels must be 3 or 5, got {count!r}")
 
 
 def build_observation(features: npt.NDArray[np.floating], exposure: float) -> np.ndarray:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from meta_strategy.rl.errors import RLConfigError
+
 
 class RewardFunction:
     """A reward computed from equity before and after one step."""
@@ -110,11 +112,15 @@ def make_reward(params: dict[str, Any]) -> RewardFunction:
     :param params: ``{"reward": "log_return" | "differential_sharpe" | "drawdown_penalised",
         ...coefficients}`` (FreqAI's ``model_reward_parameters``; other FreqAI keys are ignored)
     :return: the reward function
-    :raises ValueError: unknown reward name or coefficient
+    :raises RLConfigError: unknown reward name
+    :raises ValueError: a coefficient out of range
     """
     name = params.get("reward", "log_return")
     if name not in REWARDS:
-        raise ValueError(f"Unknown reward {name!r}; choose one of {sorted(REWARDS)}")
+        raise RLConfigError(
+            f"freqai.rl_config.model_reward_parameters.reward: unknown reward {name!r}; choose "
+            f"one of {sorted(REWARDS)}"
+        )
     cls = REWARDS[name]
     accepted = cls.__init__.__code__.co_varnames[1 : cls.__init__.__code__.co_argcount]
     kwargs = {k: v for k, v in params.items() if k in accepted}

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from freqtrade.exceptions import OperationalException
+
 from meta_strategy.data.timeframes import timeframe_to_seconds
 from meta_strategy.paths import STRATEGY_REGISTRY
 
@@ -35,8 +37,11 @@ logger = logging.getLogger(__name__)
 _KEYS = {"name", "strategy", "timeframe", "lookback_hours", "enabled", "params"}
 
 
-class RegistryError(ValueError):
-    """The registry file is missing, malformed or names something that does not exist."""
+class RegistryError(OperationalException, ValueError):
+    """
+    The registry file is missing, malformed or names something that does not exist. A Freqtrade
+    ``OperationalException``: a command stops at start-up with exit code 2 and the message.
+    """
 
 
 @dataclass(frozen=True)
@@ -184,24 +189,59 @@ def load_configured_registry(config: dict[str, Any], base_timeframe: str) -> Reg
     return load_registry(Path(path), base_timeframe)
 
 
+def parameter_problem(parameter: Any, value: Any) -> str | None:
+    """
+    :param parameter: a Freqtrade hyperopt parameter (Int, Decimal, Real, Boolean, Categorical)
+    :param value: the value the registry sets
+    :return: what is wrong with the value (type, declared range or categories), None when good
+    """
+    from freqtrade.strategy.parameters import (
+        BooleanParameter,
+        CategoricalParameter,
+        IntParameter,
+        NumericParameter,
+    )
+
+    if isinstance(parameter, BooleanParameter):
+        return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+    if isinstance(parameter, CategoricalParameter):
+        choices = list(parameter.opt_range)
+        return None if value in choices else f"expected one of {choices}, got {value!r}"
+    if isinstance(parameter, NumericParameter):
+        whole = isinstance(parameter, IntParameter)
+        kinds = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            return f"expected {'a whole number' if whole else 'a number'}, got {value!r}"
+        low, high = parameter.low, parameter.high
+        if not low <= value <= high:
+            return f"{value!r} is outside its declared range [{low}, {high}]"
+    return None
+
+
 def check_entry_against_strategy(entry: RegistryEntry, strategy: Any, path: Path) -> None:
     """
-    Checks that need the loaded strategy: parameter names and enough lookback.
+    Checks that need the loaded strategy: parameter names, types and ranges, and enough
+    lookback.
 
     :param entry: registry entry
     :param strategy: the loaded Freqtrade strategy instance
     :param path: registry file (for messages)
-    :raises RegistryError: unknown parameter, or lookback shorter than the startup candles
+    :raises RegistryError: unknown parameter, a value of the wrong type or outside the
+        parameter's declared range, or lookback shorter than the startup candles
     """
     from freqtrade.strategy.parameters import BaseParameter
 
     where = f"entry {entry.name!r}"
-    for key in entry.params:
-        if not isinstance(getattr(strategy, key, None), BaseParameter):
+    for key, value in entry.params.items():
+        parameter = getattr(strategy, key, None)
+        if not isinstance(parameter, BaseParameter):
             known = sorted(n for n, _ in strategy.enumerate_parameters())
             raise _fail(
                 path, where, f"{entry.strategy} has no parameter {key!r}; its parameters: {known}"
             )
+        problem = parameter_problem(parameter, value)
+        if problem:
+            raise _fail(path, where, f"parameter {key!r} of {entry.strategy}: {problem}")
     needed_hours = strategy.startup_candle_count * timeframe_to_seconds(entry.timeframe) / 3600
     if entry.lookback_hours < needed_hours:
         raise _fail(

@@ -38,7 +38,7 @@ from meta_strategy.trading.decisions import (
     one_line,
     telegram_markdown,
 )
-from meta_strategy.trading.leverage import ConfiguredLeverage, configured_leverage
+from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.risk import RiskLimits, RiskState, volatility_stop_price
 from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 
@@ -78,16 +78,17 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
+        configured = config.get("timeframe")
+        if configured and configured != self.timeframe:  # Freqtrade would override ours later
+            raise BitBotConfigError(
+                f"timeframe {configured!r} in the config: {type(self).__name__} and its strategy "
+                f"registry run on {self.timeframe} candles; set 'timeframe' to "
+                f"{self.timeframe!r} or leave it out."
+            )
         self.registry: Registry = load_configured_registry(config, self.timeframe)
         self.startup_candle_count = self.registry.max_lookback_hours + self.extra_warmup
         self._signal_engine: SignalEngine | None = None
-        self.risk_limits = RiskLimits.from_config(config)
-        leverage = configured_leverage(config)
-        if leverage > self.risk_limits.max_leverage:
-            raise BitBotConfigError(
-                f"bitbot.leverage is {leverage:g}, above bitbot.risk.max_leverage "
-                f"{self.risk_limits.max_leverage:g}; lower the leverage or raise the limit."
-            )
+        self.risk_limits = RiskLimits.from_config(config)  # leverage ceiling: ConfiguredLeverage
         self.risk = RiskState(self.risk_limits)
         self.stake_fraction = stake_fraction(config)
         runmode = RunMode(config.get("runmode", RunMode.OTHER))

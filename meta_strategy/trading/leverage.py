@@ -3,7 +3,9 @@ Futures behaviour shared by BitBot's strategies: leverage from the configuration
 
 Leverage is set in the ``bitbot`` section of the configuration (``"leverage": 1.0`` by default),
 so one config switch changes it for every strategy; Freqtrade caps it at the exchange's
-maximum for the position size (the leverage tiers of the markets snapshot).
+maximum for the position size (the leverage tiers of the markets snapshot). Every strategy with
+this mixin (all the shipped ones) refuses to start, in every mode, with a leverage above
+``bitbot.risk.max_leverage`` or an unknown key in the ``bitbot`` section.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from meta_strategy.trading.config import BitBotConfigError
+from meta_strategy.trading.config import BitBotConfigError, check_account, check_bitbot_keys
+from meta_strategy.trading.risk import RiskLimits
 
 
 logger = logging.getLogger(__name__)
@@ -49,7 +52,16 @@ class ConfiguredLeverage:
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)  # type: ignore[call-arg]
-        configured_leverage(config)  # a bad value stops the bot at start-up, not at a trade
+        # bad values stop the bot at start-up, in every mode and for every shipped strategy
+        check_bitbot_keys(config)
+        check_account(config)
+        leverage = configured_leverage(config)
+        ceiling = RiskLimits.from_config(config).max_leverage
+        if leverage > ceiling:
+            raise BitBotConfigError(
+                f"bitbot.leverage is {leverage:g}, above bitbot.risk.max_leverage {ceiling:g}; "
+                "lower the leverage or raise the limit."
+            )
 
     def leverage(
         self,

@@ -63,6 +63,8 @@ class MetaPPO(ReinforcementLearner):
         self.seed = int(self.rl_config.get("seed", 42))
         self.levels = exposure_levels(int(self.rl_config.get("exposure_levels", 3)))
         self.costs = CostModel.from_config(self.config)
+        # a bad reward stops the bot at start-up, not every training (which FreqAI would skip)
+        make_reward(self.rl_config.get("model_reward_parameters", {}))
         self._carry_exposure: dict[str, float] = {}
 
     # ---------------------------------------------------------------- data preparation

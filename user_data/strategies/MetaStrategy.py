@@ -139,7 +139,19 @@ class MetaStrategy(TargetExposureStrategy):
     # ------------------------------------------------------------------ signals
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        dataframe = self.freqai.start(dataframe, metadata, self)
+        try:
+            dataframe = self.freqai.start(dataframe, metadata, self)
+        except Exception as e:  # Freqtrade would log it and go on without safe mode
+            if not self.trading_live:
+                raise
+            logger.error("FreqAI could not load or run the model for %s: %s", metadata["pair"], e)
+            dataframe[EXPOSURE_TAG] = 0.0
+            self.report_safe_mode(
+                "model",
+                f"FreqAI could not load or run the model: {type(e).__name__}: {e}",
+                datetime.now(tz=UTC),
+            )
+            return dataframe
         action = dataframe["&-action"].fillna(-1).astype(int)
         valid = (dataframe["do_predict"] == 1) & action.between(0, len(self.levels) - 1)
         levels = np.asarray(self.levels)

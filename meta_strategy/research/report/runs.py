@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from meta_strategy.data.files import candle_file
+from meta_strategy.freqtrade_bridge import TRAINING_FAILED
 from meta_strategy.paths import MODELS_ROOT
 from meta_strategy.research.report.inputs import changed_inputs, registry_files, run_inputs
 from meta_strategy.research.report.plan import ReportSettings, RunSpec
@@ -34,7 +35,6 @@ from meta_strategy.rl.costs import CostConfigError, cost_per_fill
 logger = logging.getLogger(__name__)
 
 RUN_FILE = "run.json"
-TRAINING_FAILED = "raised exception"  # FreqAI logs this and skips the window when training fails
 
 
 class RunError(RuntimeError):

@@ -34,7 +34,9 @@ def test_the_environment_pays_what_the_backtest_pays_folded_or_not() -> None:
 def test_a_slippage_without_a_fee_is_refused() -> None:
     with pytest.raises(CostConfigError, match="sets no 'fee'"):
         fold_slippage({"bitbot": {"slippage_bps": 2.0}})
-    fold_slippage({})  # nothing to fold: Freqtrade's own fee applies
+    with pytest.raises(CostConfigError, match="sets no 'fee'"):
+        fold_slippage({"runmode": "backtest"})  # a simulation needs an explicit fee
+    fold_slippage({"runmode": "util_exchange"})  # e.g. download-data: nothing to fold
 
 
 @pytest.mark.parametrize("bad", [-1.0, 100.0, "2", True])

@@ -219,7 +219,7 @@ def test_reward_from_config() -> None:
     assert isinstance(make_reward({}), LogReturnReward)
     r = make_reward({"reward": "differential_sharpe", "eta": 0.05, "win_reward_factor": 2})
     assert isinstance(r, DifferentialSharpeReward) and r.eta == 0.05
-    with pytest.raises(ValueError, match="Unknown reward 'sharpe'"):
+    with pytest.raises(ValueError, match="unknown reward 'sharpe'"):
         make_reward({"reward": "sharpe"})
 
 

@@ -146,7 +146,9 @@ def test_notify_config() -> None:
     assert decision_notify_mode({"bitbot": {"decisions": {"notify": "off"}}}) == "off"
     with pytest.raises(BitBotConfigError, match=r"notify is 'always'; expected one of change"):
         decision_notify_mode({"bitbot": {"decisions": {"notify": "always"}}})
-    with pytest.raises(BitBotConfigError, match=r"unknown key\(s\) \['notfy'\]"):
+    with pytest.raises(
+        BitBotConfigError, match=r"unknown key\(s\) 'notfy' \(did you mean 'notify'\?\)"
+    ):
         decision_notify_mode({"bitbot": {"decisions": {"notfy": "off"}}})
     with pytest.raises(BitBotConfigError, match="must be an object"):
         decision_notify_mode({"bitbot": {"decisions": "off"}})

@@ -225,3 +225,26 @@ def test_the_age_limit_without_freqai_and_set_explicitly() -> None:
         "bitbot": {"safe_mode": {"max_model_age_hours": 100}},
     }
     assert SafeModeConfig.from_config(config).max_model_age_hours == 100
+
+
+def test_a_model_that_fails_to_load_puts_the_bot_in_safe_mode(tmp_path: Path) -> None:
+    """FreqAI raising inside populate_indicators (a truncated zip) is safe mode, not a log line."""
+    init_db("sqlite://")
+    PairLocks.timeframe = "1h"
+    strategy = _strategy("MetaStrategy", "config.json", "config.binance.json", "config.freqai.json")
+
+    def broken(dataframe: pd.DataFrame, metadata: dict, strategy: object) -> pd.DataFrame:
+        raise ValueError("File is not a zip file")
+
+    strategy.freqai = SimpleNamespace(start=broken)
+    candles = pd.DataFrame({"date": [NOW], "close": [1.0]})
+    out = strategy.populate_indicators(candles, {"pair": PAIR})
+    assert out["target_exposure"].tolist() == [0.0]
+    assert "File is not a zip file" in strategy.safe_mode.causes["model"]
+    assert _flat_and_blocked(strategy)
+    backtest = load_strategy(
+        "MetaStrategy", ("config.json", "config.binance.json", "config.freqai.json")
+    )
+    backtest.freqai = SimpleNamespace(start=broken)
+    with pytest.raises(ValueError, match="zip"):  # a backtest fails loud instead
+        backtest.populate_indicators(candles, {"pair": PAIR})
