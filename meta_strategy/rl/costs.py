@@ -205,8 +205,9 @@ class CostModel:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CostModel:
         """
-        :param config: Freqtrade configuration: ``fee`` and ``bitbot.slippage_bps``
-            (:func:`cost_per_fill`), ``bitbot.leverage``, ``tradable_balance_ratio`` and
+        :param config: Freqtrade configuration: ``fee`` (exactly what the backtest of the same
+            config charges: slippage included once ``bitbot`` folded it, the bare fee in plain
+            ``freqtrade``), ``bitbot.leverage``, ``tradable_balance_ratio`` and
             ``freqai.rl_config.costs`` (``maintenance_margin``, ``funding``)
         :return: the cost model the environment uses
         """
@@ -220,8 +221,13 @@ class CostModel:
         unknown = set(costs) - {"maintenance_margin", "funding"}
         if unknown:
             raise CostConfigError(f"freqai.rl_config.costs: unknown keys {sorted(unknown)}")
+        if config.get("fee") is None:
+            raise CostConfigError(
+                "The config must set 'fee' explicitly: the environment charges it on every "
+                "exposure change, as the backtester does."
+            )
         return cls(
-            fee=cost_per_fill(config),
+            fee=float(config["fee"]),
             leverage=float(config.get("bitbot", {}).get("leverage", 1.0)),
             stake_fraction=stake_fraction(config),
             **costs,

@@ -22,7 +22,7 @@ from meta_strategy.data.synthetic.config import SyntheticMarketConfig
 from meta_strategy.data.synthetic.files import write_freqtrade_data
 from meta_strategy.data.synthetic.simulate import generate_market
 from meta_strategy.research.report.equity import equity_from_trades, period_candles
-from meta_strategy.rl.costs import CostModel
+from meta_strategy.rl.costs import CostModel, fold_slippage
 from meta_strategy.rl.env import FIVE_LEVELS, THREE_LEVELS, FuturesTradingEnv, MarketArrays
 from tests.helpers.freqtrade import REPO, real_data_dir, run_bitbot, shipped_config
 
@@ -127,6 +127,7 @@ def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     backtest = equity_from_trades(trades, window, START_BALANCE)
 
     config = shipped_config(configs)
+    fold_slippage(config)  # as bitbot loads it for the backtest above
     snapshot = json.loads(
         (REPO / "user_data/markets" / f"{config['exchange']['name']}.json").read_text()
     )
@@ -163,7 +164,7 @@ def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def test_costs_are_the_shipped_fee_plus_slippage(parity: dict) -> None:
     config = parity["config"]
-    expected = config["fee"] + config["bitbot"]["slippage_bps"] / 10_000
+    expected = config["bitbot"]["fee_without_slippage"] + config["bitbot"]["slippage_bps"] / 1e4
     assert parity["costs"].fee == pytest.approx(expected)
     assert all(t["fee_open"] == pytest.approx(expected) for t in parity["trades"])
     assert "Costs per fill: fee 0.0500% + slippage 2 bp" in parity["output"]
