@@ -153,8 +153,7 @@ def model_problem(
     :param model_path: the model file FreqAI trades with (None when it has none yet)
     :param trained_timestamp: end of its training data (unix seconds)
     :param now: current time
-    :param max_age_hours: age beyond which the model is stale (None: no limit, for a promoted
-        model that is pinned on purpose)
+    :param max_age_hours: age beyond which the model is stale (None: no limit)
     :return: what is wrong with the model, or None
     """
     from pathlib import Path

@@ -203,7 +203,7 @@ def prepare_models(settings: ReplaySettings, config: dict[str, Any]) -> Path | N
     if (config.get("bitbot") or {}).get("model_id") is not None and not folder.exists():
         if not source.is_dir():
             raise ReplayError(
-                f"the config pins promoted model {config['bitbot']['model_id']}, but its folder "
+                f"the config names promoted model {config['bitbot']['model_id']}, but its folder "
                 f"{source} does not exist; run `bitbot models promote` again."
             )
         shutil.copytree(source, folder)
