@@ -34,6 +34,22 @@ def funding_frame(n: int = 30, freq: str = "8h") -> pd.DataFrame:
     return pd.DataFrame({"date": dates, "funding_rate": np.full(n, 1e-4)})
 
 
+def prices_scaled_after(
+    candles: pd.DataFrame, cut: int, rng: np.random.Generator, low: float, high: float
+) -> pd.DataFrame:
+    """
+    The no-look-ahead tests' altered future: a copy of ``candles`` whose open, high, low and
+    close after row ``cut`` are multiplied by factors drawn from ``uniform(low, high)``.
+
+    :return: the altered copy (rows up to ``cut`` unchanged)
+    """
+    altered = candles.copy()
+    factor = rng.uniform(low, high, len(candles) - cut - 1)
+    for col in ("open", "high", "low", "close"):
+        altered.loc[cut + 1 :, col] = altered.loc[cut + 1 :, col].to_numpy() * factor
+    return altered
+
+
 def write_feather(df: pd.DataFrame, path: Path) -> Path:
     """Write a frame as Freqtrade does (lz4 feather), creating the folder; :return: ``path``"""
     path.parent.mkdir(parents=True, exist_ok=True)

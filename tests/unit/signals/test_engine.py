@@ -8,6 +8,7 @@ import pytest
 
 from meta_strategy.signals.engine import SignalEngine, candles_since_change, direction_from_signals
 from meta_strategy.signals.registry import load_registry
+from tests.helpers.frames import prices_scaled_after
 from tests.helpers.freqtrade import REPO, shipped_config
 
 
@@ -72,10 +73,7 @@ def test_no_lookahead_in_any_signal(engine: SignalEngine, any_market_1h: pd.Data
     full = engine.compute(base, "BTC/USDT:USDT")
     rng = np.random.default_rng(3)
     for cut in (1500, 2222, 3400):
-        altered = base.copy()
-        factor = rng.uniform(0.7, 1.4, len(base) - cut - 1)
-        for col in ("open", "high", "low", "close"):
-            altered.loc[cut + 1 :, col] = altered.loc[cut + 1 :, col].to_numpy() * factor
+        altered = prices_scaled_after(base, cut, rng, 0.7, 1.4)
         part = engine.compute(altered, "BTC/USDT:USDT")
         pd.testing.assert_frame_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
         truncated = engine.compute(base.iloc[: cut + 1], "BTC/USDT:USDT")

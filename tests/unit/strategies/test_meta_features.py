@@ -15,6 +15,7 @@ from freqtrade.configuration import Configuration
 from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.rl.env import build_observation
+from tests.helpers.frames import prices_scaled_after
 from tests.helpers.freqtrade import REPO
 
 
@@ -93,10 +94,7 @@ def test_features_do_not_look_ahead(any_meta_strategy, any_market_1h: pd.DataFra
     full = _features(meta_strategy, candles)
     rng = np.random.default_rng(11)
     for cut in (1801, 2603, 3490):
-        altered = candles.copy()
-        factor = rng.uniform(0.7, 1.4, len(candles) - cut - 1)
-        for col in ("open", "high", "low", "close"):
-            altered.loc[cut + 1 :, col] = altered.loc[cut + 1 :, col].to_numpy() * factor
+        altered = prices_scaled_after(candles, cut, rng, 0.7, 1.4)
         pd.testing.assert_frame_equal(
             full.iloc[: cut + 1], _features(meta_strategy, altered).iloc[: cut + 1]
         )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers.frames import prices_scaled_after
 from tests.helpers.freqtrade import load_strategy, strategy_signals
 
 
@@ -55,11 +56,7 @@ def test_strategy_signals_do_not_look_ahead(name: str, any_market_1h: pd.DataFra
     full = strategy_signals(strategy, candles)
     rng = np.random.default_rng(1)
     for cut in (3001, 4502, 5997):
-        altered = candles.copy()
-        noise = rng.uniform(0.8, 1.25, len(altered) - cut - 1)
-        for col in ("open", "high", "low", "close"):
-            altered.loc[cut + 1 :, col] = altered.loc[cut + 1 :, col].to_numpy() * noise
-        part = strategy_signals(strategy, altered)
+        part = strategy_signals(strategy, prices_scaled_after(candles, cut, rng, 0.8, 1.25))
         columns = [c for c in full.columns if c in part.columns]
         pd.testing.assert_frame_equal(
             full.loc[:cut, columns], part.loc[:cut, columns], check_dtype=False
