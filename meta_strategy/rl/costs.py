@@ -115,6 +115,20 @@ def install_slippage_folding() -> None:
     patch_configuration(fold_slippage)
 
 
+def explicit_fee(config: dict[str, Any]) -> float:
+    """
+    :param config: Freqtrade configuration
+    :return: its ``fee``
+    :raises CostConfigError: the config sets none
+    """
+    if config.get("fee") is None:
+        raise CostConfigError(
+            "The config must set 'fee' explicitly: the environment and every backtest charge it "
+            "on every exposure change."
+        )
+    return float(config["fee"])
+
+
 def cost_per_fill(config: dict[str, Any]) -> float:
     """
     :param config: Freqtrade configuration, folded or not
@@ -122,14 +136,10 @@ def cost_per_fill(config: dict[str, Any]) -> float:
         yet folded into it
     :raises CostConfigError: no explicit ``fee``
     """
-    if config.get("fee") is None:
-        raise CostConfigError(
-            "The config must set 'fee' explicitly: the environment and every backtest charge it "
-            "on every exposure change."
-        )
+    fee = explicit_fee(config)
     if FOLDED_KEY in config.get("bitbot", {}):
-        return float(config["fee"])
-    return float(config["fee"]) + slippage_bps(config) / 10_000
+        return fee
+    return fee + slippage_bps(config) / 10_000
 
 
 def traded_quantity(held: float, wanted: float, step: float) -> float:
@@ -221,13 +231,8 @@ class CostModel:
         unknown = set(costs) - {"maintenance_margin", "funding"}
         if unknown:
             raise CostConfigError(f"freqai.rl_config.costs: unknown keys {sorted(unknown)}")
-        if config.get("fee") is None:
-            raise CostConfigError(
-                "The config must set 'fee' explicitly: the environment charges it on every "
-                "exposure change, as the backtester does."
-            )
         return cls(
-            fee=float(config["fee"]),
+            fee=explicit_fee(config),
             leverage=float(config.get("bitbot", {}).get("leverage", 1.0)),
             stake_fraction=stake_fraction(config),
             **costs,
