@@ -56,6 +56,15 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _check_keys(section: dict[str, Any], known: Iterable[str], where: str) -> None:
+    """:raises BitBotConfigError: ``where`` (e.g. ``bitbot.risk``) holds a key not in ``known``"""
+    known = sorted(known)
+    unknown = sorted(set(section) - set(known))
+    if unknown:
+        hints = ", ".join(f"{key!r}{did_you_mean(key, known)}" for key in unknown)
+        raise BitBotConfigError(f"{where} has unknown key(s) {hints}; known: {', '.join(known)}.")
+
+
 def check_bitbot_keys(config: dict[str, Any]) -> None:
     """
     :param config: Freqtrade configuration
@@ -65,11 +74,7 @@ def check_bitbot_keys(config: dict[str, Any]) -> None:
     section = config.get("bitbot") or {}
     if not isinstance(section, dict):
         raise BitBotConfigError(f"bitbot must be an object, got {section!r}.")
-    unknown = sorted(set(section) - BITBOT_KEYS)
-    if unknown:
-        hints = ", ".join(f"{key!r}{did_you_mean(key, BITBOT_KEYS)}" for key in unknown)
-        known = ", ".join(sorted(BITBOT_KEYS))
-        raise BitBotConfigError(f"the bitbot section has unknown key(s) {hints}; known: {known}.")
+    _check_keys(section, BITBOT_KEYS, "the bitbot section")
 
 
 def check_account(config: dict[str, Any]) -> None:
@@ -99,10 +104,5 @@ def bitbot_section(config: dict[str, Any], name: str, known: set[str]) -> dict[s
     section = (config.get("bitbot") or {}).get(name) or {}
     if not isinstance(section, dict):
         raise BitBotConfigError(f"bitbot.{name} must be an object, got {section!r}.")
-    unknown = sorted(set(section) - known)
-    if unknown:
-        hints = ", ".join(f"{key!r}{did_you_mean(key, known)}" for key in unknown)
-        raise BitBotConfigError(
-            f"bitbot.{name} has unknown key(s) {hints}; known: {', '.join(sorted(known))}."
-        )
+    _check_keys(section, known, f"bitbot.{name}")
     return section
