@@ -13,7 +13,9 @@ from meta_strategy.cli.replay import run_replay_command
 logger = logging.getLogger(__name__)
 
 ENV_TRACEBACK = "BITBOT_TRACEBACK"
-"""Set it to see the traceback of an error a BitBot command reports in one line."""
+"""Set it (or pass ``--verbose``) to see the traceback of an error a BitBot command reports in
+one line."""
+VERBOSE = "--verbose"
 
 
 def run_freqtrade_command(argv: list[str]) -> int:
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         print(
             "\nFreqtrade subcommands: run `bitbot <subcommand> --help`, e.g. "
-            "`bitbot backtesting --help`."
+            "`bitbot backtesting --help`.\n"
+            f"An error of BitBot's own commands is one line; add {VERBOSE} (anywhere) or set "
+            f"{ENV_TRACEBACK}=1 for its traceback."
         )
         return 0
     from meta_strategy.rl.costs import install_slippage_folding
@@ -57,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         ns, trade_argv = build_parser().parse_known_args(argv)
         return run_replay_command(ns, trade_argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    ns = build_parser().parse_args(argv)
+    verbose = VERBOSE in argv or bool(os.environ.get(ENV_TRACEBACK))
+    ns = build_parser().parse_args([arg for arg in argv if arg != VERBOSE])
     from freqtrade.exceptions import OperationalException
 
     from meta_strategy.data.markets import SnapshotError
@@ -68,11 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bitbot: markets error: {e}", file=sys.stderr)
         return 2
     except (ValueError, OSError, OperationalException) as e:  # a bad value, file or config
-        if os.environ.get(ENV_TRACEBACK):
+        if verbose:
             raise
         print(
-            f"bitbot: {argv[0]}: {type(e).__name__}: {e} (set {ENV_TRACEBACK}=1 for the "
-            "traceback)",
+            f"bitbot: {argv[0]}: {type(e).__name__}: {e} ({VERBOSE} for the traceback)",
             file=sys.stderr,
         )
         return 2

@@ -248,6 +248,24 @@ def check_freqai_files(model_path: Path) -> tuple[str, int, str]:
     return filename, int(match.group(2)), match.group(1)
 
 
+def trained_features(model_path: Path) -> list[str]:
+    """
+    :param model_path: a FreqAI model file (``<name>_model.zip``)
+    :return: the features the model was trained on, in order (``training_features_list`` of
+        its ``<name>_metadata.json``, which FreqAI loads with it)
+    :raises ModelFileError: the metadata is missing, unreadable or has no feature list
+    """
+    name = model_path.name.removesuffix(MODEL_SUFFIX)
+    path = model_path.parent / f"{name}_metadata.json"
+    metadata = read_json(path)
+    if metadata is None:
+        raise ModelFileError(path, "missing; FreqAI loads the model's feature list from it")
+    features = metadata.get("training_features_list") if isinstance(metadata, dict) else None
+    if not isinstance(features, list) or not features:
+        raise ModelFileError(path, "not FreqAI metadata (no training_features_list)")
+    return [str(f) for f in features]
+
+
 def file_status(model_path: Path | str, algorithm: str | None = None) -> str:
     """
     :param model_path: a model file

@@ -4,7 +4,9 @@ why, and resume by itself when the cause clears.
 
 Causes (checked in dry-run and live; thresholds under ``bitbot.safe_mode``):
 
-* ``model``: the meta-model file FreqAI trades with is missing or corrupt, or older than
+* ``model``: the meta-model file FreqAI trades with is missing or corrupt, was trained on
+  other features than the strategy furnishes now (FreqAI checks that only in backtests), or
+  is older than
   ``max_model_age_hours`` (default: FreqAI's ``expiration_hours``, two days past the retraining
   schedule, so a model the schedule should have replaced stops the trading; 72 without it),
   promoted models included;
@@ -26,9 +28,10 @@ import logging
 import math
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from meta_strategy.models.store import ModelFileError, verify_model_file
+from meta_strategy.models.store import ModelFileError, trained_features, verify_model_file
 from meta_strategy.trading.config import BitBotConfigError, bitbot_section
 
 
@@ -146,24 +149,53 @@ def prediction_problem(value: Any, do_predict: Any, valid: range) -> str | None:
     return None
 
 
+def feature_problem(trained: list[str], furnished: list[str]) -> str | None:
+    """
+    :param trained: the features the model was trained on, in order
+    :param furnished: the features the strategy furnishes now, in order
+    :return: how they differ (a model fed other features than it learned from trades on
+        nonsense, even when the count happens to match), or None
+    """
+    if trained == furnished:
+        return None
+    missing = [f for f in trained if f not in furnished]
+    extra = [f for f in furnished if f not in trained]
+    problem = f"the model was trained on {len(trained)} features, the strategy furnishes "
+    problem += str(len(furnished))
+    for what, names in (("not furnished", missing), ("not in the model", extra)):
+        if names:
+            problem += f"; {what}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
+    if not missing and not extra:
+        problem += " (the same features in another order)"
+    return problem
+
+
 def model_problem(
-    model_path: Any, trained_timestamp: int | None, now: datetime, max_age_hours: float | None
+    model_path: Any,
+    trained_timestamp: int | None,
+    now: datetime,
+    max_age_hours: float | None,
+    furnished: list[str] | None = None,
 ) -> str | None:
     """
     :param model_path: the model file FreqAI trades with (None when it has none yet)
     :param trained_timestamp: end of its training data (unix seconds)
     :param now: current time
     :param max_age_hours: age beyond which the model is stale (None: no limit)
+    :param furnished: the features the strategy furnishes now (None: not checked)
     :return: what is wrong with the model, or None
     """
-    from pathlib import Path
-
     if model_path is None:
         return "FreqAI has no trained model yet"
     try:
         verify_model_file(Path(model_path))
+        trained = trained_features(Path(model_path)) if furnished is not None else None
     except ModelFileError as e:
         return str(e)
+    if trained is not None and furnished is not None:
+        problem = feature_problem(trained, furnished)
+        if problem:
+            return problem
     if trained_timestamp and max_age_hours is not None:
         age = now - datetime.fromtimestamp(int(trained_timestamp), tz=now.tzinfo)
         if age > timedelta(hours=max_age_hours):

@@ -54,6 +54,8 @@ class MetaStrategy(TargetExposureStrategy):
         rl_config = (config.get("freqai") or {}).get("rl_config", {})
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
         self.promoted_model = (config.get("bitbot") or {}).get("model_id")
+        self.furnished_features: dict[str, list[str]] = {}
+        """pair -> the features this strategy furnished FreqAI last (see set_freqai_targets)"""
         if self.promoted_model and self.trading_live:
             try:  # the files the promoted configuration was evaluated with are unchanged
                 check_promoted_inputs(config.get("bitbot") or {})
@@ -132,7 +134,14 @@ class MetaStrategy(TargetExposureStrategy):
         return dataframe
 
     def set_freqai_targets(self, dataframe: DataFrame, metadata: dict, **kwargs: Any) -> DataFrame:
-        """Reinforcement learning has no label; FreqAI needs the column to exist."""
+        """
+        Reinforcement learning has no label; FreqAI needs the column to exist. FreqAI calls this
+        last, on every feature: the strategy notes which it furnishes (FreqAI's rule: a ``%`` in
+        the name, ``:`` removed) for the dry-run / live check against the model's.
+        """
+        self.furnished_features[metadata["pair"]] = [
+            c.replace(":", "") for c in dataframe.columns if "%" in c
+        ]
         dataframe["&-action"] = 0
         return dataframe
 
@@ -161,7 +170,10 @@ class MetaStrategy(TargetExposureStrategy):
         return dataframe
 
     def check_model_and_prediction(self, dataframe: DataFrame, pair: str) -> None:
-        """Dry-run / live: safe mode while the model file or its latest prediction is bad."""
+        """
+        Dry-run / live: safe mode while the model file or its latest prediction is bad, or the
+        model was trained on other features than the strategy furnishes.
+        """
         now = datetime.now(tz=UTC)
         info = self.freqai.dd.pair_dict.get(pair, {}) if getattr(self, "freqai", None) else {}
         path = None
@@ -175,6 +187,7 @@ class MetaStrategy(TargetExposureStrategy):
                 now,
                 # promoted or not, the model retrains on the walk-forward's schedule
                 self.safe_mode_config.max_model_age_hours,
+                furnished=self.furnished_features.get(pair),
             ),
             now,
         )

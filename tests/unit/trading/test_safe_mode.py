@@ -6,6 +6,7 @@ pair with the reason and says so through the message API; it resumes when the ca
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from meta_strategy.trading.safe_mode import (
     SafeMode,
     SafeModeConfig,
     candle_delay,
+    feature_problem,
     model_problem,
     prediction_problem,
 )
@@ -135,12 +137,19 @@ def test_backtests_never_enter_safe_mode() -> None:
     assert not strategy.safe_mode.active
 
 
-def _tiny_model(path: Path) -> Path:
+FEATURES = ["%-sig_ott_direction", "%-ret_1"]
+
+
+def _tiny_model(path: Path, features: list[str] = FEATURES) -> Path:
+    """A tiny PPO save at ``<path>.zip``, with FreqAI's metadata naming ``features``."""
     import gymnasium as gym
     from stable_baselines3 import PPO
 
     env = gym.make("CartPole-v1")
     PPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0).save(path)
+    name = path.name.removesuffix("_model")
+    metadata = {"training_features_list": features, "label_list": ["&-action"]}
+    (path.parent / f"{name}_metadata.json").write_text(json.dumps(metadata))
     return path.with_suffix(".zip")
 
 
@@ -155,6 +164,27 @@ def test_model_problems(tmp_path: Path) -> None:
     assert "garbage_model.zip" in model_problem(garbage, fresh, NOW, 72)
     stale = int((NOW - timedelta(hours=100)).timestamp())
     assert "100 h ago (limit 72 h)" in model_problem(good, stale, NOW, 72)
+    assert model_problem(good, fresh, NOW, 72, furnished=FEATURES) is None
+    short = model_problem(good, fresh, NOW, 72, furnished=FEATURES[:1])
+    assert short == (
+        "the model was trained on 2 features, the strategy furnishes 1; not furnished: %-ret_1"
+    )
+    (tmp_path / "cb_btc_1_metadata.json").write_text("{}")
+    assert "no training_features_list" in model_problem(good, fresh, NOW, 72, FEATURES)
+    (tmp_path / "cb_btc_1_metadata.json").unlink()
+    assert "cb_btc_1_metadata.json: missing" in model_problem(good, fresh, NOW, 72, FEATURES)
+    assert model_problem(good, fresh, NOW, 72) is None  # the feature list is not checked
+
+
+def test_feature_problems() -> None:
+    assert feature_problem(["%-a", "%-b"], ["%-a", "%-b"]) is None
+    assert feature_problem(["%-a", "%-b"], ["%-a", "%-c"]) == (
+        "the model was trained on 2 features, the strategy furnishes 2; not furnished: %-b; "
+        "not in the model: %-c"
+    )
+    assert feature_problem(["%-a", "%-b"], ["%-b", "%-a"]).endswith("in another order)")
+    many = [f"%-f{i}" for i in range(7)]
+    assert feature_problem(many, []).endswith("%-f0, %-f1, %-f2, %-f3, %-f4 ...")
 
 
 def test_prediction_problems() -> None:
@@ -176,7 +206,16 @@ def test_meta_strategy_model_and_prediction_causes(tmp_path: Path) -> None:
         "trained_timestamp": int(now.timestamp()) - 3600,
     }
     strategy.freqai = SimpleNamespace(dd=SimpleNamespace(pair_dict={PAIR: info}))
+    features = pd.DataFrame({"date": [NOW], **dict.fromkeys(FEATURES, 0.0)})
+    strategy.set_freqai_targets(features, {"pair": PAIR})  # FreqAI's last call with features
     frame = pd.DataFrame({"&-action": [1.0, 2.0], "do_predict": [1, 1]})
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert not strategy.safe_mode.active
+    # the strategy furnishes another feature than the model learned from
+    strategy.set_freqai_targets(features.rename(columns={"%-ret_1": "%-ret:2"}), {"pair": PAIR})
+    strategy.check_model_and_prediction(frame, PAIR)
+    assert "not in the model: %-ret2" in strategy.safe_mode.causes["model"]
+    strategy.set_freqai_targets(features, {"pair": PAIR})
     strategy.check_model_and_prediction(frame, PAIR)
     assert not strategy.safe_mode.active
     frame.loc[1, "&-action"] = np.nan
