@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from meta_strategy.config_keys import check_known_keys
 from meta_strategy.data.candles import (
     dates_ms,
     find_gaps,
@@ -204,12 +205,9 @@ class DataPolicy:
         :raises DataConfigError: an unknown key or a bad value
         """
         section = (config.get("bitbot") or {}).get("data") or {}
-        unknown = sorted(set(section) - {"max_gap_candles", "allow_partial_timerange"})
-        if unknown:
-            raise DataConfigError(
-                f"bitbot.data has unknown key(s) {unknown}; known: allow_partial_timerange, "
-                "max_gap_candles."
-            )
+        check_known_keys(
+            section, ("max_gap_candles", "allow_partial_timerange"), "bitbot.data", DataConfigError
+        )
         gap = section.get("max_gap_candles", 3)
         if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
             raise DataConfigError(

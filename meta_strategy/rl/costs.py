@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from meta_strategy.config_keys import check_known_keys
 from meta_strategy.freqtrade_bridge import patch_configuration
 from meta_strategy.paths import FEE
 from meta_strategy.rl.errors import RLConfigError
@@ -228,9 +229,9 @@ class CostModel:
                 f"freqai.rl_config.costs: {sorted(moved)} no longer apply: slippage is one "
                 f"setting for the environment and every backtest, bitbot.{SLIPPAGE_KEY}"
             )
-        unknown = set(costs) - {"maintenance_margin", "funding"}
-        if unknown:
-            raise CostConfigError(f"freqai.rl_config.costs: unknown keys {sorted(unknown)}")
+        check_known_keys(
+            costs, ("maintenance_margin", "funding"), "freqai.rl_config.costs", CostConfigError
+        )
         return cls(
             fee=explicit_fee(config),
             leverage=float(config.get("bitbot", {}).get("leverage", 1.0)),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from meta_strategy.config_keys import check_known_keys
 from meta_strategy.rl.errors import RLConfigError
 
 
@@ -100,6 +101,9 @@ class DrawdownPenalisedReward(RewardFunction):
         return self.scale * (_log_return(equity_before, equity_after) - self.penalty * increase)
 
 
+FREQAI_REWARD_KEYS = frozenset({"rr", "profit_aim", "win_reward_factor"})
+"""Keys FreqAI's own environments read from ``model_reward_parameters`` (MetaPPO ignores them)."""
+
 REWARDS: dict[str, type[RewardFunction]] = {
     "log_return": LogReturnReward,
     "differential_sharpe": DifferentialSharpeReward,
@@ -110,9 +114,10 @@ REWARDS: dict[str, type[RewardFunction]] = {
 def make_reward(params: dict[str, Any]) -> RewardFunction:
     """
     :param params: ``{"reward": "log_return" | "differential_sharpe" | "drawdown_penalised",
-        ...coefficients}`` (FreqAI's ``model_reward_parameters``; other FreqAI keys are ignored)
+        ...coefficients}`` (FreqAI's ``model_reward_parameters``; FreqAI's own keys
+        :data:`FREQAI_REWARD_KEYS` are ignored)
     :return: the reward function
-    :raises RLConfigError: unknown reward name
+    :raises RLConfigError: unknown reward name, or a key neither the reward nor FreqAI knows
     :raises ValueError: a coefficient out of range
     """
     name = params.get("reward", "log_return")
@@ -123,5 +128,11 @@ def make_reward(params: dict[str, Any]) -> RewardFunction:
         )
     cls = REWARDS[name]
     accepted = cls.__init__.__code__.co_varnames[1 : cls.__init__.__code__.co_argcount]
+    check_known_keys(
+        params,
+        {"reward", *accepted, *FREQAI_REWARD_KEYS},
+        f"freqai.rl_config.model_reward_parameters (reward {name!r})",
+        RLConfigError,
+    )
     kwargs = {k: v for k, v in params.items() if k in accepted}
     return cls(**kwargs)

@@ -7,12 +7,12 @@ value raises (:class:`BitBotConfigError`).
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 from freqtrade.exceptions import ConfigurationError
+
+from meta_strategy.config_keys import check_known_keys
 
 
 logger = logging.getLogger(__name__)
@@ -50,21 +50,6 @@ BITBOT_KEYS = frozenset(
 """Every key the ``bitbot`` section may hold."""
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """:return: `` (did you mean 'x'?)`` for the closest known name, or an empty string"""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _check_keys(section: dict[str, Any], known: Iterable[str], where: str) -> None:
-    """:raises BitBotConfigError: ``where`` (e.g. ``bitbot.risk``) holds a key not in ``known``"""
-    known = sorted(known)
-    unknown = sorted(set(section) - set(known))
-    if unknown:
-        hints = ", ".join(f"{key!r}{did_you_mean(key, known)}" for key in unknown)
-        raise BitBotConfigError(f"{where} has unknown key(s) {hints}; known: {', '.join(known)}.")
-
-
 def check_bitbot_keys(config: dict[str, Any]) -> None:
     """
     :param config: Freqtrade configuration
@@ -74,7 +59,7 @@ def check_bitbot_keys(config: dict[str, Any]) -> None:
     section = config.get("bitbot") or {}
     if not isinstance(section, dict):
         raise BitBotConfigError(f"bitbot must be an object, got {section!r}.")
-    _check_keys(section, BITBOT_KEYS, "the bitbot section")
+    check_known_keys(section, BITBOT_KEYS, "the bitbot section", BitBotConfigError)
 
 
 def check_account(config: dict[str, Any]) -> None:
@@ -104,5 +89,5 @@ def bitbot_section(config: dict[str, Any], name: str, known: set[str]) -> dict[s
     section = (config.get("bitbot") or {}).get(name) or {}
     if not isinstance(section, dict):
         raise BitBotConfigError(f"bitbot.{name} must be an object, got {section!r}.")
-    _check_keys(section, known, f"bitbot.{name}")
+    check_known_keys(section, known, f"bitbot.{name}", BitBotConfigError)
     return section

@@ -149,7 +149,7 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         {"freqai": {"rl_config": {"costs": {"foo": 1}}}},
         "MetaStrategy",
         None,
-        "freqai.rl_config.costs: unknown keys ['foo']",
+        "freqai.rl_config.costs has unknown key(s) 'foo'",
     ),
     "meta: old slippage key in the costs": (
         {"freqai": {"rl_config": {"costs": {"slippage_bps": 2}}}},
@@ -168,6 +168,18 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         "MetaStrategy",
         None,
         "freqai.rl_config.model_reward_parameters.reward: unknown reward 'sharpe'",
+    ),
+    "meta: a typo in rl_config": (
+        {"freqai": {"rl_config": {"trian_cycles": 3}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config has unknown key(s) 'trian_cycles' (did you mean 'train_cycles'?)",
+    ),
+    "meta: a reward coefficient the reward does not take": (
+        {"freqai": {"rl_config": {"model_reward_parameters": {"reward": "log_return", "scal": 9}}}},
+        "MetaStrategy",
+        None,
+        "has unknown key(s) 'scal' (did you mean 'scale'?)",
     ),
 }
 

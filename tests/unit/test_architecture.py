@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "meta_strategy"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("paths",),
+    ("paths", "config_keys"),
     ("freqtrade_bridge",),
     ("data",),
     ("signals",),

@@ -40,6 +40,7 @@ from stable_baselines3.common.utils import set_random_seed
 
 from meta_strategy.rl.costs import CostModel
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
+from meta_strategy.rl.errors import check_rl_config_keys
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.trading.exposure import EXPOSURE_TAG
 
@@ -60,6 +61,7 @@ class MetaPPO(ReinforcementLearner):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_rl_config_keys(self.rl_config)
         self.seed = int(self.rl_config.get("seed", 42))
         self.levels = exposure_levels(int(self.rl_config.get("exposure_levels", 3)))
         self.costs = CostModel.from_config(self.config)

@@ -50,8 +50,8 @@ def test_old_slippage_keys_in_rl_config_say_where_slippage_went() -> None:
     config = {"fee": 0.0005, "freqai": {"rl_config": {"costs": {"slippage_bps": 2.0}}}}
     with pytest.raises(CostConfigError, match=r"bitbot\.slippage_bps"):
         CostModel.from_config(config)
-    with pytest.raises(CostConfigError, match="unknown keys"):
-        CostModel.from_config({"fee": 0.0005, "freqai": {"rl_config": {"costs": {"x": 1}}}})
+    with pytest.raises(CostConfigError, match=r"costs has unknown key\(s\) 'fundin' \(did you"):
+        CostModel.from_config({"fee": 0.0005, "freqai": {"rl_config": {"costs": {"fundin": 1}}}})
 
 
 def test_no_fee_is_an_error() -> None:

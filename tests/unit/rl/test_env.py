@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,12 +11,14 @@ import pytest
 
 from meta_strategy.rl.costs import CostModel, margin_breached, traded_quantity
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation
+from meta_strategy.rl.errors import RLConfigError, check_rl_config_keys
 from meta_strategy.rl.rewards import (
     DifferentialSharpeReward,
     DrawdownPenalisedReward,
     LogReturnReward,
     make_reward,
 )
+from tests.helpers.freqtrade import REPO
 
 
 SHORT, FLAT, LONG = 0, 1, 2
@@ -221,6 +224,19 @@ def test_reward_from_config() -> None:
     assert isinstance(r, DifferentialSharpeReward) and r.eta == 0.05
     with pytest.raises(ValueError, match="unknown reward 'sharpe'"):
         make_reward({"reward": "sharpe"})
+    # a coefficient the chosen reward does not take is an error, not the default in silence
+    with pytest.raises(RLConfigError, match=r"'penalti' \(did you mean 'penalty'\?\)"):
+        make_reward({"reward": "drawdown_penalised", "penalti": 3.0})
+    with pytest.raises(RLConfigError, match=r"\(reward 'log_return'\) has unknown key\(s\) 'eta'"):
+        make_reward({"reward": "log_return", "eta": 0.05})
+
+
+def test_rl_config_keys() -> None:
+    shipped = json.loads((REPO / "user_data" / "config.freqai.json").read_text())
+    check_rl_config_keys(shipped["freqai"]["rl_config"])
+    check_rl_config_keys({"randomize_starting_position": True, "progress_bar": False})  # FreqAI's
+    with pytest.raises(RLConfigError, match=r"'trian_cycles' \(did you mean 'train_cycles'\?\)"):
+        check_rl_config_keys({"trian_cycles": 3})
 
 
 @pytest.mark.parametrize("algorithm", ["PPO", "A2C", "DQN", "MaskablePPO", "QRDQN"])
