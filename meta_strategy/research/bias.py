@@ -28,7 +28,7 @@ from meta_strategy.data.choice import (
 from meta_strategy.data.files import DataError
 from meta_strategy.data.markets import install_offline_markets
 from meta_strategy.freqtrade_bridge import config_args
-from meta_strategy.paths import POC_STRATEGIES
+from meta_strategy.paths import SIGNAL_STRATEGIES
 
 
 logger = logging.getLogger(__name__)
@@ -198,9 +198,9 @@ def run_bias_check(
 
 def bias_check(strategies: list[str] | None = None, timerange: str | None = None) -> int:
     """
-    Look-ahead and recursive analysis of the POC strategies on the resolved data.
+    Look-ahead and recursive analysis of the registry's strategies on the resolved data.
 
-    :param strategies: strategy class names (the four POC strategies by default)
+    :param strategies: strategy class names (every class of the registry by default)
     :param timerange: period to analyse (default: the last months of the data)
     :return: exit code, 1 when any strategy shows bias
     """
@@ -213,7 +213,7 @@ def bias_check(strategies: list[str] | None = None, timerange: str | None = None
         print(f"bitbot: data error: {e}")
         return 2
     results = run_bias_check(
-        list(strategies or POC_STRATEGIES),
+        list(strategies or SIGNAL_STRATEGIES),
         list(choice.configs),
         str(choice.datadir),
         timerange or trailing_timerange(choice, 120),  # four months,

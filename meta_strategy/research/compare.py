@@ -20,7 +20,7 @@ from meta_strategy.data.choice import (
 from meta_strategy.data.files import candle_file
 from meta_strategy.data.preflight import run_freqtrade_checked
 from meta_strategy.freqtrade_bridge import config_args
-from meta_strategy.paths import FREQAI_OVERLAY, POC_STRATEGIES, RESULTS_DIR
+from meta_strategy.paths import FREQAI_OVERLAY, RESULTS_DIR, SIGNAL_STRATEGIES
 from meta_strategy.research.metrics import buy_and_hold_summary, strategy_summaries
 from meta_strategy.research.report.runs import merged_cost_per_fill
 
@@ -64,7 +64,7 @@ def compare_strategies(
     choice = resolve_backtest_data()
     print(f"bitbot compare: {choice.description}")
     ensure_data(choice)
-    names = list(strategies or POC_STRATEGIES)
+    names = list(strategies or SIGNAL_STRATEGIES)
     runs = [(RESULTS_DIR, list(choice.configs), names, timerange or choice.timerange)]
     if meta:
         runs.append(

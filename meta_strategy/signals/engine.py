@@ -28,44 +28,13 @@ from numba import njit
 from pandas import DataFrame
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv, timeframe_to_seconds
-from meta_strategy.signals.registry import Registry, RegistryEntry, check_entry_against_strategy
+from meta_strategy.signals.kernels import position_kernel
+from meta_strategy.signals.registry import Registry, RegistryEntry, configure_entry_strategy
 
 
 logger = logging.getLogger(__name__)
 
 SIGNAL_FIELDS = ("direction", "strength", "age")
-
-
-@njit(cache=True)
-def _direction_kernel(
-    enter_long: npt.NDArray[np.bool_],
-    enter_short: npt.NDArray[np.bool_],
-    exit_long: npt.NDArray[np.bool_],
-    exit_short: npt.NDArray[np.bool_],
-) -> npt.NDArray[np.int8]:  # pragma: no cover - compiled
-    n = len(enter_long)
-    out = np.zeros(n, dtype=np.int8)
-    pos = 0
-    for i in range(n):
-        long_in = enter_long[i] and not enter_short[i]
-        short_in = enter_short[i] and not enter_long[i]
-        if pos == 1:
-            if short_in:
-                pos = -1
-            elif exit_long[i]:
-                pos = 0
-        elif pos == -1:
-            if long_in:
-                pos = 1
-            elif exit_short[i]:
-                pos = 0
-        if pos == 0:
-            if long_in and not exit_long[i]:
-                pos = 1
-            elif short_in and not exit_short[i]:
-                pos = -1
-        out[i] = pos
-    return out
 
 
 def direction_from_signals(df: DataFrame) -> npt.NDArray[np.int8]:
@@ -90,7 +59,7 @@ def direction_from_signals(df: DataFrame) -> npt.NDArray[np.int8]:
             return np.zeros(len(df), dtype=np.bool_)
         return (df[name].fillna(0).to_numpy() == 1).astype(np.bool_)
 
-    return _direction_kernel(
+    return position_kernel(
         column("enter_long"), column("enter_short"), column("exit_long"), column("exit_short")
     )
 
@@ -176,9 +145,7 @@ class SignalEngine:
                     f"strategy class {entry.strategy!r}: {e}"
                 ) from e
             strategy.ft_bot_start()
-            check_entry_against_strategy(entry, strategy, registry.path)
-            for key, value in entry.params.items():
-                getattr(strategy, key).value = value
+            configure_entry_strategy(entry, strategy, registry.path)
             self.strategies[entry.name] = strategy
 
     def entry_signals(self, entry: RegistryEntry, base: DataFrame, pair: str) -> DataFrame:

@@ -17,6 +17,9 @@ Reference equalities (checked in ``tests/test_indicators.py``):
 * :func:`supertrend` equals ``technical.indicators.supertrend`` after its warm-up.
 * :func:`ott` equals a line-by-line transcription of Anıl Özekşi's Pine script
   (``tests/reference_indicators.ott_reference``).
+* :func:`ema` *is* ta-lib's ``EMA``; :func:`donchian_channel` equals ta-lib's ``MAX`` / ``MIN``
+  of the previous candles; :func:`donchian_ensemble` equals a candle-by-candle loop written from
+  its definition in the tests.
 
 Intended differences from those references are listed in each function's docstring.
 """
@@ -33,6 +36,7 @@ from pandas import DataFrame, Series
 from meta_strategy.signals.kernels import (
     FloatArray,
     ott_kernel,
+    position_kernel,
     supertrend_kernel,
     true_range_kernel,
     wilder_atr_kernel,
@@ -46,6 +50,9 @@ __all__ = [
     "adx",
     "atr",
     "bollinger_bands",
+    "donchian_channel",
+    "donchian_ensemble",
+    "ema",
     "ott",
     "rsi",
     "supertrend",
@@ -305,3 +312,71 @@ def ott(df: DataFrame, length: int = 2, percent: float = 1.4, cmo_window: int = 
     src = _as_float(df["close"])
     var, ott2 = ott_kernel(src, int(length), float(percent), int(cmo_window))
     return DataFrame({"var": var, "ott": ott2}, index=df.index, copy=False)
+
+
+def ema(series: Series, period: int) -> Series:
+    """Exponential moving average: a thin wrapper around ta-lib's ``EMA``.
+
+    ta-lib seeds the average with the simple mean of the first ``period`` values, then
+    ``ema_t = ema_{t-1} + 2 / (period + 1) * (x_t - ema_{t-1})``; NaN before index
+    ``period - 1``. The seed's weight after ``k`` more candles is ``(1 - 2 / (period + 1)) ** k``.
+
+    :param series: values (e.g. ``close``)
+    :param period: span, >= 2
+    :return: Series on ``series.index``
+    """
+    _check_period("period", period, minimum=2)
+    values = _as_float(series)
+    if values.shape[0] == 0:
+        return Series(np.empty(0), index=series.index)
+    return Series(talib.EMA(values, timeperiod=int(period)), index=series.index)
+
+
+def donchian_channel(df: DataFrame, lookback: int) -> DataFrame:
+    """Donchian channel of the ``lookback`` candles *before* each candle (Donchian 1960).
+
+    ``upper_t = max(high_{t-lookback} .. high_{t-1})``, ``lower_t = min(low_{t-lookback} ..
+    low_{t-1})``: a close above ``upper_t`` is a breakout to a new ``lookback``-candle high.
+
+    :param df: OHLCV DataFrame (uses ``high``, ``low``)
+    :param lookback: candles in the channel, >= 1
+    :return: DataFrame with ``upper`` and ``lower`` on ``df.index`` (NaN for the first
+        ``lookback`` candles)
+    """
+    _check_period("lookback", lookback)
+    upper = df["high"].astype(np.float64).rolling(int(lookback)).max().shift(1)
+    lower = df["low"].astype(np.float64).rolling(int(lookback)).min().shift(1)
+    return DataFrame({"upper": upper, "lower": lower}, index=df.index)
+
+
+def donchian_ensemble(df: DataFrame, lookbacks: list[int], exit_fraction: float = 0.5) -> Series:
+    """Mean position of an ensemble of Donchian breakout systems (the Turtle rules, one system
+    per lookback, as in Zarattini, Pagani & Barbon 2025, "Catching crypto trends").
+
+    System ``N``: long when the close breaks above the ``N``-candle channel, short when it
+    breaks below; a long exits when the close falls below the lower channel of
+    ``max(1, round(exit_fraction * N))`` candles, a short when it rises above that channel's
+    upper band (exits on the opposite, shorter channel). Each system is flat until its first
+    breakout.
+
+    :param df: OHLCV DataFrame (uses ``high``, ``low``, ``close``)
+    :param lookbacks: entry channel lengths in candles, each >= 1
+    :param exit_fraction: exit channel length as a fraction of the entry channel, in (0, 1]
+    :return: Series in [-1, 1] on ``df.index``: the mean of the systems' positions (-1 / 0 / +1)
+    """
+    if not lookbacks:
+        raise ValueError("donchian_ensemble needs at least one lookback")
+    if not 0 < exit_fraction <= 1:
+        raise ValueError(f"exit_fraction must be in (0, 1], got {exit_fraction}")
+    close = df["close"].astype(np.float64)
+    total = np.zeros(len(df))
+    for lookback in lookbacks:
+        entry = donchian_channel(df, lookback)
+        exit_ = donchian_channel(df, max(1, round(exit_fraction * lookback)))
+        total += position_kernel(
+            (close > entry["upper"]).to_numpy(),
+            (close < entry["lower"]).to_numpy(),
+            (close < exit_["lower"]).to_numpy(),
+            (close > exit_["upper"]).to_numpy(),
+        )
+    return Series(total / len(lookbacks), index=df.index)

@@ -1,7 +1,8 @@
 """
 Linear-time numba kernels of the sequential indicator recursions (Wilder smoothing, Supertrend
-bands, OTT stops), on float64 arrays. The public functions in
-:mod:`meta_strategy.signals.indicators` prepare their inputs and wrap their outputs.
+bands, OTT stops) and of the position a stream of entry / exit signals leaves, on numpy arrays.
+The public functions in :mod:`meta_strategy.signals.indicators` and
+:mod:`meta_strategy.signals.engine` prepare their inputs and wrap their outputs.
 """
 
 from __future__ import annotations
@@ -235,3 +236,41 @@ def ott_kernel(
         short_prev = short_stop
         dir_prev = d
     return var, ott2
+
+
+@njit(cache=True)
+def position_kernel(
+    enter_long: npt.NDArray[np.bool_],
+    enter_short: npt.NDArray[np.bool_],
+    exit_long: npt.NDArray[np.bool_],
+    exit_short: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.int8]:  # pragma: no cover - compiled
+    """
+    The position held after each candle from entry and exit signals (the state machine of
+    :func:`meta_strategy.signals.engine.direction_from_signals`).
+
+    :return: int8 array of -1 / 0 / +1
+    """
+    n = len(enter_long)
+    out = np.zeros(n, dtype=np.int8)
+    pos = 0
+    for i in range(n):
+        long_in = enter_long[i] and not enter_short[i]
+        short_in = enter_short[i] and not enter_long[i]
+        if pos == 1:
+            if short_in:
+                pos = -1
+            elif exit_long[i]:
+                pos = 0
+        elif pos == -1:
+            if long_in:
+                pos = 1
+            elif exit_short[i]:
+                pos = 0
+        if pos == 0:
+            if long_in and not exit_long[i]:
+                pos = 1
+            elif short_in and not exit_short[i]:
+                pos = -1
+        out[i] = pos
+    return out

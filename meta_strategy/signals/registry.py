@@ -218,13 +218,13 @@ def parameter_problem(parameter: Any, value: Any) -> str | None:
     return None
 
 
-def check_entry_against_strategy(entry: RegistryEntry, strategy: Any, path: Path) -> None:
+def configure_entry_strategy(entry: RegistryEntry, strategy: Any, path: Path) -> None:
     """
-    Checks that need the loaded strategy: parameter names, types and ranges, and enough
-    lookback.
+    Set the entry's parameters on its loaded strategy, after checking them, then check that the
+    entry's lookback covers the strategy's startup candles with those parameters.
 
     :param entry: registry entry
-    :param strategy: the loaded Freqtrade strategy instance
+    :param strategy: the loaded Freqtrade strategy instance (its parameters are set)
     :param path: registry file (for messages)
     :raises RegistryError: unknown parameter, a value of the wrong type or outside the
         parameter's declared range, or lookback shorter than the startup candles
@@ -242,6 +242,8 @@ def check_entry_against_strategy(entry: RegistryEntry, strategy: Any, path: Path
         problem = parameter_problem(parameter, value)
         if problem:
             raise _fail(path, where, f"parameter {key!r} of {entry.strategy}: {problem}")
+    for key, value in entry.params.items():
+        getattr(strategy, key).value = value
     needed_hours = strategy.startup_candle_count * timeframe_to_seconds(entry.timeframe) / 3600
     if entry.lookback_hours < needed_hours:
         raise _fail(
@@ -251,3 +253,18 @@ def check_entry_against_strategy(entry: RegistryEntry, strategy: Any, path: Path
             f"startup_candle_count ({strategy.startup_candle_count} x {entry.timeframe} = "
             f"{needed_hours:g} hours)",
         )
+
+
+def startup_length(parameter: Any, config: dict[str, Any]) -> Any:
+    """
+    The value of a length parameter that a strategy's ``startup_candle_count`` must cover: its
+    value, or in hyperopt (which loads the startup candles once, for every trial) the top of its
+    range. A registry entry's ``lookback_hours`` is then checked against the values it sets.
+
+    :param parameter: a Freqtrade ``IntParameter`` / ``DecimalParameter``
+    :param config: the strategy's configuration
+    :return: the value to cover
+    """
+    from freqtrade.enums import RunMode
+
+    return parameter.high if config.get("runmode") == RunMode.HYPEROPT else parameter.value

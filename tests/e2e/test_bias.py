@@ -1,5 +1,5 @@
 """
-Freqtrade's own look-ahead and recursive analysis find no bias in the POC strategies.
+Freqtrade's own look-ahead and recursive analysis find no bias in the registry's strategies.
 
 This runs ``bitbot bias-check`` (``make bias-check``) exactly as a user would, on the last
 four months of the real Binance BTC perpetual data, or of the synthetic market when
@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from meta_strategy.paths import SIGNAL_STRATEGIES
 from tests.helpers.freqtrade import run_bitbot
 
 
 pytestmark = pytest.mark.slow
-
-POC = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
 
 
 def test_bias_check_passes_for_every_strategy(market_datadir: Path) -> None:
@@ -27,6 +26,6 @@ def test_bias_check_passes_for_every_strategy(market_datadir: Path) -> None:
     ]
     assert result.returncode == 0, "\n".join(verdicts) or result.stdout[-5000:]
     assert "Lookahead Analysis" in result.stdout
-    for name in POC:
+    for name in SIGNAL_STRATEGIES:
         line = next(v for v in verdicts if v.startswith(name))
         assert "look-ahead bias: no" in line and line.endswith("PASS"), line

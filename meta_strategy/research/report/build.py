@@ -31,8 +31,8 @@ from meta_strategy.data.timeframes import parse_timerange
 from meta_strategy.paths import (
     FREQAI_OVERLAY,
     MODELS_ROOT,
-    POC_STRATEGIES,
     REPORTS_DIR,
+    SIGNAL_STRATEGIES,
 )
 from meta_strategy.research.report.analysis import (
     RunFigures,
@@ -136,7 +136,7 @@ def _group_of(result: RunResult, strategy: str) -> str:
         return "deployed"
     if result.spec.kind == "rl":
         return "meta"
-    return "strategy" if strategy in POC_STRATEGIES else "baseline"
+    return "strategy" if strategy in SIGNAL_STRATEGIES else "baseline"
 
 
 def _label_of(result: RunResult, strategy: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meta_strategy.paths import FREQAI_OVERLAY, POC_STRATEGIES, STACKER_OVERLAY, VOTE_STRATEGIES
+from meta_strategy.paths import FREQAI_OVERLAY, SIGNAL_STRATEGIES, STACKER_OVERLAY, VOTE_STRATEGIES
 from meta_strategy.rl.algorithms import ALGORITHMS, UnknownAlgorithmError, algorithm_overlay
 
 
@@ -308,7 +308,7 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
         meta-learner run per algorithm and seed
     """
     runs = [
-        RunSpec("rules", "rules", POC_STRATEGIES + VOTE_STRATEGIES, base_configs),
+        RunSpec("rules", "rules", SIGNAL_STRATEGIES + VOTE_STRATEGIES, base_configs),
         RunSpec(
             "stacker",
             "stacker",

@@ -208,6 +208,58 @@ def test_ott_default_tracks_price(random_ohlc: DataFrame) -> None:
     assert (np.abs(out["ott"].to_numpy()[tail] / close[tail] - 1) < 0.25).all()
 
 
+@pytest.mark.parametrize("period", [2, 12, 50])
+def test_ema_is_talib(ohlc: DataFrame, period: int) -> None:
+    close = ohlc["close"].to_numpy(float)
+    assert_same(ind.ema(ohlc["close"], period), talib.EMA(close, period))
+
+
+@pytest.mark.parametrize("lookback", [2, 20, 240])
+def test_donchian_channel_is_the_previous_candles_extremes(ohlc: DataFrame, lookback: int) -> None:
+    channel = ind.donchian_channel(ohlc, lookback)
+    high, low, _ = hlc(ohlc)
+    upper = np.concatenate([[np.nan], talib.MAX(high, lookback)[:-1]])
+    lower = np.concatenate([[np.nan], talib.MIN(low, lookback)[:-1]])
+    assert_same(channel["upper"], upper)
+    assert_same(channel["lower"], lower)
+    one = ind.donchian_channel(ohlc, 1)  # ta-lib's MAX needs 2: the previous candle itself
+    assert_same(one["upper"], ohlc["high"].shift(1))
+
+
+def donchian_ensemble_reference(
+    high: list[float], low: list[float], close: list[float], lookbacks: list[int], exit_share: float
+) -> list[float]:
+    """The ensemble written from its definition, one system and one candle at a time."""
+    total = [0.0] * len(close)
+    for n in lookbacks:
+        m = max(1, round(exit_share * n))
+        position = 0
+        for t in range(len(close)):
+            up = t >= n and close[t] > max(high[t - n : t])
+            down = t >= n and close[t] < min(low[t - n : t])
+            exit_long = t >= m and close[t] < min(low[t - m : t])
+            exit_short = t >= m and close[t] > max(high[t - m : t])
+            if position == 1:
+                position = -1 if down else 0 if exit_long else 1
+            elif position == -1:
+                position = 1 if up else 0 if exit_short else -1
+            if position == 0:
+                position = 1 if up else -1 if down else 0
+            total[t] += position
+    return [x / len(lookbacks) for x in total]
+
+
+@pytest.mark.parametrize(("lookbacks", "exit_share"), [([5, 12, 30], 0.5), ([24, 240], 1.0)])
+def test_donchian_ensemble_matches_reference(
+    ohlc: DataFrame, lookbacks: list[int], exit_share: float
+) -> None:
+    df = ohlc.iloc[:5000]
+    high, low, close = (df[c].tolist() for c in ("high", "low", "close"))
+    expected = donchian_ensemble_reference(high, low, close, lookbacks, exit_share)
+    assert_same(ind.donchian_ensemble(df, lookbacks, exit_share), expected)
+    assert {-1.0, 1.0} <= set(expected), "both directions"
+
+
 # ---------------------------------------------------------------------------- properties
 
 
@@ -220,6 +272,9 @@ INDICATORS: dict[str, Callable[[DataFrame], DataFrame | pd.Series]] = {
     "adx": lambda d: ind.adx(d, 14),
     "supertrend": lambda d: ind.supertrend(d, 3, 10),
     "ott": lambda d: ind.ott(d),
+    "ema": lambda d: ind.ema(d["close"], 20),
+    "donchian_channel": lambda d: ind.donchian_channel(d, 20),
+    "donchian_ensemble": lambda d: ind.donchian_ensemble(d, [5, 12, 30]),
 }
 
 
@@ -298,6 +353,14 @@ def test_index_preserved(random_ohlc: DataFrame) -> None:
 def test_bad_parameters(random_ohlc: DataFrame) -> None:
     with pytest.raises(ValueError):
         ind.atr(random_ohlc, 0)
+    with pytest.raises(ValueError, match="period"):
+        ind.ema(random_ohlc["close"], 1)
+    with pytest.raises(ValueError, match="lookback"):
+        ind.donchian_channel(random_ohlc, 0)
+    with pytest.raises(ValueError, match="exit_fraction"):
+        ind.donchian_ensemble(random_ohlc, [5], exit_fraction=0)
+    with pytest.raises(ValueError, match="at least one lookback"):
+        ind.donchian_ensemble(random_ohlc, [])
     with pytest.raises(ValueError):
         ind.rsi(random_ohlc["close"], 1)
     with pytest.raises(ValueError):

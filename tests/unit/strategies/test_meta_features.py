@@ -66,7 +66,8 @@ def _features(strategy, candles: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
-    features = _features(meta_strategy, btc_1h.iloc[-3000:].reset_index(drop=True))
+    n = meta_strategy.registry.max_lookback_hours + 600  # the last 500 past every lookback
+    features = _features(meta_strategy, btc_1h.iloc[-n:].reset_index(drop=True))
     for entry in meta_strategy.registry.enabled:
         for field in ("direction", "strength", "age"):
             assert f"{entry.feature_prefix}_{field}" in features

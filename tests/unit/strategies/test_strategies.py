@@ -1,4 +1,4 @@
-"""The four POC strategies: futures long and short, causal signals, hyperopt parameters."""
+"""The registry's strategies: futures long and short, causal signals, hyperopt parameters."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from meta_strategy.paths import SIGNAL_STRATEGIES
 from tests.helpers.frames import prices_scaled_after
 from tests.helpers.freqtrade import load_strategy, strategy_signals
 
 
-POC = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
+STRATEGIES = SIGNAL_STRATEGIES
 SIGNALS = ["enter_long", "enter_short", "exit_long", "exit_short"]
 
 
@@ -27,7 +28,7 @@ def recent(btc_1h: pd.DataFrame) -> pd.DataFrame:
     return btc_1h[btc_1h["date"] >= "2022-01-01"].reset_index(drop=True)
 
 
-@pytest.mark.parametrize("name", POC)
+@pytest.mark.parametrize("name", STRATEGIES)
 def test_strategy_is_a_futures_long_short_strategy(name: str) -> None:
     strategy = load_started_strategy(name)
     assert strategy.INTERFACE_VERSION == 3
@@ -39,7 +40,7 @@ def test_strategy_is_a_futures_long_short_strategy(name: str) -> None:
     assert all(param.optimize for param in params)
 
 
-@pytest.mark.parametrize("name", POC)
+@pytest.mark.parametrize("name", STRATEGIES)
 def test_strategy_signals_long_and_short_on_real_data(name: str, recent: pd.DataFrame) -> None:
     df = strategy_signals(load_started_strategy(name), recent)
     for column in ("enter_long", "enter_short"):
@@ -48,7 +49,7 @@ def test_strategy_signals_long_and_short_on_real_data(name: str, recent: pd.Data
         assert (df[column] == 1).sum() > 5, f"{name}: too few {column} signals"
 
 
-@pytest.mark.parametrize("name", POC)
+@pytest.mark.parametrize("name", STRATEGIES)
 def test_strategy_signals_do_not_look_ahead(name: str, any_market_1h: pd.DataFrame) -> None:
     """Changing every candle after t changes no indicator or signal at or before t."""
     strategy = load_started_strategy(name)
@@ -97,7 +98,7 @@ def test_volatility_system_signals_once_per_htf_candle(recent: pd.DataFrame) -> 
     assert set(df.loc[hits, "date"].dt.hour % 3) == {2}
 
 
-@pytest.mark.parametrize("name", POC)
+@pytest.mark.parametrize("name", STRATEGIES)
 def test_leverage_comes_from_config(name: str) -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     default = load_started_strategy(name)
@@ -109,3 +110,24 @@ def test_leverage_comes_from_config(name: str) -> None:
         load_started_strategy(name, leverage=0.5)  # fails at start-up, before any trade
     with pytest.raises(ValueError, match=r"bitbot\.leverage must be a number"):
         load_started_strategy(name, leverage="3x")
+
+
+def test_startup_candles_follow_the_timeframe_and_the_parameters() -> None:
+    """Lengths in days become candles of the timeframe the strategy runs at; hyperopt covers
+    the top of each range (Freqtrade loads the startup candles once for every trial)."""
+    from freqtrade.enums import RunMode
+
+    donchian = load_started_strategy("DonchianBreakout")
+    assert donchian.lookbacks() == [120, 224, 416, 774, 1440]  # 5 to 60 days, geometric, at 1h
+    assert donchian.startup_candle_count == 60 * 24 + 1
+    donchian.timeframe = "1d"
+    assert donchian.lookbacks() == [5, 10, 18, 33, 60]
+    assert donchian.startup_candle_count == 61
+    tuned = load_strategy("DonchianBreakout", runmode=RunMode.HYPEROPT)
+    assert tuned.startup_candle_count == 90 * 24 + 1
+    trend = load_started_strategy("MovingAverageTrend")
+    assert trend.startup_candle_count == 5 * 36  # five slow periods, beyond the 100 of the filter
+    trend.slow_period.value = 21
+    trend.trend_period.value = 150
+    assert trend.startup_candle_count == 150
+    assert load_strategy("MovingAverageTrend", runmode=RunMode.HYPEROPT).startup_candle_count == 300

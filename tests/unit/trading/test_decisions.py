@@ -217,7 +217,7 @@ def test_directions_are_computed_when_the_frame_lacks_them() -> None:
     """FreqAI drops the % columns and the vote strategies keep only the vote: recompute."""
     strategy = _strategy()
     rng = np.random.default_rng(0)
-    n = 1100  # beyond the longest lookback of the registry (1000 h)
+    n = strategy.registry.max_lookback_hours + 100  # beyond the registry's longest lookback
     close = 30000 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     frame = pd.DataFrame(
         {

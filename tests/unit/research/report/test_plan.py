@@ -11,7 +11,7 @@ import pytest
 
 from meta_strategy.paths import FREQAI_OVERLAY
 from meta_strategy.research.report.plan import (
-    POC_STRATEGIES,
+    SIGNAL_STRATEGIES,
     VOTE_STRATEGIES,
     ReportSettings,
     ReportSettingsError,
@@ -60,7 +60,7 @@ def test_plan_covers_every_algorithm_seed_and_baseline() -> None:
     assert len(rl) == len(ALGORITHMS) * 3
     assert {(r.algorithm, r.seed) for r in rl} == {(a, s) for a in ALGORITHMS for s in (42, 43, 44)}
     rules = next(r for r in plan if r.kind == "rules")
-    assert rules.strategies == POC_STRATEGIES + VOTE_STRATEGIES
+    assert rules.strategies == SIGNAL_STRATEGIES + VOTE_STRATEGIES
     stacker = next(r for r in plan if r.kind == "stacker")
     for run in [stacker, *rl]:
         freqai = run.overlay["freqai"]
