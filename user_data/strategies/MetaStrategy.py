@@ -7,6 +7,11 @@ Features (all known at the candle's close):
 
 * for every enabled entry of ``user_data/strategies_registry.json``: ``direction``, ``strength``
   and ``age`` (``meta_strategy.signals.engine``), each strategy at its own timeframe;
+* for every entry, its track record: the net return (fees and funding included) of following
+  its direction over the trailing 7, 30 and 90 days and its 30-day Sharpe ratio
+  (``meta_strategy.signals.track_record``);
+* the market regime: trend efficiency, volatility percentile and one of ranging, trending,
+  volatile, trending-volatile (``meta_strategy.signals.regimes``);
 * context: log returns over 1, 4, 24 and 168 candles, realised volatility over 24 and 168,
   ATR(14) as a fraction of price, the funding rate and its 24-candle sum, and the distance of
   the close from the EMA(50) of closed 4h candles.
@@ -30,7 +35,9 @@ from pandas import DataFrame
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv
 from meta_strategy.models.promotion import PromotedInputError, check_promoted_inputs
+from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.env import exposure_levels
+from meta_strategy.signals.allocation import allocation_features, allocation_warmup
 from meta_strategy.signals.indicators import atr
 from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
@@ -47,7 +54,10 @@ class MetaStrategy(TargetExposureStrategy):
     max_entry_position_adjustment = -1
     startup_candle_count = 1400
     entry_tag_prefix = "meta"
-    extra_warmup = 4 * 50 + 168  # EMA(50) of 4h candles, 168-candle returns and volatility
+    candles_per_day = 24  # of the base timeframe, the registry's 1h
+    # track records and regimes (90 days, and a week's volatility ranked over 90 days) outlast
+    # the market context (EMA(50) of 4h candles, 168-candle returns and volatility)
+    extra_warmup = max(allocation_warmup(candles_per_day), 4 * 50 + 168)
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
@@ -109,6 +119,16 @@ class MetaStrategy(TargetExposureStrategy):
         for column in signals.columns:
             values = signals[column]
             dataframe[column] = np.log1p(values) if column.endswith("_age") else values
+        funding = self._funding(dataframe, pair)
+        allocation = allocation_features(
+            dataframe,
+            signals,
+            self.registry,
+            funding,
+            explicit_fee(self.config),
+            self.candles_per_day,
+        )
+        dataframe[allocation.columns] = allocation
         close = dataframe["close"]
         log_close = np.log(close)
         for horizon in (1, 4, 24, 168):
@@ -117,7 +137,6 @@ class MetaStrategy(TargetExposureStrategy):
         dataframe["%-vol_24"] = one.rolling(24).std()
         dataframe["%-vol_168"] = one.rolling(168).std()
         dataframe["%-atr_pct"] = atr(dataframe, 14) / close
-        funding = self._funding(dataframe, pair)
         dataframe["%-funding"] = funding.replace(0.0, np.nan).ffill().fillna(0.0)
         dataframe["%-funding_24"] = funding.rolling(24, min_periods=1).sum()
         four_hour = resample_ohlcv(

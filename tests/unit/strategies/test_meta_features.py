@@ -66,11 +66,16 @@ def _features(strategy, candles: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
-    n = meta_strategy.registry.max_lookback_hours + 600  # the last 500 past every lookback
+    n = meta_strategy.startup_candle_count + 500  # the last 500 past every warm-up
     features = _features(meta_strategy, btc_1h.iloc[-n:].reset_index(drop=True))
     for entry in meta_strategy.registry.enabled:
         for field in ("direction", "strength", "age"):
             assert f"{entry.feature_prefix}_{field}" in features
+        for record in ("ret_7d", "ret_30d", "ret_90d", "sharpe_30d"):
+            assert f"%-track_{entry.name}_{record}" in features
+    regimes = ["ranging", "trending", "volatile", "trending_volatile"]
+    one_hot = features[[f"%-regime_{name}" for name in regimes]].iloc[-500:]
+    assert (one_hot.sum(axis=1) == 1).all()
     for name in (
         "%-ret_1",
         "%-ret_168",
