@@ -18,6 +18,9 @@ Freqtrade function                      why                                  ins
 ======================================  ===================================  ======================
 ``freqtrade.main.main`` (its            a ``ConfigurationError`` exits 0;    :func:`run_freqtrade`
 ``ConfigurationError`` clause)          scripts and CI must see it fail
+``Exchange.validate_required_           the exchange's download limit on     :func:`run_freqtrade`
+startup_candles``                       startup candles, off the exchange
+                                        (backtests read local files)
 ``Exchange._api_reload_markets``,       markets and leverage tiers from a    ``data.markets``
 ``fill_leverage_tiers``,                snapshot, so every command runs
 ``check_time_offset``                   offline
@@ -172,6 +175,7 @@ def run_freqtrade(argv: list[str], checks: Iterable[Callable[[list[str]], None]]
         print(f"bitbot: {e.label}: {e}", file=sys.stderr)
         return 2
     exit_nonzero_on_configuration_error()
+    lift_startup_limit_off_exchange()
     failures = _TrainingFailures()
     freqai_log = logging.getLogger(FREQAI_LOGGER)
     freqai_log.addHandler(failures)
@@ -233,6 +237,35 @@ def exit_nonzero_on_configuration_error() -> None:
 
     _check_version()
     freqtrade.main.ConfigurationError = _NotCaughtHereError  # type: ignore[attr-defined,misc]
+
+
+def lift_startup_limit_off_exchange() -> None:
+    """
+    Freqtrade 2026.9's ``Exchange.validate_required_startup_candles`` refuses a strategy that
+    needs more startup candles than five downloads from the exchange give (Binance: 2,494 at
+    1h), in every mode. A backtest, hyperopt or analysis reads its candles from local files, so
+    there the limit only stops a strategy with long windows (the MetaStrategy's 90-day track
+    records): it is logged instead. Dry-run and live download their candles: unchanged.
+    """
+    from freqtrade.enums import TRADE_MODES
+    from freqtrade.exceptions import ConfigurationError
+    from freqtrade.exchange import Exchange
+
+    original = Exchange.validate_required_startup_candles
+    if _is_patched(original):
+        return
+
+    @functools.wraps(original)
+    def validate_required_startup_candles(self: Any, startup_candles: int, timeframe: str) -> int:
+        try:
+            return original(self, startup_candles, timeframe)
+        except ConfigurationError as e:
+            if self._config.get("runmode") in TRADE_MODES:
+                raise
+            logger.info("%s The candles come from local files here, so that is no limit.", e)
+            return 5
+
+    Exchange.validate_required_startup_candles = _mark(validate_required_startup_candles)
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{ENV_TRACEBACK}=1 for its traceback."
         )
         return 0
+    from meta_strategy.freqtrade_bridge import lift_startup_limit_off_exchange
     from meta_strategy.rl.costs import install_slippage_folding
 
     install_slippage_folding()  # one cost per fill in every Freqtrade config loaded from here
+    lift_startup_limit_off_exchange()  # backtests and analyses read local candles
     if argv[0] not in BITBOT_COMMANDS:
         return run_freqtrade_command(argv)
     if argv[0] == "replay":  # BitBot's options here, the rest for `freqtrade trade`

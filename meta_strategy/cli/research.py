@@ -16,7 +16,7 @@ from meta_strategy.paths import REPORTS_DIR
 def add_parsers(sub: Any) -> None:
     """:param sub: the ``bitbot`` subparsers"""
     p_cmp = sub.add_parser(
-        "compare", help="Backtest the POC strategies side by side on the resolved data"
+        "compare", help="Backtest the registry's strategies side by side on the resolved data"
     )
     p_cmp.set_defaults(handler=run_compare)
     p_cmp.add_argument("--strategies", nargs="+", default=None)
@@ -27,7 +27,7 @@ def add_parsers(sub: Any) -> None:
     p_cmp.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
 
     p_bias = sub.add_parser(
-        "bias-check", help="lookahead-analysis + recursive-analysis of the POC strategies"
+        "bias-check", help="lookahead-analysis + recursive-analysis of the registry's strategies"
     )
     p_bias.set_defaults(handler=run_bias_check)
     p_bias.add_argument("--strategies", nargs="+", default=None)

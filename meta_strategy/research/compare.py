@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from meta_strategy.data.candles import load_candles
+from meta_strategy.data.candles import load_candles, load_funding
 from meta_strategy.data.choice import (
     SYNTHETIC_NOTICE,
     ensure_data,
@@ -21,6 +21,7 @@ from meta_strategy.data.files import candle_file
 from meta_strategy.data.preflight import run_freqtrade_checked
 from meta_strategy.freqtrade_bridge import config_args
 from meta_strategy.paths import FREQAI_OVERLAY, RESULTS_DIR, SIGNAL_STRATEGIES
+from meta_strategy.research.entries import entry_directions, entry_summaries
 from meta_strategy.research.metrics import buy_and_hold_summary, strategy_summaries
 from meta_strategy.research.report.runs import merged_cost_per_fill
 
@@ -51,11 +52,11 @@ def compare_strategies(
     meta: bool = True,
 ) -> int:
     """
-    Backtest the POC strategies side by side with Freqtrade and print its comparison table;
+    Backtest the registry's strategies side by side with Freqtrade and print its comparison table;
     then, with ``meta``, the MetaStrategy (FreqAI walk-forward, MetaPPO) beside them over the
     last year of the data.
 
-    :param strategies: strategy class names (the four POC strategies by default)
+    :param strategies: strategy class names (every class of the registry by default)
     :param timerange: Freqtrade timerange (default: 2022-01-01 to the end on real data)
     :param extra_args: further Freqtrade backtesting arguments
     :param meta: also run the MetaStrategy walk-forward comparison
@@ -95,7 +96,7 @@ def compare_strategies(
         if "MetaStrategy" in strategy_list:
             print(
                 f"\nbitbot compare: MetaStrategy (FreqAI walk-forward, trained strictly before "
-                f"each window) beside the POC strategies over {period}"
+                f"each window) beside the registry's strategies over {period}"
             )
         code = run_freqtrade_checked(argv + (extra_args or []))
         if code != 0:
@@ -104,15 +105,18 @@ def compare_strategies(
             print(
                 f"{name:<20} long trades: {counts['long']:>5}   short trades: {counts['short']:>5}"
             )
-        print_out_of_sample_summary(
-            results, choice.datadir, choice.pair, merged_cost_per_fill(tuple(configs))
-        )
+        fee = merged_cost_per_fill(tuple(configs))
+        start, end = print_out_of_sample_summary(results, choice.datadir, choice.pair, fee)
+        if "MetaStrategy" not in strategy_list:
+            print_entry_summaries(configs, choice.datadir, choice.pair, fee, start, end)
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
     return code
 
 
-def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: float) -> None:
+def print_out_of_sample_summary(
+    results: Path, datadir: Path, pair: str, fee: float
+) -> tuple[str, str]:
     """
     Print the figures of every strategy of the latest backtest in ``results`` next to
     buy-and-hold of the perpetual over the same period, in the research report's convention.
@@ -121,6 +125,7 @@ def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: fl
     :param datadir: data directory with the pair's 1h futures and funding files
     :param pair: the traded pair
     :param fee: cost per fill (fee + slippage, what every strategy paid) for buy-and-hold
+    :return: the backtest's first and last day
     """
     from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
@@ -136,3 +141,35 @@ def print_out_of_sample_summary(results: Path, datadir: Path, pair: str, fee: fl
     for row in strategy_summaries(stats, candles):
         print(row)
     print(buy_and_hold_summary(datadir, pair, start, end, fee))
+    return start, end
+
+
+def print_entry_summaries(
+    configs: list[str], datadir: Path, pair: str, fee: float, start: str, end: str
+) -> None:
+    """
+    Print every registry entry's own line (:mod:`~meta_strategy.research.entries`): each at its
+    own timeframe, as the meta layer hears it.
+
+    :param configs: the backtest's config files
+    :param datadir: data directory with the pair's 1h futures and funding files
+    :param pair: the traded pair
+    :param fee: cost per fill
+    :param start: first day
+    :param end: end of the period (exclusive)
+    """
+    from freqtrade.configuration import Configuration
+
+    config = Configuration.from_files(list(configs))
+    candles = load_candles(candle_file(datadir, pair, "1h"))
+    candles = candles[candles["date"] < end].reset_index(drop=True)
+    funding = load_funding(candle_file(datadir, pair, "1h", "funding_rate"))
+    print(
+        f"\nThe registry's entries, {start} .. {end}, each followed at its own timeframe as the "
+        f"meta layer hears it (its direction, {fee:.4%} per fill and funding; no ROI, stoploss "
+        "or order mechanics):"
+    )
+    for row in entry_summaries(
+        entry_directions(config, candles, pair), candles, funding, fee, start, end
+    ):
+        print(row)

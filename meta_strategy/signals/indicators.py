@@ -35,8 +35,8 @@ from pandas import DataFrame, Series
 
 from meta_strategy.signals.kernels import (
     FloatArray,
+    breakout_position_kernel,
     ott_kernel,
-    position_kernel,
     supertrend_kernel,
     true_range_kernel,
     wilder_atr_kernel,
@@ -356,8 +356,10 @@ def donchian_ensemble(df: DataFrame, lookbacks: list[int], exit_fraction: float 
     System ``N``: long when the close breaks above the ``N``-candle channel, short when it
     breaks below; a long exits when the close falls below the lower channel of
     ``max(1, round(exit_fraction * N))`` candles, a short when it rises above that channel's
-    upper band (exits on the opposite, shorter channel). Each system is flat until its first
-    breakout.
+    upper band (exits on the opposite, shorter channel), and either exits ``N`` candles after
+    the system's last breakout in its direction (a trend that made no new ``N``-candle extreme
+    for ``N`` candles is over). That time stop bounds the system's memory: its position at
+    ``t`` depends only on the ``2 N`` candles up to ``t``, not on where the data starts.
 
     :param df: OHLCV DataFrame (uses ``high``, ``low``, ``close``)
     :param lookbacks: entry channel lengths in candles, each >= 1
@@ -373,10 +375,11 @@ def donchian_ensemble(df: DataFrame, lookbacks: list[int], exit_fraction: float 
     for lookback in lookbacks:
         entry = donchian_channel(df, lookback)
         exit_ = donchian_channel(df, max(1, round(exit_fraction * lookback)))
-        total += position_kernel(
+        total += breakout_position_kernel(
             (close > entry["upper"]).to_numpy(),
             (close < entry["lower"]).to_numpy(),
             (close < exit_["lower"]).to_numpy(),
             (close > exit_["upper"]).to_numpy(),
+            int(lookback),
         )
     return Series(total / len(lookbacks), index=df.index)

@@ -274,3 +274,38 @@ def position_kernel(
                 pos = -1
         out[i] = pos
     return out
+
+
+@njit(cache=True)
+def breakout_position_kernel(
+    up: npt.NDArray[np.bool_],
+    down: npt.NDArray[np.bool_],
+    exit_long: npt.NDArray[np.bool_],
+    exit_short: npt.NDArray[np.bool_],
+    max_hold: int,
+) -> npt.NDArray[np.int8]:  # pragma: no cover - compiled
+    """
+    The position of one breakout system: a breakout up opens (or renews) a long, a breakout down
+    a short; a long closes on ``exit_long``, a short on ``exit_short``, and either closes
+    ``max_hold`` candles after the last breakout in its direction. The position at ``t``
+    therefore depends only on the last ``max_hold`` candles' events.
+
+    :return: int8 array of -1 / 0 / +1
+    """
+    n = len(up)
+    out = np.zeros(n, dtype=np.int8)
+    pos = 0
+    since = 0
+    for i in range(n):
+        if up[i] and not down[i]:
+            pos = 1
+            since = 0
+        elif down[i] and not up[i]:
+            pos = -1
+            since = 0
+        elif pos != 0:
+            since += 1
+            if (pos == 1 and exit_long[i]) or (pos == -1 and exit_short[i]) or since >= max_hold:
+                pos = 0
+        out[i] = pos
+    return out

@@ -218,7 +218,7 @@ def test_replay_bot_safe_mode_on_a_corrupt_promoted_model(
         f"the model was trained on {furnished - 1} features, the strategy furnishes {furnished}"
     ) in bot.text()
     bot.wait("the pair locked", lambda: _safe_mode_lock(bot), 60)
-    assert not bot.open_trades()
+    bot.wait("flat in safe mode", lambda: not bot.open_trades(), 60)
     metadata_file.write_text(good_metadata)
     _recovers(bot, model_id)
     # (Freqtrade itself may log a traceback when SIGINT lands in a database commit.)

@@ -110,3 +110,33 @@ def test_another_freqtrade_version_is_warned_about(
         freqtrade_bridge._check_version.cache_clear()
     warnings = [r for r in caplog.records if "2099.1 is installed" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_the_startup_limit_holds_only_where_candles_are_downloaded() -> None:
+    """Binance gives 2,494 1h candles in five downloads: a limit for dry-run and live only."""
+    from types import SimpleNamespace
+
+    from freqtrade.enums import RunMode
+    from freqtrade.exceptions import ConfigurationError
+    from freqtrade.exchange import Exchange
+
+    from meta_strategy.freqtrade_bridge import lift_startup_limit_off_exchange
+
+    lift_startup_limit_off_exchange()
+    lift_startup_limit_off_exchange()  # a second call changes nothing
+
+    def exchange(runmode: RunMode) -> SimpleNamespace:
+        return SimpleNamespace(
+            _config={"runmode": runmode, "candle_type_def": "futures"},
+            _ft_has={"ohlcv_has_history": True},
+            name="Binance",
+            ohlcv_candle_limit=lambda *args: 499,
+        )
+
+    check = Exchange.validate_required_startup_candles
+    assert check(exchange(RunMode.BACKTEST), 2000, "1h") == 5
+    assert check(exchange(RunMode.BACKTEST), 5000, "1h") == 5  # logged, not raised
+    assert check(exchange(RunMode.HYPEROPT), 5000, "1h") == 5
+    for mode in (RunMode.DRY_RUN, RunMode.LIVE):
+        with pytest.raises(ConfigurationError, match="requires 5000 candles"):
+            check(exchange(mode), 5000, "1h")

@@ -3,7 +3,8 @@ Donchian breakout ensemble: several Turtle-style channel breakout systems, from 
 
 Each system (one per lookback) goes long when the close breaks above the highest high of its
 lookback, short when it breaks below the lowest low, and exits on the opposite channel of half
-the lookback (:func:`~meta_strategy.signals.indicators.donchian_ensemble`). The strategy holds
+the lookback, or one lookback after its last breakout
+(:func:`~meta_strategy.signals.indicators.donchian_ensemble`). The strategy holds
 the ensemble's majority: long when at least ``entry_share`` of the systems are long (net of the
 short ones), short on the mirror, and exits once the net share is no longer on its side.
 
@@ -46,8 +47,11 @@ class DonchianBreakout(ConfiguredLeverage, IStrategy):
 
     @property
     def startup_candle_count(self) -> int:
-        """The longest channel, in candles of the timeframe (see ``startup_length``)."""
-        return self.candles(startup_length(self.max_days, self.config)) + 1
+        """
+        Twice the longest channel, in candles of the timeframe (see ``startup_length``): a
+        system's position depends on its last ``2 N`` candles (its channel, and its time stop).
+        """
+        return 2 * self.candles(startup_length(self.max_days, self.config)) + 1
 
     def candles(self, days: float) -> int:
         """:return: ``days`` in candles of the strategy's timeframe (at least 1)"""

@@ -233,18 +233,21 @@ def donchian_ensemble_reference(
     total = [0.0] * len(close)
     for n in lookbacks:
         m = max(1, round(exit_share * n))
-        position = 0
+        position, since = 0, 0
         for t in range(len(close)):
             up = t >= n and close[t] > max(high[t - n : t])
             down = t >= n and close[t] < min(low[t - n : t])
             exit_long = t >= m and close[t] < min(low[t - m : t])
             exit_short = t >= m and close[t] > max(high[t - m : t])
-            if position == 1:
-                position = -1 if down else 0 if exit_long else 1
-            elif position == -1:
-                position = 1 if up else 0 if exit_short else -1
-            if position == 0:
-                position = 1 if up else -1 if down else 0
+            if up and not down:
+                position, since = 1, 0
+            elif down and not up:
+                position, since = -1, 0
+            elif position != 0:
+                since += 1
+                ended = exit_long if position == 1 else exit_short
+                if ended or since >= n:  # the opposite channel, or n candles without a breakout
+                    position = 0
             total[t] += position
     return [x / len(lookbacks) for x in total]
 
@@ -258,6 +261,10 @@ def test_donchian_ensemble_matches_reference(
     expected = donchian_ensemble_reference(high, low, close, lookbacks, exit_share)
     assert_same(ind.donchian_ensemble(df, lookbacks, exit_share), expected)
     assert {-1.0, 1.0} <= set(expected), "both directions"
+    # bounded memory: from 2 N candles on, where the data starts changes nothing
+    start = 2 * max(lookbacks)
+    late = ind.donchian_ensemble(df.iloc[start:].reset_index(drop=True), lookbacks, exit_share)
+    assert_same(late.iloc[start:], np.asarray(expected)[2 * start :])
 
 
 # ---------------------------------------------------------------------------- properties

@@ -119,12 +119,12 @@ def test_startup_candles_follow_the_timeframe_and_the_parameters() -> None:
 
     donchian = load_started_strategy("DonchianBreakout")
     assert donchian.lookbacks() == [120, 224, 416, 774, 1440]  # 5 to 60 days, geometric, at 1h
-    assert donchian.startup_candle_count == 60 * 24 + 1
+    assert donchian.startup_candle_count == 2 * 60 * 24 + 1
     donchian.timeframe = "1d"
     assert donchian.lookbacks() == [5, 10, 18, 33, 60]
-    assert donchian.startup_candle_count == 61
+    assert donchian.startup_candle_count == 121
     tuned = load_strategy("DonchianBreakout", runmode=RunMode.HYPEROPT)
-    assert tuned.startup_candle_count == 90 * 24 + 1
+    assert tuned.startup_candle_count == 2 * 90 * 24 + 1
     trend = load_started_strategy("MovingAverageTrend")
     assert trend.startup_candle_count == 5 * 36  # five slow periods, beyond the 100 of the filter
     trend.slow_period.value = 21
