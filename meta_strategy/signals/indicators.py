@@ -17,7 +17,8 @@ Reference equalities (checked in ``tests/test_indicators.py``):
 * :func:`supertrend` equals ``technical.indicators.supertrend`` after its warm-up.
 * :func:`ott` equals a line-by-line transcription of Anıl Özekşi's Pine script
   (``tests/reference_indicators.ott_reference``).
-* :func:`ema` *is* ta-lib's ``EMA``; :func:`donchian_channel` equals ta-lib's ``MAX`` / ``MIN``
+* :func:`rolling_vwap` equals a loop over its definition in the tests; :func:`ema` *is*
+  ta-lib's ``EMA``; :func:`donchian_channel` equals ta-lib's ``MAX`` / ``MIN``
   of the previous candles; :func:`donchian_ensemble` equals a candle-by-candle loop written from
   its definition in the tests.
 
@@ -54,6 +55,7 @@ __all__ = [
     "donchian_ensemble",
     "ema",
     "ott",
+    "rolling_vwap",
     "rsi",
     "supertrend",
     "true_range",
@@ -383,3 +385,21 @@ def donchian_ensemble(df: DataFrame, lookbacks: list[int], exit_fraction: float 
             int(lookback),
         )
     return Series(total / len(lookbacks), index=df.index)
+
+
+def rolling_vwap(df: DataFrame, window: int) -> Series:
+    """Volume-weighted average price of the last ``window`` candles (the current one included).
+
+    ``vwap_t = sum(typical_i * volume_i) / sum(volume_i)`` over ``i = t - window + 1 .. t``, with
+    the typical price ``(high + low + close) / 3``; NaN for the first ``window - 1`` candles and
+    where the window traded no volume.
+
+    :param df: OHLCV DataFrame
+    :param window: candles, >= 1
+    :return: Series on ``df.index``
+    """
+    _check_period("window", window)
+    volume = df["volume"].astype(np.float64)
+    traded = (typical_price(df) * volume).rolling(int(window)).sum()
+    total = volume.rolling(int(window)).sum()
+    return traded / total.where(total > 0)

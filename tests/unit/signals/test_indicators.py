@@ -226,6 +226,20 @@ def test_donchian_channel_is_the_previous_candles_extremes(ohlc: DataFrame, look
     assert_same(one["upper"], ohlc["high"].shift(1))
 
 
+def test_rolling_vwap_matches_its_definition(ohlc: DataFrame) -> None:
+    df = ohlc.iloc[:3000]
+    high, low, close, volume = (df[c].tolist() for c in ("high", "low", "close", "volume"))
+    window = 24
+    expected = [np.nan] * len(df)
+    for t in range(window - 1, len(df)):
+        rows = range(t - window + 1, t + 1)
+        traded = sum((high[i] + low[i] + close[i]) / 3 * volume[i] for i in rows)
+        expected[t] = traded / sum(volume[i] for i in rows)
+    assert_same(ind.rolling_vwap(df, window), expected)
+    quiet = df.assign(volume=0.0)
+    assert ind.rolling_vwap(quiet, window).isna().all()  # no volume, no price
+
+
 def donchian_ensemble_reference(
     high: list[float], low: list[float], close: list[float], lookbacks: list[int], exit_share: float
 ) -> list[float]:
@@ -280,6 +294,7 @@ INDICATORS: dict[str, Callable[[DataFrame], DataFrame | pd.Series]] = {
     "supertrend": lambda d: ind.supertrend(d, 3, 10),
     "ott": lambda d: ind.ott(d),
     "ema": lambda d: ind.ema(d["close"], 20),
+    "rolling_vwap": lambda d: ind.rolling_vwap(d, 24),
     "donchian_channel": lambda d: ind.donchian_channel(d, 20),
     "donchian_ensemble": lambda d: ind.donchian_ensemble(d, [5, 12, 30]),
 }
