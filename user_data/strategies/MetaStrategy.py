@@ -14,7 +14,9 @@ Features (all known at the candle's close):
   volatile, trending-volatile (``meta_strategy.signals.regimes``);
 * context: log returns over 1, 4, 24 and 168 candles, realised volatility over 24 and 168,
   ATR(14) as a fraction of price, the funding rate and its 24-candle sum, and the distance of
-  the close from the EMA(50) of closed 4h candles.
+  the close from the EMA(50) of closed 4h candles, each as a z-score against its own trailing
+  30 days (``meta_strategy.signals.scaling``), so that an era of other volatility or funding
+  stays in the range the model was trained on.
 
 The model's action becomes a target exposure; the strategy turns it into entries, exits and
 position adjustments. Run it with the FreqAI overlay::
@@ -39,12 +41,27 @@ from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.env import exposure_levels
 from meta_strategy.signals.allocation import allocation_features, allocation_warmup
 from meta_strategy.signals.indicators import atr
+from meta_strategy.signals.scaling import SCALE_WINDOW, rolling_zscore
 from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
 from meta_strategy.trading.safe_mode import model_problem, prediction_problem
 
 
 logger = logging.getLogger(__name__)
+
+SCALED_CONTEXT = (
+    "%-ret_1",
+    "%-ret_4",
+    "%-ret_24",
+    "%-ret_168",
+    "%-vol_24",
+    "%-vol_168",
+    "%-atr_pct",
+    "%-funding",
+    "%-funding_24",
+    "%-trend_4h",
+)
+"""Market-context features whose level drifts with the era: scaled by their trailing 30 days."""
 
 
 class MetaStrategy(TargetExposureStrategy):
@@ -56,8 +73,9 @@ class MetaStrategy(TargetExposureStrategy):
     entry_tag_prefix = "meta"
     candles_per_day = 24  # of the base timeframe, the registry's 1h
     # track records and regimes (90 days, and a week's volatility ranked over 90 days) outlast
-    # the market context (EMA(50) of 4h candles, 168-candle returns and volatility)
-    extra_warmup = max(allocation_warmup(candles_per_day), 4 * 50 + 168)
+    # the market context (EMA(50) of 4h candles, 168-candle returns and volatility, scaled over
+    # SCALE_WINDOW candles)
+    extra_warmup = max(allocation_warmup(candles_per_day), 4 * 50 + 168 + SCALE_WINDOW)
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
@@ -145,6 +163,7 @@ class MetaStrategy(TargetExposureStrategy):
         four_hour["ema50"] = four_hour["close"].ewm(span=50, adjust=False).mean()
         merged = merge_closed(dataframe[["date"]], four_hour, self.timeframe, "4h", ["ema50"])
         dataframe["%-trend_4h"] = close.to_numpy() / merged["ema50_4h"].to_numpy() - 1.0
+        dataframe[list(SCALED_CONTEXT)] = rolling_zscore(dataframe[list(SCALED_CONTEXT)])
         dataframe["%-raw_open"] = dataframe["open"]
         dataframe["%-raw_high"] = dataframe["high"]
         dataframe["%-raw_low"] = dataframe["low"]

@@ -171,3 +171,27 @@ def test_records_and_regimes_do_not_look_ahead(any_market_1h: pd.DataFrame) -> N
         part = features(prices_scaled_after(candles, cut, rng, 0.8, 1.25))
         pd.testing.assert_frame_equal(full.loc[:cut], part.loc[:cut])
         assert not full.loc[cut + 1 :].equals(part.loc[cut + 1 :])
+
+
+# ---------------------------------------------------------------------------- scaling
+
+
+def test_rolling_zscore_matches_its_definition() -> None:
+    from meta_strategy.signals.scaling import rolling_zscore
+
+    frame = _walk(300)[["close"]].assign(flat=7.0)
+    scaled = rolling_zscore(frame, window=50, clip=2.0)
+    close = frame["close"].tolist()
+    for t in (48, 49, 120, 299):
+        window = close[t - 49 : t + 1] if t >= 49 else None
+        if window is None:
+            assert np.isnan(scaled["close"][t])
+            continue
+        expected = (close[t] - np.mean(window)) / np.std(window, ddof=1)
+        assert scaled["close"][t] == pytest.approx(max(-2.0, min(2.0, expected))), t
+    assert (scaled["flat"].iloc[49:] == 0.0).all() and scaled["flat"].iloc[:49].isna().all()
+    assert scaled["close"].abs().max() <= 2.0
+    with pytest.raises(ValueError, match="window"):
+        rolling_zscore(frame, window=1)
+    with pytest.raises(ValueError, match="clip"):
+        rolling_zscore(frame, clip=0)
