@@ -28,8 +28,19 @@ from numba import njit
 from pandas import DataFrame
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv, timeframe_to_seconds
+from meta_strategy.signals.external import (
+    ExternalSignalError,
+    apply_rule,
+    load_external,
+    visible_values,
+)
 from meta_strategy.signals.kernels import position_kernel
-from meta_strategy.signals.registry import Registry, RegistryEntry, configure_entry_strategy
+from meta_strategy.signals.registry import (
+    Registry,
+    RegistryEntry,
+    RegistryError,
+    configure_entry_strategy,
+)
 
 
 logger = logging.getLogger(__name__)
@@ -136,7 +147,11 @@ class SignalEngine:
 
         self.registry = registry
         self.strategies: dict[str, Any] = {}
+        self.external: dict[str, pd.Series] = {}
         for entry in registry.enabled:
+            if entry.kind == "external":
+                self.external[entry.name] = self._load_external(entry)
+                continue
             try:
                 strategy = StrategyResolver.load_strategy(_strategy_config(config, entry))
             except Exception as e:
@@ -148,6 +163,30 @@ class SignalEngine:
             configure_entry_strategy(entry, strategy, registry.path)
             self.strategies[entry.name] = strategy
 
+    def _load_external(self, entry: RegistryEntry) -> pd.Series:
+        """:raises RegistryError: the entry's file cannot be used (named with the entry)"""
+        try:
+            return load_external(str(entry.source), str(entry.column))
+        except ExternalSignalError as e:
+            raise RegistryError(
+                f"Strategy registry {self.registry.path}: entry {entry.name!r}: {e}"
+            ) from e
+
+    def external_signals(self, entry: RegistryEntry, base: DataFrame) -> DataFrame:
+        """
+        :param entry: an external registry entry
+        :param base: base-timeframe candles
+        :return: its direction and strength per base candle (the closed-candle rule of
+            :func:`~meta_strategy.signals.external.visible_values`)
+        """
+        values = visible_values(
+            self.external[entry.name],
+            base["date"],
+            timeframe_to_seconds(self.registry.base_timeframe),
+        )
+        direction, strength = apply_rule(values, entry.rule)
+        return pd.DataFrame({"direction": direction, "strength": strength})
+
     def entry_signals(self, entry: RegistryEntry, base: DataFrame, pair: str) -> DataFrame:
         """
         :param entry: registry entry
@@ -155,8 +194,11 @@ class SignalEngine:
         :param pair: the pair (passed to the strategy as metadata)
         :return: frame aligned with ``base`` holding the entry's direction, strength and age
         """
-        strategy = self.strategies[entry.name]
         base_tf = self.registry.base_timeframe
+        if entry.kind == "external":
+            signals = self.external_signals(entry, base)
+            return self._finish(signals, entry, base)
+        strategy = self.strategies[entry.name]
         candles = base[["date", "open", "high", "low", "close", "volume"]].reset_index(drop=True)
         if entry.timeframe != base_tf:
             candles = resample_ohlcv(candles, entry.timeframe, base_tf)
@@ -193,7 +235,14 @@ class SignalEngine:
             )
         else:
             signals = signals[["direction", "strength"]]
-        warmup = int(entry.lookback_hours * 3600 // timeframe_to_seconds(base_tf))
+        return self._finish(signals, entry, base)
+
+    def _finish(self, signals: DataFrame, entry: RegistryEntry, base: DataFrame) -> DataFrame:
+        """NaN during the entry's lookback, then the age; aligned with ``base``."""
+        signals = signals.reset_index(drop=True)
+        warmup = int(
+            entry.lookback_hours * 3600 // timeframe_to_seconds(self.registry.base_timeframe)
+        )
         signals.iloc[: min(warmup, len(signals))] = np.nan
         signals["age"] = candles_since_change(signals["direction"].to_numpy())
         signals.index = base.index

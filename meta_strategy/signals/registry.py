@@ -14,7 +14,13 @@ The strategy registry: which sub-strategies the meta layer listens to, and how.
 Each entry names a Freqtrade strategy class (found in the strategy path), the timeframe it runs
 at (resampled from the base timeframe, never finer), how many hours of history it needs before
 its signals are trusted (at least its ``startup_candle_count`` at that timeframe), and parameter
-overrides. Adding an entry needs no code change anywhere else. :func:`load_registry` checks all
+overrides. An entry of ``"type": "external"`` reads a signal file instead
+(:mod:`meta_strategy.signals.external`)::
+
+    {"name": "sentiment", "type": "external", "source": "user_data/external/sentiment.csv",
+     "column": "score", "rule": {"kind": "threshold", "long_above": 0.6, "short_below": 0.4},
+     "timeframe": "1h", "lookback_hours": 24}
+ Adding an entry needs no code change anywhere else. :func:`load_registry` checks all
 of it and raises :class:`RegistryError` naming the file, the entry and the problem.
 """
 
@@ -30,11 +36,25 @@ from freqtrade.exceptions import OperationalException
 
 from meta_strategy.data.timeframes import timeframe_to_seconds
 from meta_strategy.paths import STRATEGY_REGISTRY
+from meta_strategy.signals.external import rule_problem
 
 
 logger = logging.getLogger(__name__)
 
-_KEYS = {"name", "strategy", "timeframe", "lookback_hours", "enabled", "params"}
+_KEYS = {"name", "strategy", "timeframe", "lookback_hours", "enabled", "params", "type"}
+_EXTERNAL_KEYS = {
+    "name",
+    "type",
+    "source",
+    "column",
+    "rule",
+    "timeframe",
+    "lookback_hours",
+    "enabled",
+}
+ENTRY_TYPES = ("strategy", "external")
+"""Entry kinds: a strategy class's signals, or an external signal file
+(:mod:`meta_strategy.signals.external`)."""
 
 
 class RegistryError(OperationalException, ValueError):
@@ -46,7 +66,10 @@ class RegistryError(OperationalException, ValueError):
 
 @dataclass(frozen=True)
 class RegistryEntry:
-    """One sub-strategy the meta layer uses."""
+    """
+    One signal the meta layer uses: a strategy class (``kind`` ``strategy``), or an external
+    signal file (``kind`` ``external``: ``source``, its value ``column`` and the ``rule``).
+    """
 
     name: str
     strategy: str
@@ -54,6 +77,10 @@ class RegistryEntry:
     lookback_hours: int
     enabled: bool = True
     params: dict[str, Any] = field(default_factory=dict)
+    kind: str = "strategy"
+    source: str | None = None
+    column: str | None = None
+    rule: dict[str, Any] = field(default_factory=dict)
 
     @property
     def feature_prefix(self) -> str:
@@ -97,57 +124,89 @@ def parse_registry(doc: Any, path: Path) -> Registry:
         raise _fail(path, "top level", "expected an object with a 'strategies' list")
     base = doc.get("base_timeframe", "1h")
     try:
-        base_seconds = timeframe_to_seconds(base)
+        timeframe_to_seconds(base)
     except ValueError as e:
         raise _fail(path, "base_timeframe", str(e)) from e
     entries: list[RegistryEntry] = []
-    seen: set[str] = set()
     for i, raw in enumerate(doc["strategies"]):
         where = f"entry {i}" + (f" ({raw.get('name')!r})" if isinstance(raw, dict) else "")
-        if not isinstance(raw, dict):
-            raise _fail(path, where, "expected an object")
-        unknown = set(raw) - _KEYS
-        if unknown:
-            raise _fail(path, where, f"unknown keys {sorted(unknown)}; allowed: {sorted(_KEYS)}")
-        for key in ("name", "strategy", "timeframe", "lookback_hours"):
-            if key not in raw:
-                raise _fail(path, where, f"missing '{key}'")
-        name = raw["name"]
-        if not isinstance(name, str) or not name.replace("_", "").isalnum():
-            raise _fail(path, where, f"name {name!r} must be letters, digits and underscores")
-        if name in seen:
-            raise _fail(path, where, f"duplicate name {name!r}")
-        seen.add(name)
-        try:
-            seconds = timeframe_to_seconds(raw["timeframe"])
-        except ValueError as e:
-            raise _fail(path, where, str(e)) from e
-        if seconds < base_seconds:
-            raise _fail(
-                path,
-                where,
-                f"timeframe {raw['timeframe']} is finer than the base timeframe {base}; "
-                "sub-strategies run on candles resampled from the base timeframe",
-            )
-        if seconds % base_seconds:
-            raise _fail(
-                path, where, f"timeframe {raw['timeframe']} is not a multiple of the base {base}"
-            )
-        lookback = raw["lookback_hours"]
-        if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback <= 0:
-            raise _fail(path, where, f"lookback_hours must be a positive integer, got {lookback!r}")
-        enabled = raw.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise _fail(path, where, f"enabled must be true or false, got {enabled!r}")
-        params = raw.get("params", {})
-        if not isinstance(params, dict):
-            raise _fail(path, where, "params must be an object of parameter overrides")
-        entries.append(
-            RegistryEntry(name, raw["strategy"], raw["timeframe"], lookback, enabled, dict(params))
-        )
+        entry = _parse_entry(raw, path, where, base)
+        if entry.name in {e.name for e in entries}:
+            raise _fail(path, where, f"duplicate name {entry.name!r}")
+        entries.append(entry)
     if not any(e.enabled for e in entries):
         raise _fail(path, "strategies", "no enabled entry")
     return Registry(path=path, base_timeframe=base, entries=tuple(entries))
+
+
+def _parse_entry(raw: Any, path: Path, where: str, base: str) -> RegistryEntry:
+    """:raises RegistryError: the first problem of one entry"""
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "expected an object")
+    kind = raw.get("type", "strategy")
+    if kind not in ENTRY_TYPES:
+        raise _fail(path, where, f"type {kind!r} is not one of {list(ENTRY_TYPES)}")
+    allowed = _KEYS if kind == "strategy" else _EXTERNAL_KEYS
+    unknown = set(raw) - allowed
+    if unknown:
+        raise _fail(path, where, f"unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    required = ("strategy",) if kind == "strategy" else ("source", "column", "rule")
+    for key in ("name", *required, "timeframe", "lookback_hours"):
+        if key not in raw:
+            raise _fail(path, where, f"missing '{key}'")
+    name = raw["name"]
+    if not isinstance(name, str) or not name.replace("_", "").isalnum():
+        raise _fail(path, where, f"name {name!r} must be letters, digits and underscores")
+    _check_timeframe(raw["timeframe"], base, path, where)
+    lookback = raw["lookback_hours"]
+    if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback <= 0:
+        raise _fail(path, where, f"lookback_hours must be a positive integer, got {lookback!r}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _fail(path, where, f"enabled must be true or false, got {enabled!r}")
+    if kind == "external":
+        problem = rule_problem(raw["rule"])
+        if raw["timeframe"] != base:
+            problem = f"an external signal runs at the base timeframe {base}"
+        for key in ("source", "column"):
+            if not isinstance(raw[key], str) or not raw[key]:
+                problem = f"{key} must be a non-empty string, got {raw[key]!r}"
+        if problem:
+            raise _fail(path, where, problem)
+        return RegistryEntry(
+            name,
+            "external",
+            raw["timeframe"],
+            lookback,
+            enabled,
+            {},
+            kind,
+            raw["source"],
+            raw["column"],
+            dict(raw["rule"]),
+        )
+    params = raw.get("params", {})
+    if not isinstance(params, dict):
+        raise _fail(path, where, "params must be an object of parameter overrides")
+    return RegistryEntry(name, raw["strategy"], raw["timeframe"], lookback, enabled, dict(params))
+
+
+def _check_timeframe(timeframe: Any, base: str, path: Path, where: str) -> None:
+    """:raises RegistryError: unknown, finer than the base or not a multiple of it"""
+    try:
+        seconds = timeframe_to_seconds(timeframe)
+    except ValueError as e:
+        raise _fail(path, where, str(e)) from e
+    base_seconds = timeframe_to_seconds(base)
+    if seconds < base_seconds:
+        raise _fail(
+            path,
+            where,
+            f"timeframe {timeframe} is finer than the base timeframe {base}; "
+            "sub-strategies run on candles resampled from the base timeframe",
+        )
+    if seconds % base_seconds:
+        raise _fail(path, where, f"timeframe {timeframe} is not a multiple of the base {base}")
 
 
 def load_registry(

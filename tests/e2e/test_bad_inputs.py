@@ -127,6 +127,42 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         "cannot load strategy class 'NoSuchStrategy'",
     ),
     "registry: malformed JSON": ({}, "EqualVoteStrategy", "{ not json", "is not valid JSON"),
+    "registry: an external signal file that is not there": (
+        {},
+        "EqualVoteStrategy",
+        _registry(
+            lambda r: r["strategies"].append(
+                {
+                    "name": "sentiment",
+                    "type": "external",
+                    "source": "/nonexistent/sentiment.csv",
+                    "column": "score",
+                    "rule": {"kind": "threshold", "long_above": 0.6, "short_below": 0.4},
+                    "timeframe": "1h",
+                    "lookback_hours": 24,
+                }
+            )
+        ),
+        "entry 'sentiment': External signal file /nonexistent/sentiment.csv not found",
+    ),
+    "registry: an external signal rule without its thresholds": (
+        {},
+        "EqualVoteStrategy",
+        _registry(
+            lambda r: r["strategies"].append(
+                {
+                    "name": "sentiment",
+                    "type": "external",
+                    "source": "s.csv",
+                    "column": "score",
+                    "rule": {"kind": "threshold", "long_above": 0.6},
+                    "timeframe": "1h",
+                    "lookback_hours": 24,
+                }
+            )
+        ),
+        "missing: ['short_below']",
+    ),
     "config: timeframe other than the registry's base": (
         {"timeframe": "5m"},
         "EqualVoteStrategy",

@@ -108,7 +108,9 @@ def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
     from meta_strategy.data.synthetic.simulate import generate_market
 
     datadir = tmp_path / "kraken"
-    market = generate_market(SyntheticMarketConfig(seed=3, start="2023-01-01", end="2023-05-01"))
+    # the MetaStrategy warms up for about 218 days (the registry's longest lookback and the 90-day
+    # track records) before the 30-day training window
+    market = generate_market(SyntheticMarketConfig(seed=3, start="2022-07-01", end="2023-05-01"))
     write_freqtrade_data(market, datadir, pair="BTC/USD:USD", timeframes=("1h",))
     configs = [
         "-c",
