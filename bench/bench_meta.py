@@ -66,11 +66,11 @@ def bench_signals(candles: pd.DataFrame) -> None:
     registry = load_registry(REPO / "user_data" / "strategies_registry.json", "1h")
     engine = SignalEngine(registry, config)
     funding = pd.Series(np.where(np.arange(len(candles)) % 8 == 0, 1e-4, 0.0), index=candles.index)
-    engine.compute(candles.iloc[:6000], PAIR)  # numba compile / cache load
+    engine.compute(candles.iloc[:6000], PAIR, funding.iloc[:6000])  # numba compile / cache
     signal_times, feature_times = [], []
     for _ in range(3):
         start = time.perf_counter()
-        signals = engine.compute(candles, PAIR)
+        signals = engine.compute(candles, PAIR, funding)
         middle = time.perf_counter()
         allocation_features(candles, signals, registry, funding, FEE, 24)
         signal_times.append(middle - start)

@@ -54,7 +54,13 @@ FEE = 0.0005
 """The ``fee`` per side both shipped configs set (taker fee of the traded perpetuals)."""
 POC_STRATEGIES = ("VolatilitySystem", "SupertrendStrategy", "OTTStrategy", "BbandRsi")
 """The four proof-of-concept strategies the meta layer first listened to."""
-SIGNAL_STRATEGIES = (*POC_STRATEGIES, "MovingAverageTrend", "DonchianBreakout", "VwapReversion")
+SIGNAL_STRATEGIES = (
+    *POC_STRATEGIES,
+    "MovingAverageTrend",
+    "DonchianBreakout",
+    "VwapReversion",
+    "FundingExtremes",
+)
 """Every strategy class of the registry: what ``make backtest`` and ``bitbot bias-check`` run."""
 VOTE_STRATEGIES = ("EqualVoteStrategy", "PerformanceVoteStrategy")
 """The vote baselines of the registered strategies."""

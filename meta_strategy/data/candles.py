@@ -267,3 +267,16 @@ def load_funding(path: Path, *, hint: str | None = None) -> pd.DataFrame:
             f"at {_first_bad(df, bad)}: {rate[int(np.argmax(bad))]}.",
         )
     return df
+
+
+def align_funding(candle_dates: pd.Series, funding: pd.DataFrame) -> pd.Series:
+    """
+    :param candle_dates: candle open times
+    :param funding: funding-rate candles as Freqtrade gives them (``date`` and ``funding_rate``,
+        or the legacy layout with the rate in ``open``)
+    :return: per candle, the rate charged at its open (0 where no event), on
+        ``candle_dates.index``
+    """
+    column = "funding_rate" if "funding_rate" in funding else "open"
+    rates = funding.set_index("date")[column]
+    return candle_dates.map(rates).fillna(0.0).astype(float)

@@ -170,6 +170,6 @@ def print_entry_summaries(
         "or order mechanics):"
     )
     for row in entry_summaries(
-        entry_directions(config, candles, pair), candles, funding, fee, start, end
+        entry_directions(config, candles, funding, pair), candles, funding, fee, start, end
     ):
         print(row)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from meta_strategy.data.candles import align_funding
 from meta_strategy.research.metrics import performance
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.registry import load_configured_registry
@@ -27,15 +28,19 @@ from meta_strategy.signals.track_record import following_returns
 logger = logging.getLogger(__name__)
 
 
-def entry_directions(config: dict[str, Any], candles: pd.DataFrame, pair: str) -> pd.DataFrame:
+def entry_directions(
+    config: dict[str, Any], candles: pd.DataFrame, funding: pd.DataFrame, pair: str
+) -> pd.DataFrame:
     """
     :param config: Freqtrade configuration (``bitbot.registry`` names the registry)
     :param candles: 1h candles (``date``, OHLCV) with the history before the period
+    :param funding: the pair's funding events (``date``, ``funding_rate``)
     :param pair: the pair
     :return: one column per enabled entry: its direction per candle (NaN while unknown)
     """
     registry = load_configured_registry(config, "1h")
-    signals = SignalEngine(registry, config).compute(candles, pair)
+    rates = align_funding(candles["date"], funding)
+    signals = SignalEngine(registry, config).compute(candles, pair, rates)
     return pd.DataFrame(
         {e.name: signals[f"{e.feature_prefix}_direction"] for e in registry.enabled},
         index=candles.index,
@@ -60,7 +65,7 @@ def entry_summaries(
     :return: one line per entry, in :func:`~meta_strategy.research.metrics.strategy_summaries`'
         format: position changes, performance of the daily equity, fees paid
     """
-    rates = candles["date"].map(funding.set_index("date")["funding_rate"]).fillna(0.0)
+    rates = align_funding(candles["date"], funding)
     inside = ((candles["date"] >= start) & (candles["date"] < end)).to_numpy()
     rows = []
     for name in directions.columns:

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from numba import njit
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv, timeframe_to_seconds
 from meta_strategy.signals.external import (
@@ -99,6 +99,23 @@ def candles_since_change(direction: npt.ArrayLike) -> npt.NDArray[np.float64]:
         where the direction is NaN
     """
     return _age_kernel(np.asarray(direction, dtype=np.float64))
+
+
+def funding_per_candle(
+    base_dates: Series, funding: Series, candle_dates: Series, timeframe: str
+) -> npt.NDArray[np.float64]:
+    """
+    :param base_dates: open times of the base candles
+    :param funding: funding rate charged at each base candle's open (0 where none)
+    :param candle_dates: open times of the candles of ``timeframe`` (epoch-aligned buckets)
+    :param timeframe: their timeframe
+    :return: per candle, the sum of the funding charged within it
+    """
+    step = timeframe_to_seconds(timeframe) * 1000
+    base_ms = pd.DatetimeIndex(base_dates).as_unit("ms").asi8
+    sums = pd.Series(np.asarray(funding, dtype=np.float64)).groupby(base_ms // step).sum()
+    buckets = pd.DatetimeIndex(candle_dates).as_unit("ms").asi8 // step
+    return sums.reindex(buckets).fillna(0.0).to_numpy()
 
 
 # Strategy attributes Freqtrade copies into the config when it loads the calling strategy
@@ -187,11 +204,15 @@ class SignalEngine:
         direction, strength = apply_rule(values, entry.rule)
         return pd.DataFrame({"direction": direction, "strength": strength})
 
-    def entry_signals(self, entry: RegistryEntry, base: DataFrame, pair: str) -> DataFrame:
+    def entry_signals(
+        self, entry: RegistryEntry, base: DataFrame, pair: str, funding: Series | None = None
+    ) -> DataFrame:
         """
         :param entry: registry entry
         :param base: base-timeframe candles (``date``, OHLCV)
         :param pair: the pair (passed to the strategy as metadata)
+        :param funding: funding rate charged at each base candle's open (0 where none); the
+            strategy finds it as the ``funding_rate`` column, summed per candle of its timeframe
         :return: frame aligned with ``base`` holding the entry's direction, strength and age
         """
         base_tf = self.registry.base_timeframe
@@ -202,6 +223,10 @@ class SignalEngine:
         candles = base[["date", "open", "high", "low", "close", "volume"]].reset_index(drop=True)
         if entry.timeframe != base_tf:
             candles = resample_ohlcv(candles, entry.timeframe, base_tf)
+        if funding is not None:
+            candles["funding_rate"] = funding_per_candle(
+                base["date"], funding, candles["date"], entry.timeframe
+            )
         if candles.empty:  # not one closed candle at the entry's timeframe yet
             empty = np.full(len(base), np.nan)
             return pd.DataFrame(
@@ -248,15 +273,17 @@ class SignalEngine:
         signals.index = base.index
         return signals
 
-    def compute(self, base: DataFrame, pair: str) -> DataFrame:
+    def compute(self, base: DataFrame, pair: str, funding: Series | None = None) -> DataFrame:
         """
         :param base: base-timeframe candles
         :param pair: the pair
+        :param funding: funding rate charged at each base candle's open, for the strategies
+            that read it (``funding_rate``); None when there is none
         :return: one column per entry and field, named ``<entry.feature_prefix>_<field>``
         """
         parts = {}
         for entry in self.registry.enabled:
-            signals = self.entry_signals(entry, base, pair)
+            signals = self.entry_signals(entry, base, pair, funding)
             for field in SIGNAL_FIELDS:
                 parts[f"{entry.feature_prefix}_{field}"] = signals[field]
         return pd.DataFrame(parts, index=base.index)

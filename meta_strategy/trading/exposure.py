@@ -22,8 +22,9 @@ from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
+from meta_strategy.data.candles import align_funding
 from meta_strategy.rl.costs import stake_fraction
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.indicators import atr
@@ -105,6 +106,42 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         if self._signal_engine is None:
             self._signal_engine = SignalEngine(self.registry, self.config)
         return self._signal_engine
+
+    def informative_pairs(self) -> list[tuple[str, str, str]]:
+        """Funding rates of the traded pairs (for the features, the environment and the
+        strategies that read them)."""
+        return [(pair, self.timeframe, "funding_rate") for pair in self.dp.current_whitelist()]
+
+    def funding_rates(self, dataframe: DataFrame, pair: str) -> Series | None:
+        """
+        :return: the funding rate charged at each candle's open (0 where no event), aligned
+            by date; zeros with a warning when there are none; None without a data provider
+        """
+        if getattr(self, "dp", None) is None:
+            return None
+        funding = self.dp.get_pair_dataframe(pair, self.timeframe, candle_type="funding_rate")
+        if funding.empty:
+            logger.warning("No funding rates for %s: funding features and costs are zero.", pair)
+            return Series(0.0, index=dataframe.index)
+        aligned = align_funding(dataframe["date"], funding)
+        logger.info(
+            "Funding rates for %s: %d events over %d candles.",
+            pair,
+            int((aligned != 0).sum()),
+            len(aligned),
+        )
+        return aligned
+
+    def registry_signals(
+        self, dataframe: DataFrame, pair: str, funding: Series | None = None
+    ) -> DataFrame:
+        """
+        :param funding: :meth:`funding_rates` when the caller has it already
+        :return: the registered strategies' signals (:meth:`SignalEngine.compute`)
+        """
+        if funding is None:
+            funding = self.funding_rates(dataframe, pair)
+        return self.signal_engine().compute(dataframe, pair, funding)
 
     def apply_exposure_cap(self, dataframe: DataFrame) -> DataFrame:
         """
@@ -342,7 +379,7 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         names = [entry.name for entry in self.registry.enabled]
         directions = last_directions(dataframe, names)
         if not directions and names:
-            directions = last_directions(self.signal_engine().compute(dataframe, pair), names)
+            directions = last_directions(self.registry_signals(dataframe, pair), names)
         return directions
 
     def report_decision(self, dataframe: DataFrame, pair: str) -> str | None:

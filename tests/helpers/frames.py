@@ -55,3 +55,14 @@ def write_feather(df: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_feather(path, compression="lz4", compression_level=9)
     return path
+
+
+def with_funding(candles: pd.DataFrame, datadir: Path) -> pd.DataFrame:
+    """
+    The candles with the ``funding_rate`` column the signal engine hands to the strategies
+    (the rate charged at each candle's open, 0 where none), from the datadir's funding file.
+    """
+    from meta_strategy.data.candles import align_funding
+
+    funding = pd.read_feather(datadir / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
+    return candles.assign(funding_rate=align_funding(candles["date"], funding))

@@ -155,3 +155,21 @@ def freqai_backtest(
     assert "Training 2 timeranges" in out.stdout, "FreqAI must cover two walk-forward windows"
     assert "raised exception" not in out.stdout, out.stdout[-5000:]
     return out.stdout
+
+
+class FundingProvider:
+    """Stands in for Freqtrade's DataProvider where a strategy only reads funding-rate candles."""
+
+    def __init__(self, datadir: Path, pair: str = "BTC/USDT:USDT") -> None:
+        import pandas as pd
+
+        self.pair = pair
+        name = pair.replace("/", "_").replace(":", "_")
+        self.funding = pd.read_feather(datadir / "futures" / f"{name}-1h-funding_rate.feather")
+
+    def current_whitelist(self) -> list[str]:
+        return [self.pair]
+
+    def get_pair_dataframe(self, pair: str, timeframe: str, candle_type: str = "") -> Any:
+        assert candle_type == "funding_rate", candle_type
+        return self.funding

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pandas import DataFrame
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv
@@ -90,10 +89,6 @@ class MetaStrategy(TargetExposureStrategy):
             except PromotedInputError as e:
                 raise BitBotConfigError(str(e)) from e
 
-    def informative_pairs(self) -> list[tuple[str, str, str]]:
-        """Funding rates of the traded pairs (for the features and the environment)."""
-        return [(pair, "1h", "funding_rate") for pair in self.dp.current_whitelist()]
-
     # ------------------------------------------------------------------ FreqAI features
 
     def feature_engineering_expand_all(
@@ -108,23 +103,6 @@ class MetaStrategy(TargetExposureStrategy):
         """No per-timeframe features: everything is in feature_engineering_standard."""
         return dataframe
 
-    def _funding(self, dataframe: DataFrame, pair: str) -> pd.Series:
-        """Funding rate charged at each candle's open (0 where no event), aligned by date."""
-        funding = self.dp.get_pair_dataframe(pair, "1h", candle_type="funding_rate")
-        if funding.empty:
-            logger.warning("No funding rates for %s: funding features and costs are zero.", pair)
-            return pd.Series(0.0, index=dataframe.index)
-        column = "funding_rate" if "funding_rate" in funding else "open"
-        rates = funding.set_index("date")[column]
-        aligned = dataframe["date"].map(rates).fillna(0.0).astype(float)
-        logger.info(
-            "Funding rates for %s: %d events over %d candles.",
-            pair,
-            int((aligned != 0).sum()),
-            len(aligned),
-        )
-        return aligned
-
     def feature_engineering_standard(
         self, dataframe: DataFrame, metadata: dict, **kwargs: Any
     ) -> DataFrame:
@@ -133,11 +111,11 @@ class MetaStrategy(TargetExposureStrategy):
         the environment trades on (``%-raw_*``, removed from the observation by MetaPPO).
         """
         pair = metadata["pair"]
-        signals = self.signal_engine().compute(dataframe, pair)
+        funding = self.funding_rates(dataframe, pair)
+        signals = self.registry_signals(dataframe, pair, funding)
         for column in signals.columns:
             values = signals[column]
             dataframe[column] = np.log1p(values) if column.endswith("_age") else values
-        funding = self._funding(dataframe, pair)
         allocation = allocation_features(
             dataframe,
             signals,

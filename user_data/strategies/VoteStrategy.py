@@ -25,7 +25,7 @@ class EqualVoteStrategy(TargetExposureStrategy):
 
     def directions(self, dataframe: DataFrame, pair: str) -> DataFrame:
         """:return: the registered strategies' directions, one column per entry"""
-        signals = self.signal_engine().compute(dataframe, pair)
+        signals = self.registry_signals(dataframe, pair)
         return signals[[c for c in signals.columns if c.endswith("_direction")]]
 
     def vote(self, directions: DataFrame, dataframe: DataFrame) -> Any:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from meta_strategy.signals.engine import SignalEngine, candles_since_change, direction_from_signals
 from meta_strategy.signals.registry import load_registry
-from tests.helpers.frames import prices_scaled_after
+from tests.helpers.frames import prices_scaled_after, with_funding
 from tests.helpers.freqtrade import REPO, shipped_config
 
 
@@ -39,9 +41,16 @@ def test_age_counts_candles_since_change() -> None:
     assert np.isnan(candles_since_change([np.nan, 1])[0])
 
 
-def test_signals_schema_on_real_data(engine: SignalEngine, btc_1h: pd.DataFrame) -> None:
-    base = btc_1h.iloc[-4000:].reset_index(drop=True)
-    out = engine.compute(base, "BTC/USDT:USDT")
+def _compute(engine: SignalEngine, base: pd.DataFrame) -> pd.DataFrame:
+    """The signals with the candles' funding (``with_funding``), as the strategies hand it over."""
+    return engine.compute(base, "BTC/USDT:USDT", base["funding_rate"])
+
+
+def test_signals_schema_on_real_data(
+    engine: SignalEngine, btc_1h: pd.DataFrame, binance_datadir: Path
+) -> None:
+    base = with_funding(btc_1h.iloc[-4000:].reset_index(drop=True), binance_datadir)
+    out = _compute(engine, base)
     for entry in engine.registry.enabled:
         d = out[f"{entry.feature_prefix}_direction"]
         s = out[f"{entry.feature_prefix}_strength"]
@@ -56,10 +65,10 @@ def test_signals_schema_on_real_data(engine: SignalEngine, btc_1h: pd.DataFrame)
 
 
 def test_higher_timeframe_entry_changes_only_at_its_close(
-    engine: SignalEngine, any_market_1h: pd.DataFrame
+    engine: SignalEngine, any_market_1h: pd.DataFrame, any_market_datadir: Path
 ) -> None:
-    base = any_market_1h.iloc[-3000:].reset_index(drop=True)
-    out = engine.compute(base, "BTC/USDT:USDT")
+    base = with_funding(any_market_1h.iloc[-3000:].reset_index(drop=True), any_market_datadir)
+    out = _compute(engine, base)
     d4 = out["%-sig_supertrend_4h_direction"]
     changes = base["date"][d4.ne(d4.shift()) & d4.notna() & d4.shift().notna()]
     assert len(changes) > 0
@@ -67,20 +76,26 @@ def test_higher_timeframe_entry_changes_only_at_its_close(
     assert set(changes.dt.hour % 4) == {3}
 
 
-def test_no_lookahead_in_any_signal(engine: SignalEngine, any_market_1h: pd.DataFrame) -> None:
-    """Changing any candle after t changes no signal at or before t (real and synthetic data)."""
-    base = any_market_1h.iloc[-3500:].reset_index(drop=True)
-    full = engine.compute(base, "BTC/USDT:USDT")
+def test_no_lookahead_in_any_signal(
+    engine: SignalEngine, any_market_1h: pd.DataFrame, any_market_datadir: Path
+) -> None:
+    """Changing any candle (or funding) after t changes no signal at or before t (real and
+    synthetic data)."""
+    base = with_funding(any_market_1h.iloc[-3500:].reset_index(drop=True), any_market_datadir)
+    full = _compute(engine, base)
     rng = np.random.default_rng(3)
     for cut in (1500, 2222, 3400):
         altered = prices_scaled_after(base, cut, rng, 0.7, 1.4)
-        part = engine.compute(altered, "BTC/USDT:USDT")
+        later = altered.index > cut
+        altered.loc[later, "funding_rate"] *= rng.uniform(-3, 3, int(later.sum()))
+        part = _compute(engine, altered)
         pd.testing.assert_frame_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
-        truncated = engine.compute(base.iloc[: cut + 1], "BTC/USDT:USDT")
+        truncated = _compute(engine, base.iloc[: cut + 1])
         pd.testing.assert_frame_equal(full.iloc[: cut + 1], truncated)
 
 
 def test_too_short_for_the_higher_timeframe(engine: SignalEngine, btc_1h: pd.DataFrame) -> None:
     """One base candle: no closed 4h candle yet, so NaN signals rather than an error."""
-    out = engine.compute(btc_1h.iloc[-1:].reset_index(drop=True), "BTC/USDT:USDT")
+    one = btc_1h.iloc[-1:].reset_index(drop=True).assign(funding_rate=0.0)
+    out = _compute(engine, one)
     assert len(out) == 1 and out.isna().all(axis=None)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from meta_strategy.paths import SIGNAL_STRATEGIES
-from tests.helpers.frames import prices_scaled_after
+from tests.helpers.frames import prices_scaled_after, with_funding
 from tests.helpers.freqtrade import load_strategy, strategy_signals
 
 
@@ -24,8 +25,9 @@ def load_started_strategy(name: str, **bitbot: float):
 
 
 @pytest.fixture(scope="module")
-def recent(btc_1h: pd.DataFrame) -> pd.DataFrame:
-    return btc_1h[btc_1h["date"] >= "2022-01-01"].reset_index(drop=True)
+def recent(btc_1h: pd.DataFrame, binance_datadir: Path) -> pd.DataFrame:
+    since = btc_1h[btc_1h["date"] >= "2022-01-01"].reset_index(drop=True)
+    return with_funding(since, binance_datadir)
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
@@ -50,14 +52,19 @@ def test_strategy_signals_long_and_short_on_real_data(name: str, recent: pd.Data
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
-def test_strategy_signals_do_not_look_ahead(name: str, any_market_1h: pd.DataFrame) -> None:
+def test_strategy_signals_do_not_look_ahead(
+    name: str, any_market_1h: pd.DataFrame, any_market_datadir: Path
+) -> None:
     """Changing every candle after t changes no indicator or signal at or before t."""
     strategy = load_started_strategy(name)
-    candles = any_market_1h.iloc[-6000:].reset_index(drop=True)
+    candles = with_funding(any_market_1h.iloc[-6000:].reset_index(drop=True), any_market_datadir)
     full = strategy_signals(strategy, candles)
     rng = np.random.default_rng(1)
     for cut in (3001, 4502, 5997):
-        part = strategy_signals(strategy, prices_scaled_after(candles, cut, rng, 0.8, 1.25))
+        changed = prices_scaled_after(candles, cut, rng, 0.8, 1.25)
+        later = changed.index > cut
+        changed.loc[later, "funding_rate"] *= rng.uniform(-3, 3, int(later.sum()))
+        part = strategy_signals(strategy, changed)
         columns = [c for c in full.columns if c in part.columns]
         pd.testing.assert_frame_equal(
             full.loc[:cut, columns], part.loc[:cut, columns], check_dtype=False

@@ -39,6 +39,10 @@ class FakeProvider:
     def current_whitelist(self) -> list[str]:
         return [PAIR]
 
+    def get_pair_dataframe(self, pair: str, timeframe: str, candle_type: str) -> pd.DataFrame:
+        """No funding-rate candles (a warning, and no funding)."""
+        return pd.DataFrame()
+
     def send_msg(self, message: str, *, always_send: bool = False) -> None:
         assert always_send, "decision messages must not be deduplicated per candle"
         self.messages.append(message)
