@@ -6,12 +6,14 @@ exit code 2, no traceback, and a message naming the key or file. Keep adding to 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from meta_strategy.paths import SIGNAL_STRATEGIES
 from tests.helpers.freqtrade import REPO, run_bitbot
 
 
@@ -21,10 +23,7 @@ BINANCE = ("-c", "user_data/config.json", "-c", "user_data/config.binance.json")
 FREQAI = ("-c", "user_data/config.freqai.json")
 STACKER = ("-c", "user_data/config.stacker.json")
 SHIPPED_STRATEGIES = {
-    "VolatilitySystem": (),
-    "SupertrendStrategy": (),
-    "OTTStrategy": (),
-    "BbandRsi": (),
+    **dict.fromkeys(SIGNAL_STRATEGIES, ()),
     "EqualVoteStrategy": (),
     "PerformanceVoteStrategy": (),
     "MetaStrategy": FREQAI,
@@ -250,6 +249,15 @@ def test_bad_input_to_a_backtest(case: str, market_datadir: Path, tmp_path: Path
         timeout=300,
     )
     _answer(result, names)
+
+
+def test_the_table_names_every_shipped_strategy() -> None:
+    shipped = {
+        match
+        for path in (REPO / "user_data" / "strategies").glob("*.py")
+        for match in re.findall(r"^class (\w+)\(", path.read_text(), flags=re.MULTILINE)
+    }
+    assert shipped == set(SHIPPED_STRATEGIES)
 
 
 @pytest.mark.parametrize("strategy", list(SHIPPED_STRATEGIES))
