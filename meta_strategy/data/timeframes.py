@@ -85,6 +85,10 @@ def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None
     return start, stop
 
 
+WEEK_ORIGIN_MS = 4 * 86_400_000
+"""Weekly buckets start on Monday 1970-01-05, four days after the Unix epoch (a Thursday)."""
+
+
 def resample_ohlcv(
     df: pd.DataFrame, timeframe: str, source_timeframe: str | None = None
 ) -> pd.DataFrame:
@@ -123,7 +127,7 @@ def resample_ohlcv(
         out = df.loc[:, ["date", *cols]].reset_index(drop=True)
         out["date"] = pd.DatetimeIndex(out["date"]).as_unit("ms")
         return out
-    origin = 4 * 86_400_000 if timeframe.endswith("w") else 0
+    origin = WEEK_ORIGIN_MS if timeframe.endswith("w") else 0
     bucket = (date_ms - origin) // tf_ms
     if len(bucket) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).assign(

@@ -69,16 +69,17 @@ def entry_summaries(
     inside = ((candles["date"] >= start) & (candles["date"] < end)).to_numpy()
     rows = []
     for name in directions.columns:
-        direction = directions[name]
+        # flat before the period: a position held at its start is opened, and paid for, in it
+        direction = directions[name].where(inside, 0.0)
         returns = following_returns(direction, candles["close"], rates, fee)
         returns = returns.where(inside, 0.0).fillna(0.0)
         equity = pd.Series((1.0 + returns).cumprod().to_numpy(), index=candles["date"])[inside]
         daily = equity.resample("1D").last()
         daily = pd.concat([pd.Series([1.0], index=[daily.index[0] - pd.Timedelta(days=1)]), daily])
-        held = direction.shift(1).where(inside)
-        entered = (held != held.shift(1)) & held.isin([-1.0, 1.0])
+        held = direction.shift(1).fillna(0.0)
+        entered = (held != held.shift(1)) & held.isin([-1.0, 1.0]) & inside
         longs, shorts = int((entered & (held == 1)).sum()), int((entered & (held == -1)).sum())
-        traded = (held - held.shift(1)).abs().where(inside).fillna(0.0)
+        traded = (held - held.shift(1)).abs().where(inside, 0.0).fillna(0.0)
         rows.append(
             f"{name:<18} trades {longs + shorts:>4} ({longs} long, {shorts} short)  "
             f"{performance(daily).row()}  fees paid {fee * float(np.sum(traded)):6.2%}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from copy import deepcopy
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,12 @@ import pandas as pd
 from numba import njit
 from pandas import DataFrame, Series
 
-from meta_strategy.data.timeframes import merge_closed, resample_ohlcv, timeframe_to_seconds
+from meta_strategy.data.timeframes import (
+    WEEK_ORIGIN_MS,
+    merge_closed,
+    resample_ohlcv,
+    timeframe_to_seconds,
+)
 from meta_strategy.signals.external import (
     ExternalSignalError,
     apply_rule,
@@ -112,9 +118,10 @@ def funding_per_candle(
     :return: per candle, the sum of the funding charged within it
     """
     step = timeframe_to_seconds(timeframe) * 1000
-    base_ms = pd.DatetimeIndex(base_dates).as_unit("ms").asi8
+    origin = WEEK_ORIGIN_MS if timeframe.endswith("w") else 0  # as resample_ohlcv's buckets
+    base_ms = pd.DatetimeIndex(base_dates).as_unit("ms").asi8 - origin
     sums = pd.Series(np.asarray(funding, dtype=np.float64)).groupby(base_ms // step).sum()
-    buckets = pd.DatetimeIndex(candle_dates).as_unit("ms").asi8 // step
+    buckets = (pd.DatetimeIndex(candle_dates).as_unit("ms").asi8 - origin) // step
     return sums.reindex(buckets).fillna(0.0).to_numpy()
 
 
@@ -164,7 +171,8 @@ class SignalEngine:
 
         self.registry = registry
         self.strategies: dict[str, Any] = {}
-        self.external: dict[str, pd.Series] = {}
+        self.external: dict[str, tuple[float, pd.Series]] = {}
+        """entry name -> (the file's modification time when read, its values)"""
         for entry in registry.enabled:
             if entry.kind == "external":
                 self.external[entry.name] = self._load_external(entry)
@@ -180,10 +188,15 @@ class SignalEngine:
             configure_entry_strategy(entry, strategy, registry.path)
             self.strategies[entry.name] = strategy
 
-    def _load_external(self, entry: RegistryEntry) -> pd.Series:
-        """:raises RegistryError: the entry's file cannot be used (named with the entry)"""
+    def _load_external(self, entry: RegistryEntry) -> tuple[float, pd.Series]:
+        """
+        :return: the file's modification time and its values
+        :raises RegistryError: the entry's file cannot be used (named with the entry)
+        """
+        source = Path(str(entry.source))
         try:
-            return load_external(str(entry.source), str(entry.column))
+            modified = source.stat().st_mtime if source.is_file() else -1.0
+            return modified, load_external(source, str(entry.column))
         except ExternalSignalError as e:
             raise RegistryError(
                 f"Strategy registry {self.registry.path}: entry {entry.name!r}: {e}"
@@ -196,8 +209,12 @@ class SignalEngine:
         :return: its direction and strength per base candle (the closed-candle rule of
             :func:`~meta_strategy.signals.external.visible_values`)
         """
+        modified, _ = self.external[entry.name]
+        source = Path(str(entry.source))
+        if source.is_file() and source.stat().st_mtime != modified:
+            self.external[entry.name] = self._load_external(entry)  # the feed was updated
         values = visible_values(
-            self.external[entry.name],
+            self.external[entry.name][1],
             base["date"],
             timeframe_to_seconds(self.registry.base_timeframe),
         )

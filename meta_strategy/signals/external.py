@@ -10,7 +10,12 @@ numeric value columns, dates strictly increasing::
     2024-01-01T08:00:00Z,0.71
 
 A value stamped at *t* is visible from the first candle that closes after *t* (a value stamped
-exactly at a candle's close belongs to the next candle), and stays until the next value. A rule
+exactly at a candle's close belongs to the next candle), and stays until the next value. The
+stamp must be when the value became *known*: a daily figure published at the day's end is
+stamped at the end, not at midnight before it. Dates are ISO text or datetimes (numbers are
+refused: their unit would be a guess); a row without a date or a value is an error (leave it
+out: a value holds until the next). The engine reads the file again when it changes on disk,
+so a feed that a user's job appends to reaches a running bot. A rule
 turns the value into a direction and a strength:
 
 * ``{"kind": "threshold", "long_above": a, "short_below": b}``: long at ``a`` or more, short at
@@ -64,7 +69,7 @@ def rule_problem(rule: Any) -> str | None:
         )
     if not isinstance(rule.get("invert", False), bool):
         return f"rule invert must be true or false, got {rule['invert']!r}"
-    numbers = [k for k in RULE_KEYS[rule["kind"]] - {"kind", "invert"}]
+    numbers = sorted(RULE_KEYS[rule["kind"]] - {"kind", "invert"})
     for key in numbers:
         value = rule[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
@@ -101,12 +106,18 @@ def load_external(path: Path | str, column: str) -> pd.Series:
             raise ExternalSignalError(
                 f"External signal file {path}: no column {name!r}; it has {list(frame.columns)}"
             )
+    if pd.api.types.is_numeric_dtype(frame["date"]):
+        raise ExternalSignalError(
+            f"External signal file {path}, column 'date': numbers, not dates; write ISO times "
+            "such as 2024-01-01T08:00:00Z (a number's unit would be a guess)"
+        )
     try:
         dates = pd.to_datetime(frame["date"], utc=True)
     except (ValueError, TypeError) as e:
         raise ExternalSignalError(
             f"External signal file {path}, column 'date': not dates ({e})"
         ) from e
+    _refuse_missing(dates.isna(), path, "date", "has no date")
     steps = dates.diff().iloc[1:]
     if (steps <= pd.Timedelta(0)).any():
         row = int(np.argmax((steps <= pd.Timedelta(0)).to_numpy())) + 1
@@ -122,7 +133,18 @@ def load_external(path: Path | str, column: str) -> pd.Series:
             f"External signal file {path}, column {column!r}: row {row} is "
             f"{frame[column].iloc[row]!r}, not a number"
         )
+    _refuse_missing(~np.isfinite(values.to_numpy(dtype=np.float64)), path, column, "is empty")
     return pd.Series(values.to_numpy(dtype=np.float64), index=pd.DatetimeIndex(dates))
+
+
+def _refuse_missing(missing: Any, path: Path, column: str, what: str) -> None:
+    """:raises ExternalSignalError: naming the first row where ``missing`` holds"""
+    missing = np.asarray(missing, dtype=bool)
+    if missing.any():
+        raise ExternalSignalError(
+            f"External signal file {path}, column {column!r}: row {int(np.argmax(missing))} "
+            f"{what}; leave the row out instead (a value holds until the next one)"
+        )
 
 
 def visible_values(

@@ -303,27 +303,25 @@ def configure_entry_strategy(entry: RegistryEntry, strategy: Any, path: Path) ->
             raise _fail(path, where, f"parameter {key!r} of {entry.strategy}: {problem}")
     for key, value in entry.params.items():
         getattr(strategy, key).value = value
-    needed_hours = strategy.startup_candle_count * timeframe_to_seconds(entry.timeframe) / 3600
+    candles = startup_candles(strategy)
+    needed_hours = candles * timeframe_to_seconds(entry.timeframe) / 3600
     if entry.lookback_hours < needed_hours:
         raise _fail(
             path,
             where,
-            f"lookback_hours {entry.lookback_hours} is shorter than {entry.strategy}'s "
-            f"startup_candle_count ({strategy.startup_candle_count} x {entry.timeframe} = "
+            f"lookback_hours {entry.lookback_hours} is shorter than the {candles} startup "
+            f"candles {entry.strategy} needs ({candles} x {entry.timeframe} = "
             f"{needed_hours:g} hours)",
         )
 
 
-def startup_length(parameter: Any, config: dict[str, Any]) -> Any:
+def startup_candles(strategy: Any) -> int:
     """
-    The value of a length parameter that a strategy's ``startup_candle_count`` must cover: its
-    value, or in hyperopt (which loads the startup candles once, for every trial) the top of its
-    range. A registry entry's ``lookback_hours`` is then checked against the values it sets.
-
-    :param parameter: a Freqtrade ``IntParameter`` / ``DecimalParameter``
-    :param config: the strategy's configuration
-    :return: the value to cover
+    :param strategy: a loaded strategy, at its timeframe and with its parameters set
+    :return: the candles of history it needs: its ``startup_candles()`` when it has one (the
+        need of its current timeframe and parameter values; its ``startup_candle_count`` then
+        covers, for Freqtrade, the worst case of its hyperopt ranges at its own timeframe), else
+        its ``startup_candle_count``
     """
-    from freqtrade.enums import RunMode
-
-    return parameter.high if config.get("runmode") == RunMode.HYPEROPT else parameter.value
+    method = getattr(strategy, "startup_candles", None)
+    return int(method()) if callable(method) else int(strategy.startup_candle_count)

@@ -99,7 +99,7 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         {},
         "EqualVoteStrategy",
         _registry(_set(0, lookback_hours=10)),
-        "lookback_hours 10 is shorter than VolatilitySystem's startup_candle_count",
+        "lookback_hours 10 is shorter than the 1000 startup candles VolatilitySystem needs",
     ),
     "registry: parameter of the wrong type": (
         {},

@@ -24,7 +24,6 @@ from pandas import DataFrame, Series
 
 from meta_strategy.data.timeframes import timeframe_to_seconds
 from meta_strategy.signals.indicators import donchian_ensemble
-from meta_strategy.signals.registry import startup_length
 from meta_strategy.trading.leverage import ConfiguredLeverage
 
 
@@ -45,13 +44,13 @@ class DonchianBreakout(ConfiguredLeverage, IStrategy):
     max_days = IntParameter(30, 90, default=60, space="buy")
     entry_share = DecimalParameter(0.2, 1.0, default=0.6, decimals=1, space="buy")
 
-    @property
-    def startup_candle_count(self) -> int:
-        """
-        Twice the longest channel, in candles of the timeframe (see ``startup_length``): a
-        system's position depends on its last ``2 N`` candles (its channel, and its time stop).
-        """
-        return 2 * self.candles(startup_length(self.max_days, self.config)) + 1
+    # At 1h, twice the longest channel the hyperopt range allows (90 days): a system's position
+    # depends on its last 2 N candles (its channel, and its time stop).
+    startup_candle_count = 2 * 90 * 24 + 1
+
+    def startup_candles(self) -> int:
+        """:return: twice the longest channel, in candles of the timeframe in use"""
+        return 2 * self.candles(self.max_days.value) + 1
 
     def candles(self, days: float) -> int:
         """:return: ``days`` in candles of the strategy's timeframe (at least 1)"""

@@ -24,7 +24,6 @@ from pandas import DataFrame, Series
 
 from meta_strategy.data.candles import align_funding
 from meta_strategy.data.timeframes import timeframe_to_seconds
-from meta_strategy.signals.registry import startup_length
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
 
@@ -43,10 +42,13 @@ class FundingExtremes(ConfiguredLeverage, IStrategy):
     entry_z = DecimalParameter(1.0, 3.5, default=2.0, decimals=1, space="buy")
     exit_z = DecimalParameter(0.0, 1.0, default=0.5, decimals=1, space="sell")
 
-    @property
-    def startup_candle_count(self) -> int:
-        """The score's window in candles, and a day for the first funding event."""
-        return self.candles(startup_length(self.zscore_days, self.config) + 1)
+    # At 1h, the score's window at the top of its hyperopt range (60 days) and a day for the
+    # first funding event.
+    startup_candle_count = 61 * 24
+
+    def startup_candles(self) -> int:
+        """:return: the score's window as set and a day, in candles of the timeframe in use"""
+        return self.candles(self.zscore_days.value + 1)
 
     def candles(self, days: float) -> int:
         """:return: ``days`` in candles of the strategy's timeframe"""

@@ -19,7 +19,6 @@ from freqtrade.strategy import IntParameter, IStrategy
 from pandas import DataFrame, Series
 
 from meta_strategy.signals.indicators import atr, ema
-from meta_strategy.signals.registry import startup_length
 from meta_strategy.trading.leverage import ConfiguredLeverage
 
 
@@ -37,15 +36,14 @@ class MovingAverageTrend(ConfiguredLeverage, IStrategy):
     slow_period = IntParameter(21, 60, default=36, space="buy")
     trend_period = IntParameter(50, 200, default=100, space="buy")
 
-    @property
-    def startup_candle_count(self) -> int:
-        """
-        Five slow periods, or the trend filter if longer (see ``startup_length``): ta-lib seeds
-        the EMA after one period, and four more leave the seed a weight of
-        ``(1 - 2 / (n + 1)) ** (4 n)``, about e^-8 < 4e-4.
-        """
-        slow = startup_length(self.slow_period, self.config)
-        return max(5 * slow, startup_length(self.trend_period, self.config))
+    # Five slow periods at the top of the hyperopt range (60): ta-lib seeds the EMA after one
+    # period, and four more leave the seed a weight of (1 - 2 / (n + 1)) ** (4 n), about
+    # e^-8 < 4e-4; the trend filter needs at most 200.
+    startup_candle_count = 5 * 60
+
+    def startup_candles(self) -> int:
+        """:return: five slow periods or the trend filter, whichever is longer, as set"""
+        return max(5 * self.slow_period.value, self.trend_period.value)
 
     plot_config = {
         "main_plot": {

@@ -19,7 +19,6 @@ from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
 
 from meta_strategy.signals.indicators import atr, rolling_vwap
-from meta_strategy.signals.registry import startup_length
 from meta_strategy.trading.leverage import ConfiguredLeverage
 
 
@@ -37,17 +36,13 @@ class VwapReversion(ConfiguredLeverage, IStrategy):
     band_atr = DecimalParameter(1.0, 4.0, default=2.0, decimals=1, space="buy")
     trend_period = IntParameter(100, 400, default=200, space="buy")
 
-    @property
-    def startup_candle_count(self) -> int:
-        """
-        The trend filter or the VWAP window, whichever is longer, and at least 200 candles for
-        Wilder's ATR(14) to forget its seed ((13 / 14) ** 186 < 1e-5); see ``startup_length``.
-        """
-        longest = max(
-            startup_length(self.trend_period, self.config),
-            startup_length(self.vwap_window, self.config),
-        )
-        return max(200, longest)
+    # The trend filter at the top of its hyperopt range; Wilder's ATR(14) forgets its seed
+    # within 200 candles ((13 / 14) ** 186 < 1e-5).
+    startup_candle_count = 400
+
+    def startup_candles(self) -> int:
+        """:return: the trend filter or the VWAP window as set, at least 200 candles"""
+        return max(200, self.trend_period.value, self.vwap_window.value)
 
     plot_config = {
         "main_plot": {

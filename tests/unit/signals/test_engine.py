@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meta_strategy.signals.engine import SignalEngine, candles_since_change, direction_from_signals
+from meta_strategy.signals.engine import (
+    SignalEngine,
+    candles_since_change,
+    direction_from_signals,
+    funding_per_candle,
+)
 from meta_strategy.signals.registry import load_registry
 from tests.helpers.frames import prices_scaled_after, with_funding
 from tests.helpers.freqtrade import REPO, shipped_config
@@ -99,3 +104,12 @@ def test_too_short_for_the_higher_timeframe(engine: SignalEngine, btc_1h: pd.Dat
     one = btc_1h.iloc[-1:].reset_index(drop=True).assign(funding_rate=0.0)
     out = _compute(engine, one)
     assert len(out) == 1 and out.isna().all(axis=None)
+
+
+def test_funding_per_candle_sums_within_each_candle() -> None:
+    base = pd.date_range("2024-01-01", periods=24 * 21, freq="1h", tz="UTC")  # Monday, 3 weeks
+    funding = pd.Series(np.where(np.arange(len(base)) % 8 == 0, 1e-4, 0.0))
+    days = pd.date_range("2024-01-01", periods=21, freq="1D", tz="UTC")
+    np.testing.assert_allclose(funding_per_candle(base, funding, days, "1d"), 3e-4)
+    weeks = pd.date_range("2024-01-01", periods=3, freq="7D", tz="UTC")  # Mondays, as resampled
+    np.testing.assert_allclose(funding_per_candle(base, funding, weeks, "1w"), 21e-4)

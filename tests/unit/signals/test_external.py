@@ -4,6 +4,7 @@ clear errors, and a registry entry of type external through the signal engine.""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def test_the_example_file_loads(tmp_path: Path, suffix: str) -> None:
         ("date,score\n2024-01-02,1\n2024-01-01,2\n", "score", "row 1 .* does not come after"),
         ("date,score\n2024-01-01,1\n2024-01-01,2\n", "score", "dates must increase strictly"),
         ("date,score\n2024-01-01,1\n2024-01-02,high\n", "score", "row 1 is 'high', not a number"),
+        ("date,score\n2024-01-01,1\n,2\n", "score", "column 'date': row 1 has no date"),
+        ("date,score\n1704067200,1\n", "score", "numbers, not dates"),
+        ("date,score\n2024-01-01,1\n2024-01-02,\n", "score", "column 'score': row 1 is empty"),
     ],
 )
 def test_a_bad_file_names_file_column_and_row(
@@ -171,6 +175,13 @@ def test_an_external_entry_through_the_engine(tmp_path: Path, btc_like: pd.DataF
     assert set(direction.dropna().unique()) <= {-1.0, 0.0, 1.0}
     assert {-1.0, 1.0} <= set(direction.dropna().unique())
     assert signals["%-sig_sentiment_age"].notna().sum() > 1000
+    # the engine reads the file again when it changes: a running bot sees the feed's new rows
+    frame = pd.read_csv(source)
+    frame["score"] = 0.9  # everything long from now on
+    frame.to_csv(source, index=False)
+    os.utime(source, (source.stat().st_atime, source.stat().st_mtime + 10))
+    again = engine.compute(btc_like, "BTC/USDT:USDT")["%-sig_sentiment_direction"]
+    assert set(again.dropna().unique()) == {1.0}
     # a broken file stops the engine with the entry and the file named
     source.write_text("date,score\n2024-01-02,1\n2024-01-01,2\n")
     with pytest.raises(RegistryError, match=r"entry 'sentiment': External signal file .*increase"):

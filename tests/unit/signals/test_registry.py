@@ -42,7 +42,7 @@ def test_registry_errors_that_need_the_strategy(tmp_path: Path) -> None:
     path = tmp_path / "reg.json"
     for entry, message in [
         (_entry(strategy="NoSuchStrategy"), "cannot load strategy class 'NoSuchStrategy'"),
-        (_entry(lookback_hours=10), "shorter than OTTStrategy's startup_candle_count"),
+        (_entry(lookback_hours=10), "shorter than the 300 startup candles OTTStrategy needs"),
         (_entry(params={"no_such_param": 3}), "OTTStrategy has no parameter 'no_such_param'"),
     ]:
         path.write_text(json.dumps({"strategies": [entry]}))

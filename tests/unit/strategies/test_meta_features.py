@@ -96,10 +96,12 @@ def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
 
 def test_features_do_not_look_ahead(any_meta_strategy, any_market_1h: pd.DataFrame) -> None:
     meta_strategy = any_meta_strategy
-    candles = any_market_1h.iloc[-3500:].reset_index(drop=True)
+    warmup = meta_strategy.startup_candle_count  # every feature is known from here on
+    candles = any_market_1h.iloc[-(warmup + 600) :].reset_index(drop=True)
     full = _features(meta_strategy, candles)
+    assert full.iloc[warmup:].notna().all(axis=None), "the test must compare known values"
     rng = np.random.default_rng(11)
-    for cut in (1801, 2603, 3490):
+    for cut in (warmup + 1, warmup + 303, warmup + 590):
         altered = prices_scaled_after(candles, cut, rng, 0.7, 1.4)
         pd.testing.assert_frame_equal(
             full.iloc[: cut + 1], _features(meta_strategy, altered).iloc[: cut + 1]

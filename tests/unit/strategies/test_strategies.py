@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from meta_strategy.paths import SIGNAL_STRATEGIES
+from meta_strategy.signals.registry import startup_candles
 from tests.helpers.frames import prices_scaled_after, with_funding
 from tests.helpers.freqtrade import load_strategy, strategy_signals
 
@@ -120,21 +121,26 @@ def test_leverage_comes_from_config(name: str) -> None:
 
 
 def test_startup_candles_follow_the_timeframe_and_the_parameters() -> None:
-    """Lengths in days become candles of the timeframe the strategy runs at; hyperopt covers
-    the top of each range (Freqtrade loads the startup candles once for every trial)."""
-    from freqtrade.enums import RunMode
-
+    """
+    For Freqtrade, ``startup_candle_count`` is a plain number covering the hyperopt ranges at
+    1h (its analyses vary it); ``startup_candles()`` is what the timeframe and the parameters
+    in use need, which the registry checks an entry's lookback against.
+    """
     donchian = load_started_strategy("DonchianBreakout")
+    assert donchian.startup_candle_count == 2 * 90 * 24 + 1  # 90 days: the range's top
     assert donchian.lookbacks() == [120, 224, 416, 774, 1440]  # 5 to 60 days, geometric, at 1h
-    assert donchian.startup_candle_count == 2 * 60 * 24 + 1
+    assert donchian.startup_candles() == 2 * 60 * 24 + 1
     donchian.timeframe = "1d"
     assert donchian.lookbacks() == [5, 10, 18, 33, 60]
-    assert donchian.startup_candle_count == 121
-    tuned = load_strategy("DonchianBreakout", runmode=RunMode.HYPEROPT)
-    assert tuned.startup_candle_count == 2 * 90 * 24 + 1
+    assert startup_candles(donchian) == 121
     trend = load_started_strategy("MovingAverageTrend")
-    assert trend.startup_candle_count == 5 * 36  # five slow periods, beyond the 100 of the filter
+    assert trend.startup_candle_count == 300
+    assert trend.startup_candles() == 5 * 36  # five slow periods, beyond the 100 of the filter
     trend.slow_period.value = 21
     trend.trend_period.value = 150
-    assert trend.startup_candle_count == 150
-    assert load_strategy("MovingAverageTrend", runmode=RunMode.HYPEROPT).startup_candle_count == 300
+    assert startup_candles(trend) == 150
+    assert startup_candles(load_started_strategy("OTTStrategy")) == 300  # no method: the count
+    funding = load_started_strategy("FundingExtremes")
+    assert (funding.startup_candle_count, funding.startup_candles()) == (61 * 24, 31 * 24)
+    vwap = load_started_strategy("VwapReversion")
+    assert (vwap.startup_candle_count, vwap.startup_candles()) == (400, 200)
