@@ -8,8 +8,10 @@ Conventions: Sharpe, Sortino and their intervals use daily returns of the hourly
 equity (see :mod:`meta_strategy.research.report.equity`), annualised with sqrt(365); maximum
 drawdown and exposure use the hourly curve; CAGR counts calendar days (365.25 per year);
 Calmar = CAGR / max drawdown. Fees and funding are fractions of the starting balance (funding
-> 0: paid). Regimes follow :func:`meta_strategy.research.metrics.classify_regimes` on the
-perpetual's daily close; a day's return counts in the regime known at the start of that day.
+> 0: paid). Regimes: bull / bear / sideways by :func:`meta_strategy.research.metrics.
+classify_regimes` on the perpetual's daily close, and beside them the four market regimes of
+:mod:`meta_strategy.signals.regimes` (ranging, trending, volatile, trending-volatile) at each
+day's last candle; a day's return counts in the regime known at the start of that day.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from meta_strategy.research.metrics import (
     sortino_ratio,
 )
 from meta_strategy.research.report.equity import EquityCurve
+from meta_strategy.signals.regimes import REGIMES, market_regimes
 
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,11 @@ logger = logging.getLogger(__name__)
 DAYS = 365
 BOOTSTRAP_BLOCK_DAYS = 5
 BOOTSTRAP_SAMPLES = 2000
+REGIME_NAMES = {
+    "trend": ("bull", "bear", "sideways", "unknown"),
+    "market": (*REGIMES, "unknown"),
+}
+"""The labels of each regime classification, in report order."""
 
 
 @dataclass
@@ -83,12 +91,13 @@ def _group_figures(daily_returns: pd.Series, seed: int) -> dict[str, float]:
 
 
 def curve_metrics(
-    curve: EquityCurve, trades: list[dict] | None, regimes: pd.Series
+    curve: EquityCurve, trades: list[dict] | None, regimes: pd.Series | pd.DataFrame
 ) -> tuple[dict[str, float], dict[str, dict], dict[str, dict]]:
     """
     :param curve: the run's hourly equity
     :param trades: its Freqtrade trades (None for buy-and-hold and flat)
-    :param regimes: regime label per day
+    :param regimes: regime labels per day (:func:`daily_regimes`; a Series is the ``trend``
+        column alone)
     :return: headline metrics, per-year figures, per-regime figures
     """
     equity = curve.equity
@@ -133,24 +142,34 @@ def curve_metrics(
         metrics["short_trades"] = sum(1 for t in trades if t["is_short"])
     years = returns.index.year.astype(str)
     by_year = {y: _group_figures(returns[years == y], seed=int(y)) for y in sorted(set(years))}
-    # A day's return goes to the regime known at that day's start (the previous day's label).
-    labels = regimes.shift(1).reindex(returns.index).fillna("unknown")
-    by_regime = {
-        r: _group_figures(returns[labels == r], seed=i)
-        for i, r in enumerate(("bull", "bear", "sideways", "unknown"))
-        if (labels == r).any()
-    }
+    # A day's return goes to the regime known at that day's start (the previous day's label),
+    # in each classification: bull / bear / sideways, and the four market regimes.
+    by_regime = {}
+    table = regimes.to_frame("trend") if isinstance(regimes, pd.Series) else regimes
+    for column, names in REGIME_NAMES.items():
+        if column not in table:
+            continue
+        labels = table[column].shift(1).reindex(returns.index).fillna("unknown")
+        for i, r in enumerate(names):
+            if (labels == r).any() and r not in by_regime:
+                by_regime[r] = _group_figures(returns[labels == r], seed=i)
     metrics = {k: _finite(v) if isinstance(v, float) else v for k, v in metrics.items()}
     return metrics, by_year, by_regime
 
 
-def daily_regimes(candles: pd.DataFrame) -> pd.Series:
+def daily_regimes(candles: pd.DataFrame) -> pd.DataFrame:
     """
-    :param candles: 1h candles reaching back at least the regime window before the period
-    :return: regime of each day (by the day's last close and earlier closes)
+    :param candles: 1h candles reaching back at least the regime windows before the period
+    :return: per day, ``trend`` (bull / bear / sideways by
+        :func:`~meta_strategy.research.metrics.classify_regimes` on the daily close) and
+        ``market`` (ranging / trending / volatile / trending_volatile at the day's last candle,
+        :func:`~meta_strategy.signals.regimes.market_regimes`)
     """
-    daily_close = candles.set_index("date")["close"].resample("1D").last().dropna()
-    return classify_regimes(daily_close)
+    by_date = candles.set_index("date")
+    daily_close = by_date["close"].resample("1D").last().dropna()
+    codes = pd.Series(market_regimes(candles)["regime"].to_numpy(), index=by_date.index)
+    market = codes.resample("1D").last().map(dict(enumerate(REGIMES)))
+    return pd.DataFrame({"trend": classify_regimes(daily_close), "market": market})
 
 
 def add_deflated_sharpe(

@@ -340,3 +340,36 @@ def test_compare_uses_the_reports_convention() -> None:
     assert f"max drawdown {expected.max_drawdown:7.2%}" in row
     assert expected.max_drawdown > 0.015, "the open loss of the held long counts"
     assert f"Sharpe {expected.sharpe:6.2f}" in row
+
+
+def test_the_four_market_regimes_beside_bull_bear_and_sideways() -> None:
+    curve = _daily_curve([1100.0, 990.0, 1089.0, 1200.0])  # 2023-12-30 .. 2024-01-02
+    days = pd.date_range("2023-12-30", periods=4, freq="1D", tz="UTC")
+    regimes = pd.DataFrame(
+        {
+            "trend": ["bull", "bear", "bear", "sideways"],
+            "market": ["ranging", "trending", "trending", "volatile"],
+        },
+        index=days,
+    )
+    _, _, by_regime = curve_metrics(curve, None, regimes)
+    # the previous day's label: 12-31 ranging, 01-01 and 01-02 trending
+    assert by_regime["ranging"]["return"] == pytest.approx(-0.1)
+    assert by_regime["trending"]["return"] == pytest.approx(1.1 * 1200 / 1089 - 1)
+    assert by_regime["bull"]["return"] == pytest.approx(-0.1)
+    assert "volatile" not in by_regime  # 01-02's label counts from 01-03 on
+
+
+def test_daily_regimes_of_hourly_candles() -> None:
+    from meta_strategy.research.report.analysis import daily_regimes
+    from meta_strategy.signals.regimes import REGIMES
+
+    rng = np.random.default_rng(4)
+    dates = pd.date_range("2024-01-01", periods=24 * 200, freq="1h", tz="UTC")
+    close = 40_000 * np.exp(np.cumsum(rng.normal(0, 0.01, len(dates))))
+    table = daily_regimes(pd.DataFrame({"date": dates, "close": close}))
+    assert list(table.columns) == ["trend", "market"] and len(table) == 200
+    assert (
+        set(table["market"].dropna()) <= set(REGIMES) and table["market"].iloc[-100:].notna().all()
+    )
+    assert table["market"].iloc[:90].isna().all()  # a week ranked over 90 days first
