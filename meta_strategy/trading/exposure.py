@@ -28,6 +28,7 @@ from meta_strategy.data.candles import align_funding
 from meta_strategy.rl.costs import stake_fraction
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.indicators import atr
+from meta_strategy.signals.regimes import market_regimes
 from meta_strategy.signals.registry import Registry, load_configured_registry
 from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.decisions import (
@@ -49,6 +50,9 @@ logger = logging.getLogger(__name__)
 EXPOSURE_TAG = "target_exposure"
 """Column of the analysed dataframe, and key of a trade's custom data, holding the exposure."""
 RISK_ATR = "risk_atr"
+MARKET_REGIME = "market_regime"
+"""Column of the market regime code (0 .. 3, :data:`meta_strategy.signals.regimes.REGIMES`)
+when ``bitbot.risk.max_exposure_by_regime`` caps the exposure by regime."""
 """Column with the ATR of the volatility-scaled stop."""
 SAFE_MODE_LOCK = "bitbot safe mode"
 RISK_LOCK = "bitbot risk"
@@ -145,11 +149,14 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
 
     def apply_exposure_cap(self, dataframe: DataFrame) -> DataFrame:
         """
-        Cap the target exposure at ``bitbot.risk.max_exposure`` and add the ATR of the
-        volatility stop. Called first in :meth:`populate_entry_trend`, after the subclass set
-        the target in ``populate_indicators``.
+        Cap the target exposure at ``bitbot.risk.max_exposure`` (or the lower cap of the
+        candle's market regime, ``max_exposure_by_regime``) and add the ATR of the volatility
+        stop. Called first in :meth:`populate_entry_trend`, after the subclass set the target.
         """
         cap = self.risk_limits.max_exposure
+        if self.risk_limits.regime_capped:  # lower caps in some market regimes
+            dataframe[MARKET_REGIME] = market_regimes(dataframe)["regime"]
+            cap = self.risk_limits.exposure_caps(dataframe[MARKET_REGIME])
         dataframe[EXPOSURE_TAG] = dataframe[EXPOSURE_TAG].fillna(0.0).clip(-cap, cap)
         dataframe[RISK_ATR] = atr(dataframe, self.risk_limits.atr_period)
         return dataframe

@@ -15,6 +15,9 @@ model (or a vote) asks for and the orders Freqtrade sends, and are configured un
                            equity of that moment
 ``stop_atr_multiple``      volatility-scaled stop: ``k x ATR(atr_period)`` away from the price,
                            trailing (it only tightens); 0 turns it off
+``max_exposure_by_regime`` a lower cap in some market regimes, e.g. ``{"volatile": 0.5}``
+                           (regimes of :mod:`meta_strategy.signals.regimes`, known at each
+                           candle's close); the caps apply wherever ``max_exposure`` does
 ``apply_in_backtests``     also in backtesting (default off: backtests and the research report
                            measure the strategies themselves, like the POC strategies and
                            buy-and-hold beside them; dry-run and live always apply the limits)
@@ -29,10 +32,12 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from meta_strategy.config_keys import check_known_keys
+from meta_strategy.signals.regimes import REGIMES
 from meta_strategy.trading.config import BitBotConfigError, bitbot_section
 
 
@@ -51,6 +56,7 @@ class RiskLimits:
     stop_atr_multiple: float = 4.0
     atr_period: int = 14
     apply_in_backtests: bool = False
+    max_exposure_by_regime: dict[str, float] = field(default_factory=dict)
 
     _BOUNDS = {
         "max_leverage": (1.0, 10.0),
@@ -68,8 +74,9 @@ class RiskLimits:
                 f"bitbot.risk.apply_in_backtests must be true or false, got "
                 f"{self.apply_in_backtests!r}."
             )
+        self._check_regime_caps()
         for f in fields(self):
-            if f.name == "apply_in_backtests":
+            if f.name in ("apply_in_backtests", "max_exposure_by_regime"):
                 continue
             value = getattr(self, f.name)
             low, high = self._BOUNDS[f.name]
@@ -81,6 +88,32 @@ class RiskLimits:
                     f"{'(' if f.name == 'max_exposure' else '['}{low:g}, {high:g}]."
                 )
 
+    def _check_regime_caps(self) -> None:
+        """:raises BitBotConfigError: not an object, an unknown regime or a cap outside (0, 1]"""
+        caps = self.max_exposure_by_regime
+        where = "bitbot.risk.max_exposure_by_regime"
+        if not isinstance(caps, dict):
+            raise BitBotConfigError(f"{where} must be an object of regime: cap, got {caps!r}.")
+        check_known_keys(caps, REGIMES, where, BitBotConfigError)
+        for regime, cap in caps.items():
+            if isinstance(cap, bool) or not isinstance(cap, int | float) or not 0 < cap <= 1:
+                raise BitBotConfigError(f"{where}.{regime} is {cap!r}; expected a value in (0, 1].")
+
+    def exposure_caps(self, regimes: Any) -> Any:
+        """
+        :param regimes: regime code per candle (:func:`~meta_strategy.signals.regimes.
+            market_regimes`; NaN while unknown)
+        :return: the exposure cap per candle: ``max_exposure``, lowered in the capped regimes
+        """
+        import numpy as np
+
+        codes = np.asarray(regimes, dtype=np.float64)
+        caps = np.full(codes.shape, float(self.max_exposure))
+        for i, name in enumerate(REGIMES):
+            if name in self.max_exposure_by_regime:
+                caps[codes == i] = min(self.max_exposure, self.max_exposure_by_regime[name])
+        return caps
+
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> RiskLimits:
         """
@@ -91,6 +124,11 @@ class RiskLimits:
         section = bitbot_section(config, "risk", {f.name for f in fields(cls)})
         limits = cls(**section)
         return cls(**{**limits.__dict__, "atr_period": int(limits.atr_period)})
+
+    @property
+    def regime_capped(self) -> bool:
+        """:return: whether any market regime lowers the exposure cap"""
+        return bool(self.max_exposure_by_regime)
 
 
 @dataclass(frozen=True)

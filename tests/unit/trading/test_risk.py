@@ -90,6 +90,32 @@ def test_exposure_cap_clips_the_target() -> None:
     assert not strategy.risk_active  # a backtest-like run mode: off unless asked
 
 
+def test_regime_caps() -> None:
+    limits = _limits(max_exposure=0.8, max_exposure_by_regime={"volatile": 0.5, "ranging": 1.0})
+    codes = [0.0, 1.0, 2.0, 3.0, float("nan")]  # ranging, trending, volatile, trending-volatile
+    assert limits.exposure_caps(codes).tolist() == [0.8, 0.8, 0.5, 0.8, 0.8]
+    assert not _limits().regime_capped
+    with pytest.raises(BitBotConfigError, match=r"'volatil' \(did you mean 'volatile'\?\)"):
+        _limits(max_exposure_by_regime={"volatil": 0.5})
+    with pytest.raises(BitBotConfigError, match=r"by_regime\.volatile is 0; expected"):
+        _limits(max_exposure_by_regime={"volatile": 0})
+    with pytest.raises(BitBotConfigError, match="must be an object"):
+        _limits(max_exposure_by_regime=0.5)
+
+
+def test_the_exposure_cap_follows_the_market_regime(any_market_1h) -> None:
+    from meta_strategy.signals.regimes import market_regimes
+
+    strategy = _load("EqualVoteStrategy", risk={"max_exposure_by_regime": {"volatile": 0.25}})
+    frame = any_market_1h.iloc[-3000:].reset_index(drop=True).assign(target_exposure=-1.0)
+    capped = strategy.apply_exposure_cap(frame.copy())
+    volatile = (market_regimes(frame)["regime"] == 2).to_numpy()
+    assert volatile.any() and (~volatile).any()
+    assert (capped["target_exposure"][volatile] == -0.25).all()
+    assert (capped["target_exposure"][~volatile] == -1.0).all()
+    assert capped["market_regime"].equals(market_regimes(frame)["regime"])
+
+
 def test_daily_loss_blocks_do_not_reset_the_drawdown_peak() -> None:
     state = RiskState(_limits(daily_loss_limit=0.05, max_drawdown=0.25))
     equity = 1000.0
