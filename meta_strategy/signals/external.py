@@ -133,7 +133,9 @@ def load_external(path: Path | str, column: str) -> pd.Series:
             f"External signal file {path}, column {column!r}: row {row} is "
             f"{frame[column].iloc[row]!r}, not a number"
         )
-    _refuse_missing(~np.isfinite(values.to_numpy(dtype=np.float64)), path, column, "is empty")
+    _refuse_missing(
+        ~np.isfinite(values.to_numpy(dtype=np.float64)), path, column, "is empty or infinite"
+    )
     return pd.Series(values.to_numpy(dtype=np.float64), index=pd.DatetimeIndex(dates))
 
 
