@@ -50,13 +50,14 @@ logger = logging.getLogger(__name__)
 EXPOSURE_TAG = "target_exposure"
 """Column of the analysed dataframe, and key of a trade's custom data, holding the exposure."""
 RISK_ATR = "risk_atr"
+"""Column with the ATR of the volatility-scaled stop."""
 MARKET_REGIME = "market_regime"
 """Column of the market regime code (0 .. 3, :data:`meta_strategy.signals.regimes.REGIMES`)
 when ``bitbot.risk.max_exposure_by_regime`` caps the exposure by regime."""
-"""Column with the ATR of the volatility-scaled stop."""
 SAFE_MODE_LOCK = "bitbot safe mode"
-RISK_LOCK = "bitbot risk"
 """Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
+RISK_LOCK = "bitbot risk"
+"""Reason of the pair lock that a risk limit sets."""
 
 
 class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
