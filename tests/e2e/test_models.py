@@ -5,7 +5,6 @@ promoted, and FreqAI's own dry-run / live code loads the promoted model.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +13,13 @@ import pytest
 from meta_strategy.models.promotion import best_model, promote
 from meta_strategy.models.registry import ModelRegistry
 from meta_strategy.models.store import discover_windows, verify_model_file
-from tests.helpers.freqtrade import freqai_backtest
 from tests.helpers.model_files import (
-    LIVE_CONFIGS,
     PAIR,
     T1,
     T2,
     check_freqai_loads_it,
     make_record,
+    tiny_walk_forward,
 )
 
 
@@ -29,32 +27,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_promote_a_real_walk_forward_model(binance_datadir: Path, tmp_path: Path) -> None:
-    small = tmp_path / "small.json"
-    small.write_text(
-        json.dumps(
-            {
-                "freqai": {
-                    "identifier": "ci-registry",
-                    "save_backtest_models": True,
-                    "train_period_days": 30,
-                    "backtest_period_days": 15,
-                    "model_training_parameters": {"n_steps": 256, "batch_size": 64, "n_epochs": 2},
-                    "rl_config": {"train_cycles": 1, "net_arch": [16, 16], "seed": 5},
-                }
-            }
-        )
-    )
-    configs = [arg for p in (*LIVE_CONFIGS, small) for arg in ("-c", str(p))]
-    freqai_backtest(
-        tmp_path,
-        "registry",
-        configs,
-        "MetaStrategy",
-        "20250601-20250701",
-        tmp_path,
-        env={"BITBOT_DATA": str(binance_datadir)},
-    )
-    userdir = tmp_path / "userdir-registry"
+    userdir = tiny_walk_forward(tmp_path, binance_datadir, "ci-registry", "registry")
     windows = discover_windows(userdir / "models", "ci-registry")
     assert [w.trained_timestamp for w in windows] == [T1, T2]
     registry = ModelRegistry(tmp_path / "models.sqlite")

@@ -30,8 +30,8 @@ import pytest
 from meta_strategy.models.promotion import promote
 from meta_strategy.models.registry import ModelRegistry
 from meta_strategy.models.store import discover_windows
-from tests.helpers.freqtrade import REPO, freqai_backtest
-from tests.helpers.model_files import LIVE_CONFIGS, make_record
+from tests.helpers.freqtrade import REPO
+from tests.helpers.model_files import make_record, tiny_walk_forward
 from tests.helpers.replay_harness import PAIR, ReplayBot
 from tests.helpers.telegram_stub import TelegramStub
 
@@ -50,32 +50,7 @@ def promoted(binance_datadir: Path, tmp_path: Path) -> tuple[Path, Path, int]:
 
     :return: the user directory, the promotion overlay and the model id
     """
-    small = tmp_path / "small.json"
-    small.write_text(
-        json.dumps(
-            {
-                "freqai": {
-                    "identifier": "ci-faults",
-                    "save_backtest_models": True,
-                    "train_period_days": 30,
-                    "backtest_period_days": 15,
-                    "model_training_parameters": {"n_steps": 256, "batch_size": 64, "n_epochs": 2},
-                    "rl_config": {"train_cycles": 1, "net_arch": [16, 16], "seed": 5},
-                }
-            }
-        )
-    )
-    configs = [arg for p in (*LIVE_CONFIGS, small) for arg in ("-c", str(p))]
-    freqai_backtest(
-        tmp_path,
-        "faults",
-        configs,
-        "MetaStrategy",
-        "20250601-20250701",
-        tmp_path,
-        env={"BITBOT_DATA": str(binance_datadir)},
-    )
-    userdir = tmp_path / "userdir-faults"
+    userdir = tiny_walk_forward(tmp_path, binance_datadir, "ci-faults", "faults")
     window = discover_windows(userdir / "models", "ci-faults")[-1]
     registry = ModelRegistry(tmp_path / "models.sqlite")
     end = np.datetime64(window.trained_timestamp, "s").astype(str)[:10]

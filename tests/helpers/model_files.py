@@ -218,3 +218,44 @@ def check_freqai_loads_it(overlay: Path, user_data: Path, expected: Path, pair: 
     assert dk.training_features_list == metadata["training_features_list"]
     action, _ = model.predict(np.zeros(model.observation_space.shape, np.float32))
     assert int(action) in range(model.action_space.n)
+
+
+def tiny_walk_forward(tmp_path: Path, datadir: Path, identifier: str, name: str) -> Path:
+    """
+    A tiny real FreqAI walk-forward of the MetaStrategy on June 2025 (two 15-day windows, 30
+    training days, a 16x16 PPO trained briefly, seed 5), its models kept.
+
+    :param tmp_path: where its user directory and results go
+    :param datadir: the Binance perpetual's data
+    :param identifier: the FreqAI identifier of its models
+    :param name: the run's name (its user directory is ``userdir-<name>``)
+    :return: the user directory
+    """
+    from tests.helpers.freqtrade import freqai_backtest
+
+    small = tmp_path / f"small-{name}.json"
+    small.write_text(
+        json.dumps(
+            {
+                "freqai": {
+                    "identifier": identifier,
+                    "save_backtest_models": True,
+                    "train_period_days": 30,
+                    "backtest_period_days": 15,
+                    "model_training_parameters": {"n_steps": 256, "batch_size": 64, "n_epochs": 2},
+                    "rl_config": {"train_cycles": 1, "net_arch": [16, 16], "seed": 5},
+                }
+            }
+        )
+    )
+    configs = [arg for p in (*LIVE_CONFIGS, small) for arg in ("-c", str(p))]
+    freqai_backtest(
+        tmp_path,
+        name,
+        configs,
+        "MetaStrategy",
+        "20250601-20250701",
+        tmp_path,
+        env={"BITBOT_DATA": str(datadir)},
+    )
+    return tmp_path / f"userdir-{name}"
