@@ -166,6 +166,12 @@ def _parse_entry(raw: Any, path: Path, where: str, base: str) -> RegistryEntry:
         raise _fail(path, where, f"enabled must be true or false, got {enabled!r}")
     if kind == "external":
         problem = rule_problem(raw["rule"])
+        candles = lookback * 3600 // timeframe_to_seconds(base)
+        if problem is None and raw["rule"]["kind"] == "zscore" and candles < raw["rule"]["window"]:
+            problem = (
+                f"lookback_hours {lookback} is shorter than the rule's z-score window of "
+                f"{raw['rule']['window']} candles"
+            )
         if raw["timeframe"] != base:
             problem = f"an external signal runs at the base timeframe {base}"
         for key in ("source", "column"):

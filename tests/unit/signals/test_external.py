@@ -152,6 +152,10 @@ def _external(**kw) -> dict:
         (_external(rule={"kind": "threshold"}), "missing"),
         (_external(timeframe="4h"), "runs at the base timeframe 1h"),
         (_external(source=""), "source must be a non-empty string"),
+        (
+            _external(rule={"kind": "zscore", "window": 48, "entry": 1.5}, lookback_hours=24),
+            "lookback_hours 24 is shorter than the rule's z-score window of 48 candles",
+        ),
     ],
 )
 def test_external_entry_errors(entry: dict, message: str) -> None:
