@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from meta_strategy.paths import SIGNAL_STRATEGIES
-from tests.helpers.freqtrade import REPO, run_bitbot
+from tests.helpers.freqtrade import REPO, run_bitbot, run_freqai_backtest
 
 
 pytestmark = pytest.mark.slow
@@ -311,29 +311,10 @@ def test_a_failed_training_fails_the_backtest(market_datadir: Path, tmp_path: Pa
             }
         )
     )
-    userdir = tmp_path / "userdir"
-    userdir.mkdir()
-    result = run_bitbot(
-        "backtesting",
-        *BINANCE,
-        *FREQAI,
-        "-c",
-        str(overlay),
-        "--userdir",
-        str(userdir),
-        "--strategy-path",
-        "user_data/strategies",
-        "--freqaimodel-path",
-        "user_data/freqaimodels",
-        "--datadir",
-        str(market_datadir),
-        "--strategy",
-        "MetaStrategy",
-        "--timerange",
-        "20250601-20250615",
-        "--backtest-directory",
-        str(tmp_path),
-        timeout=600,
+    configs = [*BINANCE, *FREQAI, "-c", str(overlay), "--datadir", str(market_datadir)]
+    window = "20250601-20250615"
+    result = run_freqai_backtest(
+        tmp_path, "bad-training", configs, "MetaStrategy", window, tmp_path, timeout=600
     )
     out = result.stdout
     assert result.returncode == 2, out[-3000:]

@@ -116,7 +116,7 @@ def run_bitbot(
     )
 
 
-def freqai_backtest(
+def run_freqai_backtest(
     tmp_path: Path,
     name: str,
     configs: list[str],
@@ -124,16 +124,16 @@ def freqai_backtest(
     timerange: str,
     results: Path,
     **run: object,
-) -> str:
+) -> subprocess.CompletedProcess:
     """
     Run a FreqAI walk-forward backtest with its own user directory (models and predictions stay
-    in ``tmp_path``) and check that every window was covered without a training error.
+    in ``tmp_path``), the repository's strategies and FreqAI models.
 
-    :return: the command's output
+    :return: the finished command
     """
     userdir = tmp_path / f"userdir-{name}"
     userdir.mkdir(exist_ok=True)
-    out = run_bitbot(
+    return run_bitbot(
         "backtesting",
         *configs,
         "--userdir",
@@ -148,9 +148,26 @@ def freqai_backtest(
         timerange,
         "--backtest-directory",
         str(results),
-        timeout=900,
         **run,
     )
+
+
+def freqai_backtest(
+    tmp_path: Path,
+    name: str,
+    configs: list[str],
+    strategy: str,
+    timerange: str,
+    results: Path,
+    **run: object,
+) -> str:
+    """
+    :func:`run_freqai_backtest`, and check that it succeeded and that every window was covered
+    without a training error.
+
+    :return: the command's output
+    """
+    out = run_freqai_backtest(tmp_path, name, configs, strategy, timerange, results, **run)
     assert out.returncode == 0, out.stdout[-5000:]
     assert "Training 2 timeranges" in out.stdout, "FreqAI must cover two walk-forward windows"
     assert "raised exception" not in out.stdout, out.stdout[-5000:]
