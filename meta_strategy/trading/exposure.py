@@ -41,7 +41,7 @@ from meta_strategy.trading.decisions import (
     telegram_markdown,
 )
 from meta_strategy.trading.leverage import ConfiguredLeverage
-from meta_strategy.trading.risk import RiskLimits, RiskState, volatility_stop_price
+from meta_strategy.trading.risk import RiskState, volatility_stop_price
 from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 
 
@@ -94,7 +94,6 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         self.registry: Registry = load_configured_registry(config, self.timeframe)
         self.startup_candle_count = self.registry.max_lookback_hours + self.extra_warmup
         self._signal_engine: SignalEngine | None = None
-        self.risk_limits = RiskLimits.from_config(config)  # leverage ceiling: ConfiguredLeverage
         self.risk = RiskState(self.risk_limits)
         self.stake_fraction = stake_fraction(config)
         runmode = RunMode(config.get("runmode", RunMode.OTHER))

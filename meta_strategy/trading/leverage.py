@@ -49,6 +49,8 @@ class ConfiguredLeverage:
     """
 
     config: dict[str, Any]
+    risk_limits: RiskLimits
+    """``bitbot.risk``, read once at start-up"""
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)  # type: ignore[call-arg]
@@ -56,7 +58,8 @@ class ConfiguredLeverage:
         check_bitbot_keys(config)
         check_account(config)
         leverage = configured_leverage(config)
-        ceiling = RiskLimits.from_config(config).max_leverage
+        self.risk_limits = RiskLimits.from_config(config)
+        ceiling = self.risk_limits.max_leverage
         if leverage > ceiling:
             raise BitBotConfigError(
                 f"bitbot.leverage is {leverage:g}, above bitbot.risk.max_leverage {ceiling:g}; "
