@@ -155,13 +155,13 @@ def analyse(
     maintenance_margin: float,
     trials: int,
     log: Callable[[str], None] = print,
-) -> tuple[list[RunFigures], dict[str, EquityCurve], float]:
+) -> tuple[list[RunFigures], dict[str, EquityCurve], dict[str, pd.Series], float]:
     """
     :param maintenance_margin: liquidation threshold applied to every curve
         (:func:`~meta_strategy.research.report.equity.liquidate`)
     :param trials: configurations recorded for the period (the deflated Sharpe's N)
-    :return: figures of every run plus buy-and-hold and flat, their curves and the variance of
-        the runs' daily Sharpe ratios
+    :return: figures of every run plus buy-and-hold and flat, their curves, their daily
+        returns and the variance of the runs' daily Sharpe ratios
     """
     regimes = daily_regimes(candles)
     figures: list[RunFigures] = []
@@ -210,11 +210,10 @@ def analyse(
             )
         )
         curves[name] = curve
-    variance = add_deflated_sharpe(
-        figures, {n: c.daily_returns() for n, c in curves.items()}, trials
-    )
+    daily_returns = {n: c.daily_returns() for n, c in curves.items()}
+    variance = add_deflated_sharpe(figures, daily_returns, trials)
     log(f"  figures of {len(figures)} runs ({trials} configurations recorded for the period)")
-    return figures, curves, variance
+    return figures, curves, daily_returns, variance
 
 
 def _ledger(
@@ -248,12 +247,12 @@ def _judge(
 ) -> tuple[list[RunFigures], dict[str, EquityCurve], Judgement]:
     """:return: every run's figures and curve, and the verdict from the means over seeds"""
     trials = ledger["configurations_recorded"]
-    figures, curves, variance = analyse(
+    figures, curves, daily_returns, variance = analyse(
         results, candles, funding, fee, maintenance_margin(), trials, log=log
     )
     judgement = judge(
         figures,
-        {n: c.daily_returns() for n, c in curves.items()},
+        daily_returns,
         {r.spec.name: r.configuration for r in results},
         shipped_algorithm,
         trials,
