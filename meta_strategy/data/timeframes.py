@@ -17,6 +17,7 @@ buckets that are not complete, so a partially formed HTF candle never reaches a 
 from __future__ import annotations
 
 import logging
+import math
 import re
 
 import ccxt
@@ -83,6 +84,15 @@ def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None
     start = pd.Timestamp(timerange.startts, unit="s", tz="UTC") if timerange.starttype else None
     stop = pd.Timestamp(timerange.stopts, unit="s", tz="UTC") if timerange.stoptype else None
     return start, stop
+
+
+def days_to_candles(days: float, timeframe: str) -> int:
+    """
+    :param days: a length in days
+    :param timeframe: a candle timeframe such as ``1h``
+    :return: the candles of ``timeframe`` that cover ``days`` (rounded up, at least 1)
+    """
+    return max(1, math.ceil(days * 86400 / timeframe_to_seconds(timeframe)))
 
 
 WEEK_ORIGIN_MS = 4 * 86_400_000

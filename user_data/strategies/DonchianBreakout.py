@@ -16,13 +16,12 @@ Bitcoin and altcoins") report a Sharpe ratio above 1.5 after fees for such an en
 """
 
 import logging
-import math
 
 import numpy as np
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
 
-from meta_strategy.data.timeframes import timeframe_to_seconds
+from meta_strategy.data.timeframes import days_to_candles
 from meta_strategy.signals.indicators import donchian_ensemble
 from meta_strategy.trading.leverage import ConfiguredLeverage
 
@@ -54,7 +53,7 @@ class DonchianBreakout(ConfiguredLeverage, IStrategy):
 
     def candles(self, days: float) -> int:
         """:return: ``days`` in candles of the strategy's timeframe (at least 1)"""
-        return max(1, math.ceil(days * 86400 / timeframe_to_seconds(self.timeframe)))
+        return days_to_candles(days, self.timeframe)
 
     def lookbacks(self) -> list[int]:
         """:return: the systems' entry channels in candles, geometrically spaced"""

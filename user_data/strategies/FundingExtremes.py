@@ -23,7 +23,7 @@ from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
 
 from meta_strategy.data.candles import align_funding
-from meta_strategy.data.timeframes import timeframe_to_seconds
+from meta_strategy.data.timeframes import days_to_candles
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
 
@@ -51,8 +51,8 @@ class FundingExtremes(ConfiguredLeverage, IStrategy):
         return self.candles(self.zscore_days.value + 1)
 
     def candles(self, days: float) -> int:
-        """:return: ``days`` in candles of the strategy's timeframe"""
-        return max(2, int(np.ceil(days * 86400 / timeframe_to_seconds(self.timeframe))))
+        """:return: ``days`` in candles of the strategy's timeframe (at least 2: a z-score)"""
+        return max(2, days_to_candles(days, self.timeframe))
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         return [(pair, self.timeframe, "funding_rate") for pair in self.dp.current_whitelist()]
