@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from meta_strategy.data.candles import load_candles, load_funding
+from meta_strategy.data.candles import align_funding, load_candles, load_funding
 from meta_strategy.data.choice import (
     SYNTHETIC_NOTICE,
     ensure_data,
@@ -164,12 +164,13 @@ def print_entry_summaries(
     candles = load_candles(candle_file(datadir, pair, "1h"))
     candles = candles[candles["date"] < end].reset_index(drop=True)
     funding = load_funding(candle_file(datadir, pair, "1h", "funding_rate"))
+    rates = align_funding(candles["date"], funding)
     print(
         f"\nThe registry's entries, {start} .. {end}, each followed at its own timeframe as the "
         f"meta layer hears it (its direction, {fee:.4%} per fill and funding; no ROI, stoploss "
         "or order mechanics):"
     )
     for row in entry_summaries(
-        entry_directions(config, candles, funding, pair), candles, funding, fee, start, end
+        entry_directions(config, candles, rates, pair), candles, rates, fee, start, end
     ):
         print(row)

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from meta_strategy.data.candles import align_funding
 from meta_strategy.research.metrics import performance
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.registry import load_configured_registry
@@ -29,17 +28,17 @@ logger = logging.getLogger(__name__)
 
 
 def entry_directions(
-    config: dict[str, Any], candles: pd.DataFrame, funding: pd.DataFrame, pair: str
+    config: dict[str, Any], candles: pd.DataFrame, rates: pd.Series, pair: str
 ) -> pd.DataFrame:
     """
     :param config: Freqtrade configuration (``bitbot.registry`` names the registry)
     :param candles: 1h candles (``date``, OHLCV) with the history before the period
-    :param funding: the pair's funding events (``date``, ``funding_rate``)
+    :param rates: the funding rate charged at each candle's open
+        (:func:`~meta_strategy.data.candles.align_funding`)
     :param pair: the pair
     :return: one column per enabled entry: its direction per candle (NaN while unknown)
     """
     registry = load_configured_registry(config, "1h")
-    rates = align_funding(candles["date"], funding)
     signals = SignalEngine(registry, config).compute(candles, pair, rates)
     return pd.DataFrame(
         {e.name: signals[f"{e.feature_prefix}_direction"] for e in registry.enabled},
@@ -50,7 +49,7 @@ def entry_directions(
 def entry_summaries(
     directions: pd.DataFrame,
     candles: pd.DataFrame,
-    funding: pd.DataFrame,
+    rates: pd.Series,
     fee: float,
     start: str,
     end: str,
@@ -58,14 +57,13 @@ def entry_summaries(
     """
     :param directions: :func:`entry_directions`
     :param candles: the same 1h candles
-    :param funding: funding events (``date``, ``funding_rate``)
+    :param rates: the same funding rates per candle
     :param fee: cost of one fill
     :param start: first day of the period (inclusive)
     :param end: its end (exclusive)
     :return: one line per entry, in :func:`~meta_strategy.research.metrics.strategy_summaries`'
         format: position changes, performance of the daily equity, fees paid
     """
-    rates = align_funding(candles["date"], funding)
     inside = ((candles["date"] >= start) & (candles["date"] < end)).to_numpy()
     rows = []
     for name in directions.columns:
