@@ -28,7 +28,12 @@ import pytest
 
 from meta_strategy.ops.replay.session import newest_db_time
 from tests.helpers.freqtrade import REPO, run_bitbot
-from tests.helpers.replay_harness import PAIR, ReplayBot, decision_delays
+from tests.helpers.replay_harness import (
+    PAIR,
+    ReplayBot,
+    decision_delays,
+    unexpected_tracebacks,
+)
 from tests.helpers.telegram_stub import TelegramStub
 
 
@@ -226,7 +231,7 @@ def test_replay_meta_strategy_trains_then_decides(tmp_path: Path, binance_datadi
             shutil.rmtree(models, ignore_errors=True)
     text = bot.text()
     assert "done training BTC/USD:USD" in text
-    assert "raised exception" not in text and "Traceback" not in text
+    assert "raised exception" not in text and unexpected_tracebacks(text) == []
     assert any((tmp_path / name / "data").rglob("*.feather"))  # FreqAI's downloads go here
 
 

@@ -6,8 +6,10 @@ Test harness of ``bitbot replay``: one replay bot in a subprocess, its log, a RE
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -41,6 +43,28 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, log: Path) -> 
                 f"timed out waiting for {what}; log tail:\n{log.read_text()[-4000:]}"
             )
         time.sleep(0.3)
+
+
+_LOG_RECORD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.MULTILINE)
+
+
+def unexpected_tracebacks(log_text: str) -> list[str]:
+    """
+    The log records of a bot log that carry a traceback, less the one Freqtrade itself writes
+    when a Ctrl-C (the harness's ``interrupt``) lands inside a database commit: its cleanup
+    commits again and logs "Error during cleanup" with the interrupted commit's chain.
+
+    :param log_text: the bot's log
+    :return: each unexpected record, whole
+    """
+    starts = sorted({0, *(m.start() for m in _LOG_RECORD.finditer(log_text))})
+    records = [log_text[a:b] for a, b in itertools.pairwise([*starts, len(log_text)])]
+    return [
+        record
+        for record in records
+        if "Traceback" in record
+        and not ("Error during cleanup" in record and "KeyboardInterrupt" in record)
+    ]
 
 
 class ReplayBot:
