@@ -41,15 +41,24 @@ STEPS = 50_000
 
 
 def load_candles(datadir: Path) -> tuple[pd.DataFrame, str]:
-    """:return: 1h candles and where they come from"""
+    """:return: 1h candles with their reference price (``reference_close``: the spot pair's
+    close) and where they come from"""
+    from meta_strategy.data.reference import align_reference
+
     path = datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather"
     if path.is_file():
-        return pd.read_feather(path), f"real {path}"
+        candles = pd.read_feather(path)
+        spot = pd.read_feather(datadir / "BTC_USDT-1h.feather")
+        return candles.assign(reference_close=align_reference(candles["date"], spot)), (
+            f"real {path}"
+        )
     from meta_strategy.data.synthetic.config import SyntheticMarketConfig
     from meta_strategy.data.synthetic.simulate import generate_market
 
     market = generate_market(SyntheticMarketConfig(start="2019-09-01", end="2025-11-17"))
-    return market.candles_at("1h"), f"SYNTHETIC (no {path})"
+    candles = market.candles_at("1h")
+    candles["reference_close"] = market.index_at("1h")["close"].to_numpy()
+    return candles, f"SYNTHETIC (no {path})"
 
 
 def bench_signals(candles: pd.DataFrame) -> None:
@@ -66,11 +75,12 @@ def bench_signals(candles: pd.DataFrame) -> None:
     registry = load_registry(REPO / "user_data" / "strategies_registry.json", "1h")
     engine = SignalEngine(registry, config)
     funding = pd.Series(np.where(np.arange(len(candles)) % 8 == 0, 1e-4, 0.0), index=candles.index)
-    engine.compute(candles.iloc[:6000], PAIR, funding.iloc[:6000])  # numba compile / cache
+    reference = candles["reference_close"]
+    engine.compute(candles.iloc[:6000], PAIR, funding.iloc[:6000], reference.iloc[:6000])
     signal_times, feature_times = [], []
     for _ in range(3):
         start = time.perf_counter()
-        signals = engine.compute(candles, PAIR, funding)
+        signals = engine.compute(candles, PAIR, funding, reference)
         middle = time.perf_counter()
         allocation_features(candles, signals, registry, funding, FEE, 24)
         signal_times.append(middle - start)

@@ -60,6 +60,7 @@ SIGNAL_STRATEGIES = (
     "DonchianBreakout",
     "VwapReversion",
     "FundingExtremes",
+    "PerpSpotBasis",
 )
 """Every strategy class of the registry: what ``make backtest`` and ``bitbot bias-check`` run."""
 VOTE_STRATEGIES = ("EqualVoteStrategy", "PerformanceVoteStrategy")

@@ -155,11 +155,15 @@ def ensure_data(choice: DataChoice) -> None:
                 "futures",
                 "mark",
                 "funding_rate",
+                "index",  # the reference price of PerpSpotBasis (meta_strategy.data.reference)
             ]
         )
         if code != 0:
             raise RuntimeError(f"download-data failed with exit code {code}")
-    elif choice.synthetic and not candle_file(choice.datadir, choice.pair, "1h").is_file():
+    elif choice.synthetic and not all(
+        candle_file(choice.datadir, choice.pair, "1h", candle_type).is_file()
+        for candle_type in ("futures", "index")  # a folder written before index candles
+    ):
         print(SYNTHETIC_NOTICE)
         market = generate_market(SyntheticMarketConfig())
         write_freqtrade_data(market, choice.datadir, pair=choice.pair)

@@ -171,6 +171,6 @@ def print_entry_summaries(
         "or order mechanics):"
     )
     for row in entry_summaries(
-        entry_directions(config, candles, rates, pair), candles, rates, fee, start, end
+        entry_directions(config, candles, rates, pair, datadir), candles, rates, fee, start, end
     ):
         print(row)

@@ -13,11 +13,13 @@ mechanics.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from meta_strategy.data.reference import load_reference_closes
 from meta_strategy.research.metrics import performance
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.registry import load_configured_registry
@@ -28,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def entry_directions(
-    config: dict[str, Any], candles: pd.DataFrame, rates: pd.Series, pair: str
+    config: dict[str, Any], candles: pd.DataFrame, rates: pd.Series, pair: str, datadir: Path
 ) -> pd.DataFrame:
     """
     :param config: Freqtrade configuration (``bitbot.registry`` names the registry)
@@ -36,10 +38,15 @@ def entry_directions(
     :param rates: the funding rate charged at each candle's open
         (:func:`~meta_strategy.data.candles.align_funding`)
     :param pair: the pair
+    :param datadir: the data folder, for the reference price when an entry reads it
     :return: one column per enabled entry: its direction per candle (NaN while unknown)
     """
     registry = load_configured_registry(config, "1h")
-    signals = SignalEngine(registry, config).compute(candles, pair, rates)
+    engine = SignalEngine(registry, config)
+    reference = None
+    if engine.reads_reference_price:
+        reference = load_reference_closes(datadir, config, pair, "1h", candles["date"])
+    signals = engine.compute(candles, pair, rates, reference)
     return pd.DataFrame(
         {e.name: signals[f"{e.feature_prefix}_direction"] for e in registry.enabled},
         index=candles.index,

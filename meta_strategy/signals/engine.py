@@ -28,6 +28,7 @@ import pandas as pd
 from numba import njit
 from pandas import DataFrame, Series
 
+from meta_strategy.data.reference import REFERENCE_CLOSE
 from meta_strategy.data.timeframes import (
     WEEK_ORIGIN_MS,
     merge_closed,
@@ -107,6 +108,13 @@ def candles_since_change(direction: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return _age_kernel(np.asarray(direction, dtype=np.float64))
 
 
+def _buckets(dates: Series, timeframe: str) -> npt.NDArray[np.int64]:
+    """:return: the candle of ``timeframe`` each date falls in (as resample_ohlcv's buckets)"""
+    step = timeframe_to_seconds(timeframe) * 1000
+    origin = WEEK_ORIGIN_MS if timeframe.endswith("w") else 0
+    return (pd.DatetimeIndex(dates).as_unit("ms").asi8 - origin) // step
+
+
 def funding_per_candle(
     base_dates: Series, funding: Series, candle_dates: Series, timeframe: str
 ) -> npt.NDArray[np.float64]:
@@ -117,12 +125,24 @@ def funding_per_candle(
     :param timeframe: their timeframe
     :return: per candle, the sum of the funding charged within it
     """
-    step = timeframe_to_seconds(timeframe) * 1000
-    origin = WEEK_ORIGIN_MS if timeframe.endswith("w") else 0  # as resample_ohlcv's buckets
-    base_ms = pd.DatetimeIndex(base_dates).as_unit("ms").asi8 - origin
-    sums = pd.Series(np.asarray(funding, dtype=np.float64)).groupby(base_ms // step).sum()
-    buckets = (pd.DatetimeIndex(candle_dates).as_unit("ms").asi8 - origin) // step
-    return sums.reindex(buckets).fillna(0.0).to_numpy()
+    values = pd.Series(np.asarray(funding, dtype=np.float64))
+    sums = values.groupby(_buckets(base_dates, timeframe)).sum()
+    return sums.reindex(_buckets(candle_dates, timeframe)).fillna(0.0).to_numpy()
+
+
+def close_per_candle(
+    base_dates: Series, closes: Series, candle_dates: Series, timeframe: str
+) -> npt.NDArray[np.float64]:
+    """
+    :param base_dates: open times of the base candles
+    :param closes: a price's close per base candle (NaN where unknown)
+    :param candle_dates: open times of the candles of ``timeframe`` (epoch-aligned buckets)
+    :param timeframe: their timeframe
+    :return: per candle, the last known close within it (NaN where none is)
+    """
+    values = pd.Series(np.asarray(closes, dtype=np.float64))
+    last = values.groupby(_buckets(base_dates, timeframe)).last()
+    return last.reindex(_buckets(candle_dates, timeframe)).to_numpy(dtype=np.float64)
 
 
 # Strategy attributes Freqtrade copies into the config when it loads the calling strategy
@@ -222,7 +242,12 @@ class SignalEngine:
         return pd.DataFrame({"direction": direction, "strength": strength})
 
     def entry_signals(
-        self, entry: RegistryEntry, base: DataFrame, pair: str, funding: Series | None = None
+        self,
+        entry: RegistryEntry,
+        base: DataFrame,
+        pair: str,
+        funding: Series | None = None,
+        reference: Series | None = None,
     ) -> DataFrame:
         """
         :param entry: registry entry
@@ -230,6 +255,9 @@ class SignalEngine:
         :param pair: the pair (passed to the strategy as metadata)
         :param funding: funding rate charged at each base candle's open (0 where none); the
             strategy finds it as the ``funding_rate`` column, summed per candle of its timeframe
+        :param reference: the reference price's close per base candle (spot or index,
+            :mod:`meta_strategy.data.reference`); the strategy finds it as the
+            ``reference_close`` column, the last close per candle of its timeframe
         :return: frame aligned with ``base`` holding the entry's direction, strength and age
         """
         base_tf = self.registry.base_timeframe
@@ -243,6 +271,10 @@ class SignalEngine:
         if funding is not None:
             candles["funding_rate"] = funding_per_candle(
                 base["date"], funding, candles["date"], entry.timeframe
+            )
+        if reference is not None:
+            candles[REFERENCE_CLOSE] = close_per_candle(
+                base["date"], reference, candles["date"], entry.timeframe
             )
         if candles.empty:  # not one closed candle at the entry's timeframe yet
             empty = np.full(len(base), np.nan)
@@ -290,17 +322,33 @@ class SignalEngine:
         signals.index = base.index
         return signals
 
-    def compute(self, base: DataFrame, pair: str, funding: Series | None = None) -> DataFrame:
+    @property
+    def reads_reference_price(self) -> bool:
+        """Whether an enabled strategy reads the reference price (``reads_reference_price``)."""
+        return any(
+            getattr(strategy, "reads_reference_price", False)
+            for strategy in self.strategies.values()
+        )
+
+    def compute(
+        self,
+        base: DataFrame,
+        pair: str,
+        funding: Series | None = None,
+        reference: Series | None = None,
+    ) -> DataFrame:
         """
         :param base: base-timeframe candles
         :param pair: the pair
         :param funding: funding rate charged at each base candle's open, for the strategies
             that read it (``funding_rate``); None when there is none
+        :param reference: the reference price's close per base candle, for the strategies that
+            read it (``reference_close``); None when there is none
         :return: one column per entry and field, named ``<entry.feature_prefix>_<field>``
         """
         parts = {}
         for entry in self.registry.enabled:
-            signals = self.entry_signals(entry, base, pair, funding)
+            signals = self.entry_signals(entry, base, pair, funding, reference)
             for field in SIGNAL_FIELDS:
                 parts[f"{entry.feature_prefix}_{field}"] = signals[field]
         return pd.DataFrame(parts, index=base.index)

@@ -20,7 +20,7 @@ Reference equalities (checked in ``tests/test_indicators.py``):
 * :func:`rolling_vwap` equals a loop over its definition in the tests; :func:`ema` *is*
   ta-lib's ``EMA``; :func:`donchian_channel` equals ta-lib's ``MAX`` / ``MIN``
   of the previous candles; :func:`donchian_ensemble` equals a candle-by-candle loop written from
-  its definition in the tests.
+  its definition in the tests; :func:`perp_premium` equals a loop over its definition.
 
 Intended differences from those references are listed in each function's docstring.
 """
@@ -403,3 +403,21 @@ def rolling_vwap(df: DataFrame, window: int) -> Series:
     traded = (typical_price(df) * volume).rolling(int(window)).sum()
     total = volume.rolling(int(window)).sum()
     return traded / total.where(total > 0)
+
+
+def perp_premium(close: Series, reference_close: Series, smoothing: int = 1) -> Series:
+    """The perpetual's premium over its reference price (spot or index), smoothed.
+
+    ``premium_t = mean(close_i / reference_i - 1)`` over ``i = t - smoothing + 1 .. t``; NaN
+    until ``smoothing`` candles with a reference close are in the window. A positive premium
+    means longs pay up for leverage (crowded longs), a negative one the reverse.
+
+    :param close: the perpetual's closes
+    :param reference_close: the reference price's closes at the same candles
+    :param smoothing: candles of the simple average, >= 1
+    :return: Series on ``close.index``
+    """
+    _check_period("smoothing", smoothing)
+    reference = reference_close.astype(np.float64)
+    premium = close.astype(np.float64) / reference.where(reference > 0) - 1.0
+    return premium.rolling(int(smoothing)).mean()

@@ -22,9 +22,8 @@ from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
-from pandas import DataFrame, Series
+from pandas import DataFrame
 
-from meta_strategy.data.candles import align_funding
 from meta_strategy.rl.costs import stake_fraction
 from meta_strategy.signals.engine import SignalEngine
 from meta_strategy.signals.indicators import atr
@@ -41,6 +40,7 @@ from meta_strategy.trading.decisions import (
     telegram_markdown,
 )
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.market_inputs import MarketInputs
 from meta_strategy.trading.risk import RiskState, volatility_stop_price
 from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 
@@ -60,7 +60,7 @@ RISK_LOCK = "bitbot risk"
 """Reason of the pair lock that a risk limit sets."""
 
 
-class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
+class TargetExposureStrategy(MarketInputs, ConfiguredLeverage, IStrategy):
     """
     Base class: subclasses set ``dataframe["target_exposure"]`` (-1 .. 1) in
     ``populate_indicators``; ``entry_tag_prefix`` names their entries; ``extra_warmup`` adds
@@ -104,48 +104,6 @@ class TargetExposureStrategy(ConfiguredLeverage, IStrategy):
         self._ticker_failures = 0
         self.decision_notify = decision_notify_mode(config)
         self._decisions: dict[str, tuple[datetime, float]] = {}
-
-    def signal_engine(self) -> SignalEngine:
-        """:return: the registered strategies, loaded on first use"""
-        if self._signal_engine is None:
-            self._signal_engine = SignalEngine(self.registry, self.config)
-        return self._signal_engine
-
-    def informative_pairs(self) -> list[tuple[str, str, str]]:
-        """Funding rates of the traded pairs (for the features, the environment and the
-        strategies that read them)."""
-        return [(pair, self.timeframe, "funding_rate") for pair in self.dp.current_whitelist()]
-
-    def funding_rates(self, dataframe: DataFrame, pair: str) -> Series | None:
-        """
-        :return: the funding rate charged at each candle's open (0 where no event), aligned
-            by date; zeros with a warning when there are none; None without a data provider
-        """
-        if getattr(self, "dp", None) is None:
-            return None
-        funding = self.dp.get_pair_dataframe(pair, self.timeframe, candle_type="funding_rate")
-        if funding.empty:
-            logger.warning("No funding rates for %s: funding features and costs are zero.", pair)
-            return Series(0.0, index=dataframe.index)
-        aligned = align_funding(dataframe["date"], funding)
-        logger.info(
-            "Funding rates for %s: %d events over %d candles.",
-            pair,
-            int((aligned != 0).sum()),
-            len(aligned),
-        )
-        return aligned
-
-    def registry_signals(
-        self, dataframe: DataFrame, pair: str, funding: Series | None = None
-    ) -> DataFrame:
-        """
-        :param funding: :meth:`funding_rates` when the caller has it already
-        :return: the registered strategies' signals (:meth:`SignalEngine.compute`)
-        """
-        if funding is None:
-            funding = self.funding_rates(dataframe, pair)
-        return self.signal_engine().compute(dataframe, pair, funding)
 
     def apply_exposure_cap(self, dataframe: DataFrame) -> DataFrame:
         """

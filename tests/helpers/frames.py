@@ -57,12 +57,35 @@ def write_feather(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def with_funding(candles: pd.DataFrame, datadir: Path) -> pd.DataFrame:
+def with_market_inputs(candles: pd.DataFrame, datadir: Path) -> pd.DataFrame:
     """
-    The candles with the ``funding_rate`` column the signal engine hands to the strategies
-    (the rate charged at each candle's open, 0 where none), from the datadir's funding file.
+    The candles of BTC/USDT:USDT with the columns the signal engine hands to the strategies:
+    ``funding_rate`` (the rate charged at each candle's open, 0 where none) from the datadir's
+    funding file, and ``reference_close`` (the reference price, the spot pair's close) from its
+    ``BTC_USDT-1h.feather``.
     """
     from meta_strategy.data.candles import align_funding
+    from meta_strategy.data.reference import REFERENCE_CLOSE, align_reference
 
     funding = pd.read_feather(datadir / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
-    return candles.assign(funding_rate=align_funding(candles["date"], funding))
+    spot = pd.read_feather(datadir / "BTC_USDT-1h.feather")
+    return candles.assign(
+        funding_rate=align_funding(candles["date"], funding),
+        **{REFERENCE_CLOSE: align_reference(candles["date"], spot)},
+    )
+
+
+def future_inputs_changed(
+    altered: pd.DataFrame, cut: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """
+    The no-look-ahead tests' altered future of the market inputs: the funding after row
+    ``cut`` multiplied by factors in (-3, 3), the reference price by factors in (0.9, 1.1).
+
+    :param altered: candles with :func:`with_market_inputs`' columns (changed in place)
+    :return: ``altered``
+    """
+    later = altered.index > cut
+    altered.loc[later, "funding_rate"] *= rng.uniform(-3, 3, int(later.sum()))
+    altered.loc[later, "reference_close"] *= rng.uniform(0.9, 1.1, int(later.sum()))
+    return altered

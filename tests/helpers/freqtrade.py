@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from freqtrade.enums import RunMode
+
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data" / "binance"
@@ -174,19 +176,31 @@ def freqai_backtest(
     return out.stdout
 
 
-class FundingProvider:
-    """Stands in for Freqtrade's DataProvider where a strategy only reads funding-rate candles."""
+class MarketDataProvider:
+    """
+    Stands in for Freqtrade's DataProvider in a backtest where a strategy reads the pair's
+    funding-rate candles and its reference price (the spot pair's 1h candles, as on Binance).
+    """
+
+    runmode = RunMode.BACKTEST
 
     def __init__(self, datadir: Path, pair: str = "BTC/USDT:USDT") -> None:
         import pandas as pd
 
+        from meta_strategy.data.reference import spot_pair
+
         self.pair = pair
         name = pair.replace("/", "_").replace(":", "_")
         self.funding = pd.read_feather(datadir / "futures" / f"{name}-1h-funding_rate.feather")
+        self.spot_pair = spot_pair(pair)
+        self.spot = pd.read_feather(datadir / f"{self.spot_pair.replace('/', '_')}-1h.feather")
 
     def current_whitelist(self) -> list[str]:
         return [self.pair]
 
     def get_pair_dataframe(self, pair: str, timeframe: str, candle_type: str = "") -> Any:
-        assert candle_type == "funding_rate", candle_type
+        if candle_type == "spot":
+            assert (pair, timeframe) == (self.spot_pair, "1h"), (pair, timeframe)
+            return self.spot
+        assert (pair, timeframe, candle_type) == (self.pair, "1h", "funding_rate")
         return self.funding

@@ -239,3 +239,20 @@ class SyntheticMarket:
         :return: mark candles aggregated exactly to ``timeframe``
         """
         return resample_ohlcv(self.mark, timeframe, source_timeframe=self.config.base_timeframe)
+
+    def index_at(self, timeframe: str) -> pd.DataFrame:
+        """
+        The index price the perpetual tracks (its reference price, Freqtrade candle type
+        ``index``): each base candle's prices divided by ``1 + basis`` at its close, so the
+        perpetual's premium over the index is the basis that also drives funding. Volume 0,
+        as an index has none.
+
+        :param timeframe: e.g. ``1h``
+        :return: index candles aggregated exactly to ``timeframe``
+        """
+        index = self.candles.copy()
+        scale = 1.0 + self.state["basis"].to_numpy()
+        for column in ("open", "high", "low", "close"):
+            index[column] = index[column].to_numpy() / scale
+        index["volume"] = 0.0
+        return resample_ohlcv(index, timeframe, source_timeframe=self.config.base_timeframe)

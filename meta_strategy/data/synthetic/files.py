@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from meta_strategy.data.files import SYNTHETIC_MARKER, candle_file
+from meta_strategy.data.reference import spot_pair
 from meta_strategy.data.synthetic.config import SyntheticMarket, SyntheticMarketConfig
 from meta_strategy.data.timeframes import resample_ohlcv, timeframe_sort_key
 
@@ -48,6 +51,32 @@ def synthetic_notice(config: SyntheticMarketConfig) -> str:
     )
 
 
+def _market_frames(
+    market: SyntheticMarket, pair: str, tfs: list[str], mark_tfs: list[str]
+) -> list[tuple[tuple[str, str, str], Callable[[], pd.DataFrame]]]:
+    """:return: per file of :func:`write_freqtrade_data`, its (pair, timeframe, candle type)
+    and what makes its frame"""
+    src = market.config.base_timeframe
+    frames: list[tuple[tuple[str, str, str], Callable[[], pd.DataFrame]]] = [
+        ((pair, tf, "futures"), partial(resample_ohlcv, market.candles, tf, src)) for tf in tfs
+    ]
+    for tf in mark_tfs:
+        frames += [
+            ((pair, tf, "mark"), partial(resample_ohlcv, market.mark, tf, src)),
+            ((pair, tf, "index"), partial(market.index_at, tf)),
+            ((spot_pair(pair), tf, "spot"), partial(_spot_at, market, tf)),
+        ]
+    funding = market.funding.loc[:, ["date", "funding_rate"]]
+    frames.append(((pair, "1h", "funding_rate"), lambda: funding))
+    return frames
+
+
+def _spot_at(market: SyntheticMarket, timeframe: str) -> pd.DataFrame:
+    """:return: the spot pair's candles: the index's prices, the perpetual's volume"""
+    volume = market.candles_at(timeframe)["volume"].to_numpy()
+    return market.index_at(timeframe).assign(volume=volume)
+
+
 def write_freqtrade_data(
     market: SyntheticMarket,
     datadir: Path,
@@ -58,7 +87,11 @@ def write_freqtrade_data(
     Write the market in Freqtrade 2026.9's feather layout, with a SYNTHETIC marker.
 
     Files: ``futures/<pair_s>-<tf>-futures.feather`` per timeframe,
-    ``futures/<pair_s>-<tf>-mark.feather`` for 1h and each timeframe,
+    ``futures/<pair_s>-<tf>-mark.feather`` and ``futures/<pair_s>-<tf>-index.feather`` (the
+    reference price, :meth:`SyntheticMarket.index_at`) for 1h and each timeframe, the spot pair
+    at the index's prices with the perpetual's volume (``<spot_pair_s>-<tf>.feather``: the
+    reference price where the exchange has no index candles, see
+    :mod:`meta_strategy.data.reference`) for the same timeframes,
     ``futures/<pair_s>-1h-funding_rate.feather`` (``date``, ``funding_rate``, one row per
     funding event), plus ``SYNTHETIC.json`` (config and warning) and
     ``SYNTHETIC_DATA_README.txt``. The marker is written first, so even a half-written folder
@@ -75,10 +108,8 @@ def write_freqtrade_data(
     config = market.config
     tfs = sorted(set(timeframes), key=timeframe_sort_key)
     mark_tfs = sorted(set(tfs) | {"1h"}, key=timeframe_sort_key)
-    targets = [candle_file(datadir, pair, tf, "futures") for tf in tfs]
-    targets += [candle_file(datadir, pair, tf, "mark") for tf in mark_tfs]
-    funding_path = candle_file(datadir, pair, "1h", "funding_rate")
-    targets.append(funding_path)
+    frames = _market_frames(market, pair, tfs, mark_tfs)
+    targets = [candle_file(datadir, *target) for target, _ in frames]
     marker = datadir / SYNTHETIC_MARKER
     existing = [p for p in targets if p.exists()]
     if existing and not marker.is_file():
@@ -107,14 +138,9 @@ def write_freqtrade_data(
         "Delete this folder and point --datadir / BITBOT_DATA at real data for real results.\n"
     )
     written = [marker, readme]
-    src = config.base_timeframe
-    for tf in tfs:
-        df = resample_ohlcv(market.candles, tf, source_timeframe=src)
-        written.append(_write_feather(df, candle_file(datadir, pair, tf, "futures")))
-    for tf in mark_tfs:
-        df = resample_ohlcv(market.mark, tf, source_timeframe=src)
-        written.append(_write_feather(df, candle_file(datadir, pair, tf, "mark")))
-    written.append(_write_feather(market.funding.loc[:, ["date", "funding_rate"]], funding_path))
+    written += [
+        _write_feather(frame(), path) for path, (_, frame) in zip(targets, frames, strict=True)
+    ]
     logger.warning(
         "Wrote a SYNTHETIC market for %s to %s (seed %d). It is not real data.",
         pair,

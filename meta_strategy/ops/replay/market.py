@@ -9,8 +9,9 @@ what was known at the virtual time ``now``:
   the candle in progress is served as an exchange does, built from the closed candles of the
   finest recorded timeframe inside it (just its open when none has closed yet). Timeframes that
   are not recorded are aggregated from the finest one that divides them;
-* **mark candles** the same way from the ``mark`` file; **funding** events with
-  ``date <= now``;
+* **mark candles** the same way from the ``mark`` file, **index candles** (the reference price,
+  :mod:`meta_strategy.data.reference`) from the ``index`` files or else the spot pair's;
+  **funding** events with ``date <= now``;
 * **ticker**: the last price is the close of the latest closed candle of the finest timeframe
   recorded at that time (5m where the recording has it, else 15m, else 1h); bid and ask sit half
   a spread either side;
@@ -36,6 +37,7 @@ import pandas as pd
 
 from meta_strategy.data.candles import load_candles, load_funding
 from meta_strategy.data.files import candle_file, detect_datasets
+from meta_strategy.data.reference import spot_pair
 from meta_strategy.data.timeframes import resample_ohlcv, timeframe_to_seconds
 from meta_strategy.ops.replay.errors import ReplayDataError
 from meta_strategy.ops.replay.faults import Faults, FaultState
@@ -169,6 +171,7 @@ class RecordedMarket:
             for _, tf, ct in found
             if ct == "mark"
         }
+        self.index = self._index_candles(recorded_pair, found) if trading_mode == "futures" else {}
         funding_tf = next((tf for _, tf, ct in found if ct == "funding_rate"), None)
         self.funding: pd.DataFrame | None = None
         self.funding_ms = np.empty(0, dtype=np.int64)
@@ -183,7 +186,7 @@ class RecordedMarket:
         self.first_ms, self.last_ms = int(first), int(last)
         self._end_reported = False
         logger.info(
-            "Replay market: %s recorded as %s in %s, %s to %s; timeframes %s%s%s.",
+            "Replay market: %s recorded as %s in %s, %s to %s; timeframes %s%s%s%s.",
             pair,
             recorded_pair,
             self.recording,
@@ -191,8 +194,32 @@ class RecordedMarket:
             format_ms(self.last_ms),
             ", ".join(self.candles),
             f"; mark {', '.join(self.mark)}" if self.mark else "; no mark candles",
+            f"; index {', '.join(self.index)}" if self.index else "; no index candles",
             f"; funding {len(self.funding_ms)} events" if self.funding is not None else "",
         )
+
+    def _index_candles(
+        self, recorded_pair: str, found: list[tuple[str, str, str]]
+    ) -> dict[str, _Series]:
+        """
+        The index candles served for ``params={"price": "index"}``: the recording's own
+        (``index`` files of the recorded pair), else its spot pair's candles (a recording of
+        an exchange whose research data has the spot market, e.g. Binance; an index is a spot
+        price). See :mod:`meta_strategy.data.reference`.
+        """
+        index = {
+            tf: candle_file(self.recording, recorded_pair, tf, "index")
+            for _, tf, ct in found
+            if ct == "index"
+        }
+        if not index:
+            spot = spot_pair(recorded_pair)
+            index = {
+                tf: candle_file(self.recording, spot, tf, "spot")
+                for pair, tf, ct in detect_datasets(self.recording)
+                if pair == spot and ct == "spot"
+            }
+        return {tf: _Series(load_candles(path), tf) for tf, path in index.items()}
 
     # ------------------------------------------------------------------ helpers
 
@@ -219,17 +246,21 @@ class RecordedMarket:
             now = min(now, int(faults.candles_frozen_at.timestamp() * 1000))
         return now
 
-    def _series(self, timeframe: str, mark: bool = False) -> _Series:
-        recorded = self.mark if mark else self.candles
+    def _recorded(self, price: str) -> dict[str, _Series]:
+        """:return: the recorded series of a ccxt price type (``trade``, ``mark``, ``index``)"""
+        return {"mark": self.mark, "index": self.index}.get(price, self.candles)
+
+    def _series(self, timeframe: str, price: str = "trade") -> _Series:
+        recorded = self._recorded(price)
         if timeframe in recorded:
             return recorded[timeframe]
-        key = ("mark" if mark else "trades", timeframe)
+        key = (price, timeframe)
         if key not in self._resampled:
             tf_ms = timeframe_to_seconds(timeframe) * 1000
             sources = [s for s in recorded.values() if tf_ms % s.tf_ms == 0]
             if not sources:
                 raise ccxt.BadRequest(
-                    f"replay: no {'mark ' if mark else ''}timeframe in {self.recording} "
+                    f"replay: no {price} price timeframe in {self.recording} "
                     f"divides {timeframe} (recorded: {', '.join(recorded) or 'none'})"
                 )
             # The coarsest source that divides it reaches furthest back in the recording.
@@ -238,13 +269,11 @@ class RecordedMarket:
             self._resampled[key] = _Series(frame, timeframe)
         return self._resampled[key]
 
-    def _partial(self, series: _Series, open_ms: int, now_ms: int, mark: bool) -> list[float]:
+    def _partial(self, series: _Series, open_ms: int, now_ms: int, price: str) -> list[float]:
         """The candle in progress at ``now_ms`` from the finest closed candles inside it."""
         i = int(np.searchsorted(series.open_ms, open_ms))
         recorded_open = float(series.values[i, 0])
-        finer = [
-            s for s in (self.mark if mark else self.candles).values() if s.tf_ms < series.tf_ms
-        ]
+        finer = [s for s in self._recorded(price).values() if s.tf_ms < series.tf_ms]
         for fine in sorted(finer, key=lambda s: s.tf_ms):
             lo = int(np.searchsorted(fine.open_ms, open_ms))
             hi = fine.closed_until(now_ms)
@@ -270,10 +299,13 @@ class RecordedMarket:
         limit: int | None = None,
         params: dict | None = None,
     ) -> list[list[float]]:
-        """ccxt ``fetch_ohlcv``: trade candles; mark candles with ``params={"price": "mark"}``."""
+        """ccxt ``fetch_ohlcv``: trade candles; mark or index candles with
+        ``params={"price": "mark"}`` / ``{"price": "index"}``."""
         faults = self._check(symbol)
-        mark = (params or {}).get("price") == "mark"
-        series = self._series(timeframe, mark=mark)
+        price = (params or {}).get("price", "trade")
+        if price not in ("trade", "mark", "index"):
+            raise ccxt.BadRequest(f"replay: no {price!r} price candles (trade, mark or index)")
+        series = self._series(timeframe, price)
         now = self._candle_now(faults)
         limit = limit or DEFAULT_CANDLE_LIMIT
         closed = series.closed_until(now)
@@ -290,7 +322,7 @@ class RecordedMarket:
             for t, v in zip(series.open_ms[lo:hi], series.values[lo:hi], strict=True)
         ]
         if in_progress:
-            out.append(self._partial(series, int(series.open_ms[closed]), now, mark))
+            out.append(self._partial(series, int(series.open_ms[closed]), now, price))
         return out
 
     def fetch_funding_rate_history(

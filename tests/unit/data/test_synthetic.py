@@ -260,6 +260,8 @@ def test_files_in_freqtrade_layout(written: tuple[Path, list[Path]]) -> None:
             "futures/BTC_USD_USD-1h-mark.feather",
             "futures/BTC_USD_USD-4h-mark.feather",
             "futures/BTC_USD_USD-1h-funding_rate.feather",
+            *(f"futures/BTC_USD_USD-{tf}-index.feather" for tf in ("5m", "15m", "1h", "4h")),
+            *(f"BTC_USD-{tf}.feather" for tf in ("5m", "15m", "1h", "4h")),
         ]
     )
     fr = pd.read_feather(candle_file(datadir, PAIR, "1h", "funding_rate"))
@@ -318,10 +320,12 @@ def test_freqtrade_lists_same_datasets(written: tuple[Path, list[Path]]) -> None
     from freqtrade.enums import TradingMode
 
     datadir, _ = written
-    theirs = FeatherDataHandler.ohlcv_get_available_data(datadir, TradingMode.FUTURES)
-    assert sorted((p, tf, str(ct.value)) for p, tf, ct in theirs) == sorted(
-        detect_datasets(datadir)
-    )
+    theirs = [
+        (p, tf, str(ct.value))
+        for mode in (TradingMode.FUTURES, TradingMode.SPOT)
+        for p, tf, ct in FeatherDataHandler.ohlcv_get_available_data(datadir, mode)
+    ]
+    assert sorted(theirs) == sorted(detect_datasets(datadir))
 
 
 def test_synthetic_marker(written: tuple[Path, list[Path]]) -> None:
@@ -358,3 +362,21 @@ def test_rewrites_synthetic_folder(tmp_path: Path) -> None:
     first = write_freqtrade_data(market, tmp_path, timeframes=("1h",))
     second = write_freqtrade_data(market, tmp_path, timeframes=("1h",))
     assert first == second
+
+
+def test_index_and_spot_are_the_reference_price(
+    written: tuple[Path, list[Path]], short_market: SyntheticMarket
+) -> None:
+    """The perpetual's premium over the index (and the spot pair) is the basis at the close."""
+    datadir, _ = written
+    perp = pd.read_feather(candle_file(datadir, PAIR, "1h", "futures"))
+    index = pd.read_feather(candle_file(datadir, PAIR, "1h", "index"))
+    spot = pd.read_feather(candle_file(datadir, "BTC/USD", "1h", "spot"))
+    basis_at_close = short_market.state.set_index("date")["basis"].resample("1h").last()
+    premium = perp["close"].to_numpy() / index["close"].to_numpy() - 1.0
+    np.testing.assert_allclose(premium, basis_at_close.to_numpy(), rtol=1e-9, atol=1e-12)
+    assert (index["volume"] == 0).all()
+    assert (index["high"] >= index[["open", "close"]].max(axis=1)).all()
+    assert (index["low"] <= index[["open", "close"]].min(axis=1)).all()
+    np.testing.assert_array_equal(spot["close"].to_numpy(), index["close"].to_numpy())
+    np.testing.assert_array_equal(spot["volume"].to_numpy(), perp["volume"].to_numpy())

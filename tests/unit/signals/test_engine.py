@@ -11,11 +11,12 @@ import pytest
 from meta_strategy.signals.engine import (
     SignalEngine,
     candles_since_change,
+    close_per_candle,
     direction_from_signals,
     funding_per_candle,
 )
 from meta_strategy.signals.registry import load_registry
-from tests.helpers.frames import prices_scaled_after, with_funding
+from tests.helpers.frames import future_inputs_changed, prices_scaled_after, with_market_inputs
 from tests.helpers.freqtrade import REPO, shipped_config
 
 
@@ -47,14 +48,15 @@ def test_age_counts_candles_since_change() -> None:
 
 
 def _compute(engine: SignalEngine, base: pd.DataFrame) -> pd.DataFrame:
-    """The signals with the candles' funding (``with_funding``), as the strategies hand it over."""
-    return engine.compute(base, "BTC/USDT:USDT", base["funding_rate"])
+    """The signals with the candles' funding and reference price (``with_market_inputs``), as
+    the strategies hand them over."""
+    return engine.compute(base, "BTC/USDT:USDT", base["funding_rate"], base["reference_close"])
 
 
 def test_signals_schema_on_real_data(
     engine: SignalEngine, btc_1h: pd.DataFrame, binance_datadir: Path
 ) -> None:
-    base = with_funding(btc_1h.iloc[-4000:].reset_index(drop=True), binance_datadir)
+    base = with_market_inputs(btc_1h.iloc[-4000:].reset_index(drop=True), binance_datadir)
     out = _compute(engine, base)
     for entry in engine.registry.enabled:
         d = out[f"{entry.feature_prefix}_direction"]
@@ -72,7 +74,7 @@ def test_signals_schema_on_real_data(
 def test_higher_timeframe_entry_changes_only_at_its_close(
     engine: SignalEngine, any_market_1h: pd.DataFrame, any_market_datadir: Path
 ) -> None:
-    base = with_funding(any_market_1h.iloc[-3000:].reset_index(drop=True), any_market_datadir)
+    base = with_market_inputs(any_market_1h.iloc[-3000:].reset_index(drop=True), any_market_datadir)
     out = _compute(engine, base)
     d4 = out["%-sig_supertrend_4h_direction"]
     changes = base["date"][d4.ne(d4.shift()) & d4.notna() & d4.shift().notna()]
@@ -84,15 +86,14 @@ def test_higher_timeframe_entry_changes_only_at_its_close(
 def test_no_lookahead_in_any_signal(
     engine: SignalEngine, any_market_1h: pd.DataFrame, any_market_datadir: Path
 ) -> None:
-    """Changing any candle (or funding) after t changes no signal at or before t (real and
-    synthetic data)."""
-    base = with_funding(any_market_1h.iloc[-3500:].reset_index(drop=True), any_market_datadir)
+    """Changing any candle (or funding, or reference price) after t changes no signal at or
+    before t (real and synthetic data)."""
+    base = with_market_inputs(any_market_1h.iloc[-3500:].reset_index(drop=True), any_market_datadir)
     full = _compute(engine, base)
     rng = np.random.default_rng(3)
     for cut in (1500, 2222, 3400):
         altered = prices_scaled_after(base, cut, rng, 0.7, 1.4)
-        later = altered.index > cut
-        altered.loc[later, "funding_rate"] *= rng.uniform(-3, 3, int(later.sum()))
+        future_inputs_changed(altered, cut, rng)
         part = _compute(engine, altered)
         pd.testing.assert_frame_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
         truncated = _compute(engine, base.iloc[: cut + 1])
@@ -101,7 +102,8 @@ def test_no_lookahead_in_any_signal(
 
 def test_too_short_for_the_higher_timeframe(engine: SignalEngine, btc_1h: pd.DataFrame) -> None:
     """One base candle: no closed 4h candle yet, so NaN signals rather than an error."""
-    one = btc_1h.iloc[-1:].reset_index(drop=True).assign(funding_rate=0.0)
+    one = btc_1h.iloc[-1:].reset_index(drop=True)
+    one = one.assign(funding_rate=0.0, reference_close=one["close"])
     out = _compute(engine, one)
     assert len(out) == 1 and out.isna().all(axis=None)
 
@@ -113,3 +115,13 @@ def test_funding_per_candle_sums_within_each_candle() -> None:
     np.testing.assert_allclose(funding_per_candle(base, funding, days, "1d"), 3e-4)
     weeks = pd.date_range("2024-01-01", periods=3, freq="7D", tz="UTC")  # Mondays, as resampled
     np.testing.assert_allclose(funding_per_candle(base, funding, weeks, "1w"), 21e-4)
+
+
+def test_close_per_candle_is_the_last_known_close_within_it() -> None:
+    base = pd.date_range("2024-01-01", periods=24 * 3, freq="1h", tz="UTC")
+    closes = pd.Series(np.arange(len(base), dtype=float))
+    closes.iloc[47] = np.nan  # the last hour of day 2 unknown: its 22:00 close
+    days = pd.date_range("2024-01-01", periods=3, freq="1D", tz="UTC")
+    np.testing.assert_array_equal(close_per_candle(base, closes, days, "1d"), [23.0, 46.0, 71.0])
+    fours = pd.date_range("2024-01-01", periods=18, freq="4h", tz="UTC")
+    np.testing.assert_array_equal(close_per_candle(base, closes, fours, "4h")[:3], [3.0, 7.0, 11.0])

@@ -240,6 +240,22 @@ def test_rolling_vwap_matches_its_definition(ohlc: DataFrame) -> None:
     assert ind.rolling_vwap(quiet, window).isna().all()  # no volume, no price
 
 
+def test_perp_premium_matches_its_definition(ohlc: DataFrame) -> None:
+    close = ohlc["close"].iloc[:2000]
+    rng = np.random.default_rng(5)
+    reference = close * (1 + rng.normal(0, 5e-4, len(close)))
+    reference.iloc[100] = np.nan  # a missing reference candle
+    smoothing = 8
+    expected = [np.nan] * len(close)
+    for t in range(smoothing - 1, len(close)):
+        window = [close.iloc[i] / reference.iloc[i] - 1 for i in range(t - smoothing + 1, t + 1)]
+        expected[t] = sum(window) / smoothing  # NaN while the missing candle is in the window
+    assert_same(ind.perp_premium(close, reference, smoothing), expected)
+    assert ind.perp_premium(close, reference, smoothing).iloc[100:108].isna().all()
+    with pytest.raises(ValueError, match="smoothing"):
+        ind.perp_premium(close, reference, 0)
+
+
 def donchian_ensemble_reference(
     high: list[float], low: list[float], close: list[float], lookbacks: list[int], exit_share: float
 ) -> list[float]:
@@ -297,6 +313,8 @@ INDICATORS: dict[str, Callable[[DataFrame], DataFrame | pd.Series]] = {
     "rolling_vwap": lambda d: ind.rolling_vwap(d, 24),
     "donchian_channel": lambda d: ind.donchian_channel(d, 20),
     "donchian_ensemble": lambda d: ind.donchian_ensemble(d, [5, 12, 30]),
+    # the open stands in for the reference price: it changes after the cut too
+    "perp_premium": lambda d: ind.perp_premium(d["close"], d["open"], 8),
 }
 
 

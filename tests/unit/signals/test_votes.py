@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from meta_strategy.signals.votes import equal_vote, performance_weighted_vote, trailing_earnings
-from tests.helpers.freqtrade import FundingProvider, load_strategy, strategy_signals
+from tests.helpers.freqtrade import MarketDataProvider, load_strategy, strategy_signals
 
 
 def test_equal_vote() -> None:
@@ -49,7 +49,7 @@ def test_vote_strategies_trade_both_ways(
     name: str, btc_1h: pd.DataFrame, binance_datadir: Path
 ) -> None:
     strategy = load_strategy(name)
-    strategy.dp = FundingProvider(binance_datadir)  # the funding_extremes entry reads it
+    strategy.dp = MarketDataProvider(binance_datadir)  # the funding_extremes entry reads it
     df = strategy_signals(strategy, btc_1h.iloc[-8000:].reset_index(drop=True))
     assert (df["enter_long"] == 1).sum() > 10 and (df["enter_short"] == 1).sum() > 10
     assert df["vote"].iloc[:200].eq(0).all(), "no vote before any strategy's lookback is covered"

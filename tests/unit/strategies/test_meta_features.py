@@ -16,21 +16,10 @@ from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.rl.env import build_observation
 from tests.helpers.frames import prices_scaled_after
-from tests.helpers.freqtrade import REPO
+from tests.helpers.freqtrade import REPO, MarketDataProvider
 
 
 PAIR = "BTC/USDT:USDT"
-
-
-class FundingOnlyProvider:
-    """Stands in for Freqtrade's DataProvider: serves the real funding-rate file."""
-
-    def __init__(self, funding: pd.DataFrame) -> None:
-        self.funding = funding
-
-    def get_pair_dataframe(self, pair: str, timeframe: str, candle_type: str = "") -> pd.DataFrame:
-        assert candle_type == "funding_rate"
-        return self.funding
 
 
 def _meta_strategy(datadir):
@@ -43,20 +32,19 @@ def _meta_strategy(datadir):
     config["strategy"] = "MetaStrategy"
     config["strategy_path"] = str(REPO / "user_data" / "strategies")
     strategy = StrategyResolver.load_strategy(config)
-    funding = pd.read_feather(datadir / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
-    strategy.dp = FundingOnlyProvider(funding)
+    strategy.dp = MarketDataProvider(datadir)
     return strategy
 
 
 @pytest.fixture(scope="module")
 def meta_strategy(binance_datadir):
-    """The MetaStrategy with the real funding rates."""
+    """The MetaStrategy with the real funding rates and spot prices."""
     return _meta_strategy(binance_datadir)
 
 
 @pytest.fixture(scope="module")
 def any_meta_strategy(any_market_datadir):
-    """The MetaStrategy with the funding rates of each market in turn."""
+    """The MetaStrategy with the funding rates and spot prices of each market in turn."""
     return _meta_strategy(any_market_datadir)
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from freqtrade.enums import RunMode
 
+from meta_strategy.data.reference import ReferencePriceError
 from meta_strategy.paths import SIGNAL_STRATEGIES
 from meta_strategy.signals.registry import startup_candles
-from tests.helpers.frames import prices_scaled_after, with_funding
-from tests.helpers.freqtrade import load_strategy, strategy_signals
+from tests.helpers.frames import future_inputs_changed, prices_scaled_after, with_market_inputs
+from tests.helpers.freqtrade import MarketDataProvider, load_strategy, strategy_signals
 
 
 STRATEGIES = SIGNAL_STRATEGIES
@@ -28,7 +31,7 @@ def load_started_strategy(name: str, **bitbot: float):
 @pytest.fixture(scope="module")
 def recent(btc_1h: pd.DataFrame, binance_datadir: Path) -> pd.DataFrame:
     since = btc_1h[btc_1h["date"] >= "2022-01-01"].reset_index(drop=True)
-    return with_funding(since, binance_datadir)
+    return with_market_inputs(since, binance_datadir)
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
@@ -58,13 +61,14 @@ def test_strategy_signals_do_not_look_ahead(
 ) -> None:
     """Changing every candle after t changes no indicator or signal at or before t."""
     strategy = load_started_strategy(name)
-    candles = with_funding(any_market_1h.iloc[-6000:].reset_index(drop=True), any_market_datadir)
+    candles = with_market_inputs(
+        any_market_1h.iloc[-6000:].reset_index(drop=True), any_market_datadir
+    )
     full = strategy_signals(strategy, candles)
     rng = np.random.default_rng(1)
     for cut in (3001, 4502, 5997):
         changed = prices_scaled_after(candles, cut, rng, 0.8, 1.25)
-        later = changed.index > cut
-        changed.loc[later, "funding_rate"] *= rng.uniform(-3, 3, int(later.sum()))
+        future_inputs_changed(changed, cut, rng)
         part = strategy_signals(strategy, changed)
         columns = [c for c in full.columns if c in part.columns]
         pd.testing.assert_frame_equal(
@@ -144,3 +148,31 @@ def test_startup_candles_follow_the_timeframe_and_the_parameters() -> None:
     assert (funding.startup_candle_count, funding.startup_candles()) == (61 * 24, 31 * 24)
     vwap = load_started_strategy("VwapReversion")
     assert (vwap.startup_candle_count, vwap.startup_candles()) == (400, 200)
+    basis = load_started_strategy("PerpSpotBasis")
+    assert (basis.startup_candle_count, basis.startup_candles()) == (61 * 24, 31 * 24)
+
+
+def test_perp_spot_basis_reads_the_spot_pair_itself(
+    recent: pd.DataFrame, binance_datadir: Path
+) -> None:
+    """Standalone (Freqtrade's data provider) it trades as on the column the engine hands it."""
+    handed = strategy_signals(load_started_strategy("PerpSpotBasis"), recent)
+    standalone = load_started_strategy("PerpSpotBasis")
+    standalone.dp = MarketDataProvider(binance_datadir)
+    assert standalone.informative_pairs() == [("BTC/USDT", "1h", "spot")]
+    own = strategy_signals(standalone, recent.drop(columns="reference_close"))
+    pd.testing.assert_series_equal(own["premium_z"], handed["premium_z"])
+    assert own["premium"].iloc[-1000:].notna().all()
+    assert (own["premium"].dropna().abs() < 0.05).all()  # a premium, not a price
+
+
+def test_perp_spot_basis_without_its_reference_names_the_file(recent: pd.DataFrame) -> None:
+    strategy = load_started_strategy("PerpSpotBasis")
+    strategy.dp = SimpleNamespace(
+        runmode=RunMode.BACKTEST, get_pair_dataframe=lambda *a, **k: pd.DataFrame()
+    )
+    datadir = Path(strategy.config["datadir"])
+    with pytest.raises(ReferencePriceError) as error:
+        strategy_signals(strategy, recent.drop(columns="reference_close"))
+    assert str(datadir / "BTC_USDT-1h.feather") in str(error.value)
+    assert "spot candles of BTC/USDT (1h)" in str(error.value)

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from freqtrade.enums import RunMode
 
+from meta_strategy.data.reference import ReferencePriceError
 from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.decisions import (
     decision_notify_mode,
@@ -33,15 +34,18 @@ DIRECTIONS = {"volatility": 1, "supertrend": 1, "supertrend_4h": 0, "ott": -1, "
 class FakeProvider:
     """Stands in for Freqtrade's DataProvider: collects the messages."""
 
+    runmode = RunMode.DRY_RUN
+
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self.spot = pd.DataFrame()
 
     def current_whitelist(self) -> list[str]:
         return [PAIR]
 
     def get_pair_dataframe(self, pair: str, timeframe: str, candle_type: str) -> pd.DataFrame:
-        """No funding-rate candles (a warning, and no funding)."""
-        return pd.DataFrame()
+        """No funding-rate candles (a warning, and no funding); ``spot`` as the spot price."""
+        return self.spot if candle_type == "spot" else pd.DataFrame()
 
     def send_msg(self, message: str, *, always_send: bool = False) -> None:
         assert always_send, "decision messages must not be deduplicated per candle"
@@ -234,6 +238,9 @@ def test_directions_are_computed_when_the_frame_lacks_them() -> None:
             "target_exposure": 1.0,
         }
     )
+    with pytest.raises(ReferencePriceError, match="the exchange binance returned none"):
+        strategy.decision_directions(frame, PAIR)  # perp_spot_basis reads the spot price
+    strategy.dp.spot = frame[["date", "close"]]
     directions = strategy.decision_directions(frame, PAIR)
     assert list(directions) == [e.name for e in strategy.registry.enabled]
     assert set(directions.values()) <= {-1, 0, 1}

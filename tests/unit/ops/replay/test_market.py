@@ -80,6 +80,34 @@ def test_mark_funding_ticker_and_book(recording: Path) -> None:
     assert all(b[0] > c[0] for b, c in zip(book["bids"], book["bids"][1:], strict=False))
 
 
+def test_index_candles_are_the_recorded_index_or_else_the_spot_pair(recording: Path) -> None:
+    """The reference price (candle type ``index``) a Kraken futures bot fetches."""
+    now = T0 + timedelta(hours=8, minutes=7)
+    with pytest.raises(ccxt.BadRequest, match="no index price timeframe"):
+        recorded_market(recording, now).fetch_ohlcv("BTC/USD:USD", "1h", params={"price": "index"})
+    hour = pd.read_feather(candle_file(recording, PAIR, "1h"))
+    spot = hour.copy()
+    spot[["open", "high", "low", "close"]] *= 0.9995
+    spot.to_feather(candle_file(recording, "BTC/USDT", "1h", "spot"))
+    served = recorded_market(recording, now).fetch_ohlcv(
+        "BTC/USD:USD", "1h", params={"price": "index"}
+    )
+    closes = spot.set_index("date")["close"]
+    assert served[-2][0] == ms(T0 + timedelta(hours=7))  # the last closed one, then 08:00
+    assert served[-2][4] == closes.loc[T0 + timedelta(hours=7)]
+    assert served[-1][0] == ms(T0 + timedelta(hours=8))
+    assert served[-1][4] == spot.set_index("date").loc[T0 + timedelta(hours=8), "open"]
+    index = hour.copy()
+    index[["open", "high", "low", "close"]] *= 1.0005
+    index.to_feather(candle_file(recording, PAIR, "1h", "index"))
+    served = recorded_market(recording, now).fetch_ohlcv(
+        "BTC/USD:USD", "4h", params={"price": "index"}
+    )
+    assert served[-2][4] == index.set_index("date").loc[T0 + timedelta(hours=7), "close"]
+    with pytest.raises(ccxt.BadRequest, match="'last'"):
+        recorded_market(recording, now).fetch_ohlcv("BTC/USD:USD", "1h", params={"price": "last"})
+
+
 def test_ticker_falls_back_to_coarser_candles_where_fine_ones_end(recording: Path) -> None:
     five = pd.read_feather(candle_file(recording, PAIR, "5m"))
     five.iloc[:100].to_feather(candle_file(recording, PAIR, "5m"))  # 5m ends early
