@@ -349,6 +349,31 @@ def test_a_gap_in_the_candles_stops_the_backtest(synthetic_datadir: Path, tmp_pa
     _answer(result, "has 10 missing 1h candles between 2025-06-01 23:00 and 2025-06-02 10:00")
 
 
+@pytest.mark.parametrize("strategy", ["PerpSpotBasis", "EqualVoteStrategy"])
+def test_a_missing_reference_price_stops_the_backtest(
+    strategy: str, market_datadir: Path, tmp_path: Path
+) -> None:
+    """The spot candles PerpSpotBasis reads (alone, or in the registry) are not there."""
+    datadir = tmp_path / "data"
+    datadir.mkdir()
+    (datadir / "futures").symlink_to(market_datadir / "futures")  # no BTC_USDT-1h.feather
+    result = run_bitbot(
+        "backtesting",
+        *BINANCE,
+        "--datadir",
+        str(datadir),
+        "--strategy",
+        strategy,
+        "--timerange",
+        "20250601-20250605",
+        "--backtest-directory",
+        str(tmp_path),
+        timeout=300,
+    )
+    _answer(result, f"spot candles of BTC/USDT (1h) as BTC/USDT:USDT's reference price: {datadir}")
+    assert "BTC_USDT-1h.feather is missing or empty" in result.stdout
+
+
 def test_a_timerange_past_the_end_of_the_data(market_datadir: Path, tmp_path: Path) -> None:
     result = run_bitbot(
         "backtesting",
