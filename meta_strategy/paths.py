@@ -63,7 +63,7 @@ SIGNAL_STRATEGIES = (
     "PerpSpotBasis",
 )
 """Every strategy class of the registry: what ``make backtest`` and ``bitbot bias-check`` run."""
-VOTE_STRATEGIES = ("EqualVoteStrategy", "PerformanceVoteStrategy")
+VOTE_STRATEGIES = ("EqualVoteStrategy", "PerformanceVoteStrategy", "FollowTheLeaderStrategy")
 """The vote baselines of the registered strategies."""
 
 # ------------------------------------------------------------------ environment variables

@@ -7,6 +7,10 @@ Vote baselines: the registered strategies' directions combined without learning.
   after candle ``t-1`` closed, times candle ``t``'s log return). Its weight at ``t`` is the mean
   of those earnings over the last ``window`` candles up to and including ``t``, floored at 0:
   a strategy that lost recently has no vote. Everything at ``t`` is known at ``t``'s close.
+* :func:`follow_the_leader`: the direction of the one strategy with the best trailing net return
+  (cost per fill and funding, :func:`~meta_strategy.signals.track_record.following_returns`),
+  re-chosen at the first candle of every calendar month: the allocator who trusts whoever has
+  been working. "Follow the leader" in online learning (Hannan 1957; Kalai & Vempala 2005).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import logging
 
 import numpy as np
 import pandas as pd
+
+from meta_strategy.signals.track_record import following_returns
 
 
 logger = logging.getLogger(__name__)
@@ -52,3 +58,45 @@ def performance_weighted_vote(
     """
     weights = trailing_earnings(directions, close, window).clip(lower=0.0).fillna(0.0)
     return np.sign((directions.fillna(0.0) * weights).sum(axis=1))
+
+
+def follow_the_leader(
+    directions: pd.DataFrame,
+    close: pd.Series,
+    funding: pd.Series,
+    dates: pd.Series,
+    fee: float,
+    window: int = 2160,
+) -> pd.DataFrame:
+    """
+    At the first candle of each calendar month (UTC), the leader is the strategy whose net
+    return from following it over the last ``window`` candles (up to that candle's close) is the
+    highest; only strategies with a full window compete, ties go to the first column. Until the
+    next month's choice the vote is the leader's direction, candle by candle; flat before the
+    first month with a leader.
+
+    :param directions: one column per strategy (-1 / 0 / +1, NaN = not yet known)
+    :param close: closes of the traded pair, same index
+    :param funding: funding rate charged at each candle's open (0 where none), same index
+    :param dates: candle open times, same index
+    :param fee: cost of one fill
+    :param window: trailing candles of the net return (2160 = 90 days of 1h)
+    :return: frame on ``directions.index``: ``vote`` (-1 / 0 / +1) and ``leader`` (the column
+        number of the strategy followed, -1 while none)
+    """
+    if window < 1:
+        raise ValueError(f"follow-the-leader window must be >= 1 candle, got {window}")
+    returns = {c: following_returns(directions[c], close, funding, fee) for c in directions}
+    # a candle that loses everything (or more) counts as almost everything: still a score
+    growth = np.log1p(pd.DataFrame(returns, index=directions.index).clip(lower=-1.0 + 1e-12))
+    score = growth.rolling(window, min_periods=window).sum().to_numpy()
+    stamp = pd.DatetimeIndex(dates)
+    month = stamp.year * 12 + stamp.month
+    choose = np.r_[True, month[1:] != month[:-1]]
+    known = ~np.isnan(score)
+    best = np.where(known.any(axis=1), np.argmax(np.where(known, score, -np.inf), axis=1), -1)
+    leader = pd.Series(np.where(choose, best, np.nan)).ffill().fillna(-1).astype(int).to_numpy()
+    held = np.nan_to_num(directions.to_numpy(dtype=np.float64))
+    rows = np.arange(len(held))
+    vote = np.where(leader >= 0, held[rows, np.maximum(leader, 0)], 0.0)
+    return pd.DataFrame({"vote": vote, "leader": leader}, index=directions.index)

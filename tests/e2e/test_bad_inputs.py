@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from meta_strategy.paths import SIGNAL_STRATEGIES
+from meta_strategy.paths import SIGNAL_STRATEGIES, VOTE_STRATEGIES
 from tests.helpers.freqtrade import REPO, run_bitbot, run_freqai_backtest
 
 
@@ -24,8 +24,7 @@ FREQAI = ("-c", "user_data/config.freqai.json")
 STACKER = ("-c", "user_data/config.stacker.json")
 SHIPPED_STRATEGIES = {
     **dict.fromkeys(SIGNAL_STRATEGIES, ()),
-    "EqualVoteStrategy": (),
-    "PerformanceVoteStrategy": (),
+    **dict.fromkeys(VOTE_STRATEGIES, ()),
     "MetaStrategy": FREQAI,
     "StackerStrategy": STACKER,
 }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from meta_strategy.paths import SIGNAL_STRATEGIES
+from meta_strategy.paths import SIGNAL_STRATEGIES, VOTE_STRATEGIES
 from meta_strategy.rl.algorithms import ALGORITHMS
 from tests.helpers.freqtrade import run_bitbot
 
@@ -84,9 +84,8 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
     expected = (
         {f"meta-{a.lower()}-s1" for a in ALGORITHMS}
         | set(SIGNAL_STRATEGIES)
+        | set(VOTE_STRATEGIES)
         | {
-            "EqualVoteStrategy",
-            "PerformanceVoteStrategy",
             "StackerStrategy",
             "buy_and_hold",
             "flat",
@@ -98,9 +97,10 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
         assert METRICS <= set(run["metrics"]), run["name"]
         assert run["by_year"] and run["by_regime"], run["name"]
     # every configuration run on this period is in the ledger: the registry's strategies and
-    # the 2 votes, the stacker, 5 RL algorithms (seeds are one configuration each), the
+    # the votes, the stacker, 5 RL algorithms (seeds are one configuration each), the
     # as-deployed run
-    assert results["configurations_tried"] == len(SIGNAL_STRATEGIES) + 2 + 1 + 5 + 1
+    rules = len(SIGNAL_STRATEGIES) + len(VOTE_STRATEGIES)
+    assert results["configurations_tried"] == rules + 1 + 5 + 1
     assert results["ledger"]["period"] == "custom"
     assert runs["meta-as-deployed"]["group"] == "deployed"
     assert runs["flat"]["metrics"]["total_return"] == 0.0
@@ -147,9 +147,10 @@ def test_equity_matches_freqtrade_final_balance(quick_report: dict) -> None:
 def test_tables_and_reuse(quick_report: dict) -> None:
     with (quick_report["dir"] / "runs.csv").open() as f:
         rows = list(csv.DictReader(f))
-    # the registry's strategies, 2 votes, the stacker, 5 RL algorithms, the as-deployed run,
+    # the registry's strategies, the votes, the stacker, 5 RL algorithms, the as-deployed run,
     # buy-and-hold and flat
-    assert len(rows) == len(SIGNAL_STRATEGIES) + 2 + 1 + 5 + 1 + 2 and "btc_multiple" in rows[0]
+    rules = len(SIGNAL_STRATEGIES) + len(VOTE_STRATEGIES)
+    assert len(rows) == rules + 1 + 5 + 1 + 2 and "btc_multiple" in rows[0]
     for name in ("by_year.csv", "by_regime.csv", "daily_equity.csv"):
         assert (quick_report["dir"] / name).stat().st_size > 0
     reused = re.findall(r"reusing the saved result", quick_report["second"])

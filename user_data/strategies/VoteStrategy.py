@@ -1,17 +1,20 @@
 """
 Vote baselines for the meta layer (no learning): the registered strategies' directions
-(``user_data/strategies_registry.json``) combined by an equal-weight vote, or by a vote weighted
-with each strategy's trailing performance (``meta_strategy.signals.votes``). They trade the same
-pair with the same costs as the MetaStrategy, so the learned layer can be judged against them.
+(``user_data/strategies_registry.json``) combined by an equal-weight vote, by a vote weighted
+with each strategy's trailing performance, or by following the strategy with the best trailing
+net return, re-chosen monthly (``meta_strategy.signals.votes``). They trade the same pair with
+the same costs as the MetaStrategy, so the learned layer can be judged against them.
 """
 
 import logging
 from typing import Any
 
 from freqtrade.strategy import IntParameter
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
-from meta_strategy.signals.votes import equal_vote, performance_weighted_vote
+from meta_strategy.data.timeframes import days_to_candles
+from meta_strategy.rl.costs import explicit_fee
+from meta_strategy.signals.votes import equal_vote, follow_the_leader, performance_weighted_vote
 from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
 
 
@@ -23,18 +26,21 @@ class EqualVoteStrategy(TargetExposureStrategy):
 
     entry_tag_prefix = "vote"
 
-    def directions(self, dataframe: DataFrame, pair: str) -> DataFrame:
+    def directions(self, dataframe: DataFrame, pair: str, funding: Series | None) -> DataFrame:
         """:return: the registered strategies' directions, one column per entry"""
-        signals = self.registry_signals(dataframe, pair)
+        signals = self.registry_signals(dataframe, pair, funding)
         return signals[[c for c in signals.columns if c.endswith("_direction")]]
 
-    def vote(self, directions: DataFrame, dataframe: DataFrame) -> Any:
+    def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
         """:return: the voted direction per candle"""
         return equal_vote(directions)
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        directions = self.directions(dataframe, metadata["pair"])
-        dataframe["vote"] = self.vote(directions, dataframe)
+        funding = self.funding_rates(dataframe, metadata["pair"])
+        if funding is None:  # no data provider: no funding
+            funding = Series(0.0, index=dataframe.index)
+        directions = self.directions(dataframe, metadata["pair"], funding)
+        dataframe["vote"] = self.vote(directions, dataframe, funding)
         dataframe[EXPOSURE_TAG] = dataframe["vote"]
         return dataframe
 
@@ -44,5 +50,28 @@ class PerformanceVoteStrategy(EqualVoteStrategy):
 
     vote_window = IntParameter(168, 2160, default=720, space="buy")
 
-    def vote(self, directions: DataFrame, dataframe: DataFrame) -> Any:
+    def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
         return performance_weighted_vote(directions, dataframe["close"], self.vote_window.value)
+
+
+class FollowTheLeaderStrategy(EqualVoteStrategy):
+    """
+    Follows the registered strategy with the best net return (cost per fill, funding) over the
+    trailing ``leader_days``, re-chosen at the first candle of each month; ``leader`` names the
+    column followed (the registry's order, -1 while none).
+    """
+
+    leader_days = IntParameter(30, 180, default=90, space="buy")
+    extra_warmup = 180 * 24 + 2  # the top of the range at 1h, and a position change
+
+    def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
+        chosen = follow_the_leader(
+            directions,
+            dataframe["close"],
+            funding,
+            dataframe["date"],
+            explicit_fee(self.config),
+            days_to_candles(self.leader_days.value, self.timeframe),
+        )
+        dataframe["leader"] = chosen["leader"]
+        return chosen["vote"]

@@ -70,6 +70,7 @@ LABELS = {
     "BbandRsi": "BbandRsi",
     "EqualVoteStrategy": "Equal-weight vote",
     "PerformanceVoteStrategy": "Performance-weighted vote",
+    "FollowTheLeaderStrategy": "Follow the leader",
     "StackerStrategy": "LightGBM stacker",
     "buy_and_hold": "Buy-and-hold perp",
     "flat": "Flat",

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meta_strategy.signals.votes import equal_vote, performance_weighted_vote, trailing_earnings
+from meta_strategy.signals.votes import (
+    equal_vote,
+    follow_the_leader,
+    performance_weighted_vote,
+    trailing_earnings,
+)
 from tests.helpers.freqtrade import MarketDataProvider, load_strategy, strategy_signals
 
 
@@ -44,7 +49,50 @@ def test_weighted_vote_uses_only_past_information() -> None:
         pd.testing.assert_series_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
 
 
-@pytest.mark.parametrize("name", ["EqualVoteStrategy", "PerformanceVoteStrategy"])
+def test_follow_the_leader_by_hand() -> None:
+    """A rising market for 40 days, then falling: the long leads, then (monthly) the short."""
+    dates = pd.Series(pd.date_range("2024-01-20", periods=24 * 40, freq="1h", tz="UTC"))
+    up = np.r_[np.linspace(100, 130, 24 * 20), np.linspace(130, 90, 24 * 20)]
+    close = pd.Series(up)
+    d = pd.DataFrame({"flat": 0.0, "long": 1.0, "short": -1.0, "late": np.nan}, index=close.index)
+    funding = pd.Series(0.0, index=close.index)
+    chosen = follow_the_leader(d, close, funding, dates, fee=0.0005, window=24 * 5)
+    feb, mar = (dates >= "2024-02-01").to_numpy(), (dates >= "2024-03-01").to_numpy()
+    assert (chosen["leader"][~feb] == -1).all() and (chosen["vote"][~feb] == 0).all()
+    # 1 February: the long made the most over the last five days (the short and flat did not)
+    assert (chosen["leader"][feb & ~mar] == 1).all() and (chosen["vote"][feb & ~mar] == 1).all()
+    # the market turned on 9 February, but the leader holds until 1 March: then the short
+    assert (chosen["leader"][mar] == 2).all() and (chosen["vote"][mar] == -1).all()
+    # ties go to the first column; never a strategy without a full window
+    tie = follow_the_leader(d[["flat", "late"]], close, funding, dates, fee=0.0, window=24)
+    assert set(tie["leader"][feb]) == {0}
+    with pytest.raises(ValueError, match="window"):
+        follow_the_leader(d, close, funding, dates, fee=0.0, window=0)
+
+
+def test_follow_the_leader_uses_only_past_information() -> None:
+    rng = np.random.default_rng(9)
+    n = 24 * 200
+    dates = pd.Series(pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC"))
+    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))))
+    funding = pd.Series(np.where(np.arange(n) % 8 == 0, 1e-4, 0.0))
+    d = pd.DataFrame(rng.choice([-1, 0, 1], size=(n, 4)), columns=list("abcd")).astype(float)
+    full = follow_the_leader(d, close, funding, dates, fee=0.0007, window=24 * 30)
+    assert full["leader"].nunique() > 2, "the test must see the leader change"
+    for cut in (24 * 45, 24 * 91 + 5, n - 10):
+        future_close, future_dirs, future_funding = close.copy(), d.copy(), funding.copy()
+        future_close.iloc[cut + 1 :] *= rng.uniform(0.5, 2.0, n - cut - 1)
+        future_dirs.iloc[cut + 1 :] = -future_dirs.iloc[cut + 1 :]
+        future_funding.iloc[cut + 1 :] = 5e-3
+        part = follow_the_leader(
+            future_dirs, future_close, future_funding, dates, fee=0.0007, window=24 * 30
+        )
+        pd.testing.assert_frame_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
+
+
+@pytest.mark.parametrize(
+    "name", ["EqualVoteStrategy", "PerformanceVoteStrategy", "FollowTheLeaderStrategy"]
+)
 def test_vote_strategies_trade_both_ways(
     name: str, btc_1h: pd.DataFrame, binance_datadir: Path
 ) -> None:
