@@ -24,6 +24,14 @@ def add_parsers(sub: Any) -> None:
     p_cmp.add_argument(
         "--no-meta", action="store_true", help="skip the MetaStrategy walk-forward comparison"
     )
+    p_cmp.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a config file merged over the data's configs for every run (repeatable), e.g. "
+        "bitbot.sizing for volatility-targeted sizing",
+    )
     p_cmp.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
 
     p_bias = sub.add_parser(
@@ -117,6 +125,7 @@ def run_compare(ns: argparse.Namespace) -> int:
         timerange=ns.timerange,
         extra_args=ns.freqtrade_args or [],
         meta=not ns.no_meta,
+        overlays=ns.overlay,
     )
 
 

@@ -50,6 +50,7 @@ def compare_strategies(
     timerange: str | None = None,
     extra_args: list[str] | None = None,
     meta: bool = True,
+    overlays: list[str] | None = None,
 ) -> int:
     """
     Backtest the registry's strategies side by side with Freqtrade and print its comparison table;
@@ -60,18 +61,20 @@ def compare_strategies(
     :param timerange: Freqtrade timerange (default: 2022-01-01 to the end on real data)
     :param extra_args: further Freqtrade backtesting arguments
     :param meta: also run the MetaStrategy walk-forward comparison
+    :param overlays: config files merged over the data's configs for every run
     :return: exit code
     """
     choice = resolve_backtest_data()
     print(f"bitbot compare: {choice.description}")
     ensure_data(choice)
     names = list(strategies or SIGNAL_STRATEGIES)
-    runs = [(RESULTS_DIR, list(choice.configs), names, timerange or choice.timerange)]
+    configs = [*choice.configs, *(overlays or [])]
+    runs = [(RESULTS_DIR, configs, names, timerange or choice.timerange)]
     if meta:
         runs.append(
             (
                 RESULTS_DIR / "meta",
-                [*choice.configs, FREQAI_OVERLAY],
+                [*choice.configs, FREQAI_OVERLAY, *(overlays or [])],
                 [*names, "MetaStrategy"],
                 timerange or trailing_timerange(choice, 364),  # the last year,
             )

@@ -28,6 +28,7 @@ BITBOT_KEYS = frozenset(
         "slippage_bps",  # rl.costs
         "fee_without_slippage",  # set by rl.costs.fold_slippage
         "risk",  # trading.risk
+        "sizing",  # trading.sizing
         "safe_mode",  # trading.safe_mode
         "decisions",  # trading.decisions
         "registry",  # signals.registry

@@ -43,6 +43,7 @@ from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.market_inputs import MarketInputs
 from meta_strategy.trading.risk import RiskState, volatility_stop_price
 from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
+from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ RISK_LOCK = "bitbot risk"
 """Reason of the pair lock that a risk limit sets."""
 
 
-class TargetExposureStrategy(MarketInputs, ConfiguredLeverage, IStrategy):
+class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage, IStrategy):
     """
     Base class: subclasses set ``dataframe["target_exposure"]`` (-1 .. 1) in
     ``populate_indicators``; ``entry_tag_prefix`` names their entries; ``extra_warmup`` adds
@@ -92,7 +93,10 @@ class TargetExposureStrategy(MarketInputs, ConfiguredLeverage, IStrategy):
                 f"{self.timeframe!r} or leave it out."
             )
         self.registry: Registry = load_configured_registry(config, self.timeframe)
-        self.startup_candle_count = self.registry.max_lookback_hours + self.extra_warmup
+        self.startup_candle_count = max(
+            self.registry.max_lookback_hours + self.extra_warmup,
+            self.volatility_target.warmup_candles(self.timeframe),
+        )
         self._signal_engine: SignalEngine | None = None
         self.risk = RiskState(self.risk_limits)
         self.stake_fraction = stake_fraction(config)
@@ -157,10 +161,14 @@ class TargetExposureStrategy(MarketInputs, ConfiguredLeverage, IStrategy):
         side: str,
         **kwargs: Any,
     ) -> float:
-        """With :attr:`size_by_exposure`: ``|target|`` of the full stake (e.g. half of it)."""
+        """
+        :return: the stake times the volatility scale (``bitbot.sizing``), and with
+            :attr:`size_by_exposure` times ``|target|`` (e.g. half of it)
+        """
+        stake = proposed_stake * self.volatility_scale(pair)
         if not self.size_by_exposure:
-            return proposed_stake
-        return proposed_stake * min(abs(self.last_target(pair)), 1.0)
+            return stake
+        return stake * min(abs(self.last_target(pair)), 1.0)
 
     def order_filled(
         self, pair: str, trade: Trade, order: Any, current_time: datetime, **kwargs: Any
@@ -186,7 +194,8 @@ class TargetExposureStrategy(MarketInputs, ConfiguredLeverage, IStrategy):
         With :attr:`size_by_exposure`, when the target level changed on the trade's side (e.g.
         from 0.5 to 1): trade to ``|target| x tradable_balance_ratio x equity`` of margin at the
         current rate, the environment's rule
-        (:class:`~meta_strategy.rl.env.FuturesTradingEnv`). A flip or a flat target is left to
+        (:class:`~meta_strategy.rl.env.FuturesTradingEnv`), times the volatility scale
+        (``bitbot.sizing``). A flip or a flat target is left to
         the exit signal; nothing changes while safe mode or a risk limit holds.
 
         :return: stake to add (> 0) or take out (< 0), None for no change
@@ -200,7 +209,7 @@ class TargetExposureStrategy(MarketInputs, ConfiguredLeverage, IStrategy):
         equity = self._equity(trade, current_rate)
         if target <= 0 or target == held or equity is None:
             return None
-        wanted = target * self.stake_fraction * equity
+        wanted = target * self.volatility_scale(trade.pair) * self.stake_fraction * equity
         return wanted - trade.amount * current_rate / trade.leverage
 
     # ------------------------------------------------------------------ risk controls

@@ -14,12 +14,13 @@ from pandas import DataFrame, Series
 
 from meta_strategy.signals.indicators import bollinger_bands, rsi, typical_price
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class BbandRsi(ConfiguredLeverage, IStrategy):
+class BbandRsi(VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True

@@ -36,12 +36,13 @@ from meta_strategy.data.timeframes import days_to_candles
 from meta_strategy.signals.indicators import perp_premium
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class PerpSpotBasis(ConfiguredLeverage, IStrategy):
+class PerpSpotBasis(VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True

@@ -23,12 +23,13 @@ from pandas import DataFrame, Series
 from meta_strategy.data.timeframes import htf_label, merge_closed, resample_ohlcv
 from meta_strategy.signals.indicators import atr
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class VolatilitySystem(ConfiguredLeverage, IStrategy):
+class VolatilitySystem(VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True
@@ -109,8 +110,9 @@ class VolatilitySystem(ConfiguredLeverage, IStrategy):
         side: str,
         **kwargs: Any,
     ) -> float:
-        """Half the stake on the first entry; the add-on brings the other half."""
-        return proposed_stake / 2
+        """Half the stake on the first entry (times the volatility scale of ``bitbot.sizing``);
+        the add-on brings the other half."""
+        return proposed_stake / 2 * self.volatility_scale(pair)
 
     def adjust_trade_position(
         self,
