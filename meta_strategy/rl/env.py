@@ -21,6 +21,10 @@ One step then:
    liquidated account ends the episode with nothing left;
 4. marks to ``close[t+1]`` and pays the reward on equity net of every cost.
 
+With a decision clock (:mod:`~meta_strategy.rl.clock`, ``decisions``), one step holds the
+chosen target from ``t+1`` through the next decision candle (steps 1, 3 and 4 on each candle,
+the trade of step 2 on the first), and pays one reward for the span.
+
 Everything ``step()`` touches is precomputed into plain arrays: no pandas, O(1) per step.
 """
 
@@ -36,6 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 from gymnasium import spaces
 
+from meta_strategy.rl.clock import next_decisions
 from meta_strategy.rl.costs import CostModel, margin_breached, traded_quantity
 from meta_strategy.rl.errors import RLConfigError
 from meta_strategy.rl.rewards import LogReturnReward, RewardFunction
@@ -142,6 +147,8 @@ class FuturesTradingEnv(gym.Env):
     :param episode_length: steps per episode; ``None`` runs the whole series from the start,
         otherwise each episode starts at a random row drawn from the seeded generator
     :param initial_equity: account equity at the start of an episode
+    :param decisions: per candle, whether the agent decides after its close (the decision
+        clock); None: after every candle
     """
 
     metadata = {"render_modes": []}
@@ -155,6 +162,7 @@ class FuturesTradingEnv(gym.Env):
         levels: tuple[float, ...] = THREE_LEVELS,
         episode_length: int | None = None,
         initial_equity: float = 1.0,
+        decisions: npt.NDArray[np.bool_] | None = None,
     ) -> None:
         super().__init__()
         features = np.asarray(features, dtype=np.float32)
@@ -181,6 +189,12 @@ class FuturesTradingEnv(gym.Env):
         self._c = market.close.tolist()
         self._f = market.funding.tolist()
         self._m = market.mark.tolist()
+        if decisions is not None and len(decisions) != len(market):
+            raise ValueError(
+                f"FuturesTradingEnv: {len(decisions)} decision flags for {len(market)} candles"
+            )
+        every = np.ones(len(market), dtype=bool) if decisions is None else decisions
+        self._next = next_decisions(every).tolist()
         self.action_space = spaces.Discrete(len(self.levels))
         self.observation_space = spaces.Box(-np.inf, np.inf, (features.shape[1] + 1,), np.float32)
         self._t = 0
@@ -226,13 +240,28 @@ class FuturesTradingEnv(gym.Env):
         :return: observation, reward, terminated, truncated, info
         """
         s = self.state
-        t = self._t
-        n = t + 1
         target = self.levels[int(action)]
         equity_before = s.equity
+        n = self._t + 1
+        last = max(n, min(self._next[self._t], self._end))  # held through the next decision
+        self._candle(n, target)
+        while n < last and not s.liquidated:
+            n += 1
+            self._candle(n, s.level)
+        reward = self.reward_fn(max(equity_before, EQUITY_FLOOR), max(s.equity, EQUITY_FLOOR))
+        self._t = n
+        terminated = s.liquidated or s.equity <= EQUITY_FLOOR
+        truncated = not terminated and n >= self._end
+        obs = build_observation(self.features[n], s.level)
+        return obs, float(reward), terminated, truncated, self._info()
+
+    def _candle(self, n: int, target: float) -> None:
+        """Candle ``n``: mark to its open and pay funding, trade to ``target`` at the open,
+        check liquidation at its worst price, mark to its close (steps 1 to 4 above)."""
+        s = self.state
         o = self._o[n]
         # 1. mark to the open, funding on the held position
-        equity = s.equity + s.quantity * (o - self._c[t])
+        equity = s.equity + s.quantity * (o - self._c[n - 1])
         if self.costs.funding and s.quantity != 0.0 and self._f[n] != 0.0:
             paid = s.quantity * self._m[n] * self._f[n]
             equity -= paid
@@ -267,12 +296,6 @@ class FuturesTradingEnv(gym.Env):
         # 4. mark to the close
         equity += s.quantity * (self._c[n] - o)
         s.equity = max(equity, 0.0)
-        reward = self.reward_fn(max(equity_before, EQUITY_FLOOR), max(s.equity, EQUITY_FLOOR))
-        self._t = n
-        terminated = s.liquidated or s.equity <= EQUITY_FLOOR
-        truncated = not terminated and n >= self._end
-        obs = build_observation(self.features[n], s.level)
-        return obs, float(reward), terminated, truncated, self._info()
 
     def action_masks(self) -> list[bool]:
         """:return: every action is allowed (MaskablePPO compatibility)"""

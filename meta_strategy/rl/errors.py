@@ -21,6 +21,7 @@ BITBOT_RL_KEYS = frozenset(
     {
         "costs",  # rl.costs
         "exposure_levels",  # rl.env
+        "decision_clock",  # rl.clock
         "episode_length",  # MetaPPO
         "seed",  # MetaPPO
         "policy_kwargs",  # rl.algorithms

@@ -6,6 +6,7 @@ real data with a CI-sized agent, and the same seed giving the same trades.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,22 @@ def test_five_exposure_levels_use_half_positions(binance_datadir: Path, tmp_path
         or sum(not o["ft_is_entry"] for o in t["orders"]) > 1
     ]
     assert half or adjusted, f"no half position in {len(trades)} trades: {first_stakes[:10]}"
+
+
+def test_a_decision_clock_trades_only_after_its_candles(
+    market_datadir: Path, tmp_path: Path
+) -> None:
+    """decision_clock every 6: every fill is at 01, 07, 13 or 19 h (after the deciding candle)."""
+    trades = _backtest(market_datadir, tmp_path, "ci-clock", decision_clock={"every": 6})
+    assert trades, "the agent made no trade at all"
+    fills = [
+        o["order_filled_timestamp"]
+        for t in trades
+        for o in t["orders"]
+        if t["exit_reason"] != "force_exit" or o["ft_is_entry"]  # the backtest's end closes
+    ]
+    hours = {datetime.fromtimestamp(ms / 1000, UTC).hour for ms in fills}
+    assert hours <= {1, 7, 13, 19}, hours
 
 
 def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:

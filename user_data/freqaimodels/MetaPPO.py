@@ -11,6 +11,9 @@ What it changes in FreqAI's reinforcement learner:
 * prediction walks the window candle by candle and feeds the chosen exposure back into the
   next observation (:func:`~meta_strategy.rl.env.build_observation`, the same code as training);
   in dry-run / live the last candle sees the exposure of the open trade;
+* with a decision clock (``freqai.rl_config.decision_clock``, :mod:`meta_strategy.rl.clock`)
+  the agent decides only on the candles the strategy marks (``%-raw_decision``) and holds its
+  exposure in between, in training (the environment repeats the action) and in prediction;
 * everything is seeded (``freqai.rl_config.seed``): the same config and data give the same model
   and the same trades;
 * PPO by default; A2C, DQN and the sb3-contrib models FreqAI supports are chosen with
@@ -53,7 +56,10 @@ RAW_COLUMNS = {
     "%-raw_low": "low",
     "%-raw_close": "close",
     "%-raw_funding": "funding_rate",
+    "%-raw_decision": "decision",
 }
+"""The strategy's raw columns the environment trades on (not observed): prices, funding, and the
+decision clock's candles (:mod:`meta_strategy.rl.clock`)."""
 
 
 class MetaPPO(ReinforcementLearner):
@@ -68,6 +74,8 @@ class MetaPPO(ReinforcementLearner):
         # a bad reward stops the bot at start-up, not every training (which FreqAI would skip)
         make_reward(self.rl_config.get("model_reward_parameters", {}))
         self._carry_exposure: dict[str, float] = {}
+        self._decisions: dict[str, np.ndarray] = {}
+        """pair -> the decision candles of the window being predicted (drop_ohlc_from_df)"""
 
     # ---------------------------------------------------------------- data preparation
 
@@ -98,8 +106,11 @@ class MetaPPO(ReinforcementLearner):
         """
         Drop the raw market columns from the observation, always. They stay in
         ``dk.training_features_list``: that is the list of what the strategy furnishes, which
-        FreqAI compares when it reuses a trained model.
+        FreqAI compares when it reuses a trained model. The decision candles are kept for the
+        prediction walk (FreqAI drops them here, before it normalises the features).
         """
+        if "%-raw_decision" in df:
+            self._decisions[dk.pair] = df["%-raw_decision"].to_numpy(dtype=np.float64) > 0.5
         df.drop([c for c in RAW_COLUMNS if c in df], axis=1, inplace=True)
         return df
 
@@ -141,6 +152,7 @@ class MetaPPO(ReinforcementLearner):
             episode_length=episode_length,
             # the bot's wallet, so that amounts truncate to the exchange's step as they will
             initial_equity=float(wallet) if isinstance(wallet, int | float) else 1.0,
+            decisions=prices["decision"].to_numpy(dtype=np.float64) > 0.5,
         )
 
     def set_train_and_eval_environments(
@@ -255,7 +267,8 @@ class MetaPPO(ReinforcementLearner):
         """
         Walk the window in order: each observation carries the exposure chosen on the previous
         candle, exactly as in training. Backtest windows continue from the exposure the
-        previous window ended with.
+        previous window ended with. Between the decision clock's candles the exposure is held
+        (the action of the held level).
 
         :return: one action per row in the label column
         """
@@ -263,11 +276,17 @@ class MetaPPO(ReinforcementLearner):
         n = len(features)
         actions = np.zeros(n, dtype=np.float64)
         exposure = 0.0 if self.live else self._carry_exposure.get(dk.pair, 0.0)
+        decide = self._decisions.pop(dk.pair, None)
+        if decide is None or len(decide) != n:
+            decide = np.ones(n, dtype=bool)
         recurrent = getattr(self, "model_type", "") == "RecurrentPPO"
         state = None  # RecurrentPPO: the LSTM state, carried from candle to candle
         for i in range(n):
             if self.live and i == n - 1:
                 exposure = self.live_exposure(dk.pair)
+            if not decide[i]:
+                actions[i] = int(np.argmin(np.abs(np.asarray(self.levels) - exposure)))
+                continue
             obs = build_observation(features[i], exposure)
             if recurrent:
                 action, state = model.predict(

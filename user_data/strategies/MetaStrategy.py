@@ -32,10 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from freqtrade.exchange import timeframe_to_msecs
 from pandas import DataFrame
 
 from meta_strategy.data.timeframes import merge_closed, resample_ohlcv
 from meta_strategy.models.promotion import PromotedInputError, check_promoted_inputs
+from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.env import exposure_levels
 from meta_strategy.signals.allocation import allocation_features, allocation_warmup
@@ -80,6 +82,7 @@ class MetaStrategy(TargetExposureStrategy):
         super().__init__(config)
         rl_config = (config.get("freqai") or {}).get("rl_config", {})
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
+        self.decision_clock = DecisionClock.from_rl_config(rl_config)
         self.promoted_model = (config.get("bitbot") or {}).get("model_id")
         self.furnished_features: dict[str, list[str]] = {}
         """pair -> the features this strategy furnished FreqAI last (see set_freqai_targets)"""
@@ -108,7 +111,8 @@ class MetaStrategy(TargetExposureStrategy):
     ) -> DataFrame:
         """
         Signals of every registered strategy, market context, and the raw prices and funding
-        the environment trades on (``%-raw_*``, removed from the observation by MetaPPO).
+        the environment trades on and the decision clock's candles (``%-raw_*``, removed from
+        the observation by MetaPPO).
         """
         pair = metadata["pair"]
         funding = self.funding_rates(dataframe, pair)
@@ -147,6 +151,10 @@ class MetaStrategy(TargetExposureStrategy):
         dataframe["%-raw_low"] = dataframe["low"]
         dataframe["%-raw_close"] = close
         dataframe["%-raw_funding"] = funding
+        directions = signals[[c for c in signals.columns if c.endswith("_direction")]]
+        dataframe["%-raw_decision"] = self.decision_clock.decision_candles(
+            dataframe["date"], timeframe_to_msecs(self.timeframe), directions
+        ).astype(np.float64)
         return dataframe
 
     def set_freqai_targets(self, dataframe: DataFrame, metadata: dict, **kwargs: Any) -> DataFrame:

@@ -74,9 +74,11 @@ def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
         "%-trend_4h",
         "%-raw_close",
         "%-raw_funding",
+        "%-raw_decision",
     ):
         assert name in features
     assert (features["%-raw_funding"] != 0).sum() > 300, "funding events every 8h"
+    assert (features["%-raw_decision"] == 1.0).all(), "the shipped clock decides every candle"
     last = features.iloc[-500:]
     assert not last.isna().any(axis=None), last.columns[last.isna().any()].tolist()
     assert meta_strategy.startup_candle_count >= meta_strategy.registry.max_lookback_hours
@@ -125,7 +127,7 @@ class EchoModel:
 
 def test_prediction_walk_feeds_back_the_chosen_exposure() -> None:
     meta_ppo = _meta_ppo_class()
-    fake = SimpleNamespace(live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={})
+    fake = SimpleNamespace(live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={}, _decisions={})
     dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
     x = [0.0, 0.9, 0.0, 0.0, -0.9, 0.0]
     frame = pd.DataFrame({"f0": x, "f1": np.arange(6.0)})
@@ -141,6 +143,27 @@ def test_prediction_walk_feeds_back_the_chosen_exposure() -> None:
     prefix = meta_ppo.rl_model_predict(fake, frame.iloc[:4], dk, EchoModel())
     assert prefix["&-action"].tolist() == actions[:4]
     assert fake._carry_exposure[PAIR] == 1.0, "the next window starts from the last exposure"
+
+
+def test_prediction_walk_holds_between_the_decision_clock_candles() -> None:
+    """Only the candles the strategy marks decide; the others hold the last exposure."""
+    meta_ppo = _meta_ppo_class()
+    fake = SimpleNamespace(
+        live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={PAIR: -1.0}, _decisions={}
+    )
+    dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
+    x = [0.9, 0.9, 0.0, -0.9, -0.9, 0.9]
+    frame = pd.DataFrame(
+        {"f0": x, "%-raw_decision": [0.0, 1.0, 0.0, 0.0, 1.0, 0.0], "%-raw_close": 1.0}
+    )
+    features = meta_ppo.drop_ohlc_from_df(fake, frame.copy(), dk)  # as FreqAI's predict
+    assert list(features.columns) == ["f0"]
+    model = EchoModel()
+    actions = meta_ppo.rl_model_predict(fake, features, dk, model)["&-action"].tolist()
+    # row 0 holds the carried short; row 1 decides long, held; row 4 decides short, held
+    assert actions == [0, 2, 2, 2, 0, 0]
+    assert len(model.seen) == 2 and [obs[-1] for obs in model.seen] == [-1.0, 1.0]
+    assert fake._decisions == {}, "each window's decision candles are used once"
 
 
 def test_recurrent_ppo_state_is_carried_through_the_walk() -> None:
@@ -168,7 +191,11 @@ def test_recurrent_ppo_state_is_carried_through_the_walk() -> None:
     )
     model.learn(total_timesteps=64)
     fake = SimpleNamespace(
-        live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={}, model_type="RecurrentPPO"
+        live=False,
+        levels=(-1.0, 0.0, 1.0),
+        _carry_exposure={},
+        _decisions={},
+        model_type="RecurrentPPO",
     )
     dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
     walked = _meta_ppo_class().rl_model_predict(fake, pd.DataFrame(features[:50]), dk, model)
