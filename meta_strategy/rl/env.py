@@ -149,6 +149,9 @@ class FuturesTradingEnv(gym.Env):
     :param initial_equity: account equity at the start of an episode
     :param decisions: per candle, whether the agent decides after its close (the decision
         clock); None: after every candle
+    :param choices: the action mode's choice matrix (:mod:`~meta_strategy.rl.actions`): row
+        ``t``, column ``a`` is the exposure action ``a`` holds over candle ``t+1``; None: the
+        action is the exposure, ``levels[a]``
     """
 
     metadata = {"render_modes": []}
@@ -163,6 +166,7 @@ class FuturesTradingEnv(gym.Env):
         episode_length: int | None = None,
         initial_equity: float = 1.0,
         decisions: npt.NDArray[np.bool_] | None = None,
+        choices: npt.NDArray[np.floating] | None = None,
     ) -> None:
         super().__init__()
         features = np.asarray(features, dtype=np.float32)
@@ -195,7 +199,16 @@ class FuturesTradingEnv(gym.Env):
             )
         every = np.ones(len(market), dtype=bool) if decisions is None else decisions
         self._next = next_decisions(every).tolist()
-        self.action_space = spaces.Discrete(len(self.levels))
+        if choices is None:
+            choices = np.tile(np.asarray(self.levels, dtype=np.float64), (len(market), 1))
+        choices = np.asarray(choices, dtype=np.float64)
+        if choices.ndim != 2 or len(choices) != len(market) or not np.isfinite(choices).all():
+            raise ValueError(
+                f"FuturesTradingEnv: choices {choices.shape} must be finite, one row per candle "
+                f"({len(market)})"
+            )
+        self._choices = choices.tolist()
+        self.action_space = spaces.Discrete(choices.shape[1])
         self.observation_space = spaces.Box(-np.inf, np.inf, (features.shape[1] + 1,), np.float32)
         self._t = 0
         self._end = len(market) - 1
@@ -240,14 +253,14 @@ class FuturesTradingEnv(gym.Env):
         :return: observation, reward, terminated, truncated, info
         """
         s = self.state
-        target = self.levels[int(action)]
+        a = int(action)
         equity_before = s.equity
         n = self._t + 1
         last = max(n, min(self._next[self._t], self._end))  # held through the next decision
-        self._candle(n, target)
+        self._candle(n, self._choices[n - 1][a])
         while n < last and not s.liquidated:
             n += 1
-            self._candle(n, s.level)
+            self._candle(n, self._choices[n - 1][a])
         reward = self.reward_fn(max(equity_before, EQUITY_FLOOR), max(s.equity, EQUITY_FLOOR))
         self._t = n
         terminated = s.liquidated or s.equity <= EQUITY_FLOOR
@@ -299,4 +312,4 @@ class FuturesTradingEnv(gym.Env):
 
     def action_masks(self) -> list[bool]:
         """:return: every action is allowed (MaskablePPO compatibility)"""
-        return [True] * len(self.levels)
+        return [True] * int(self.action_space.n)

@@ -22,6 +22,8 @@ BITBOT_RL_KEYS = frozenset(
         "costs",  # rl.costs
         "exposure_levels",  # rl.env
         "decision_clock",  # rl.clock
+        "action_mode",  # rl.actions
+        "residual_base",  # rl.actions
         "episode_length",  # MetaPPO
         "seed",  # MetaPPO
         "policy_kwargs",  # rl.algorithms

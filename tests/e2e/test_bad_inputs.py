@@ -209,6 +209,24 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         None,
         "freqai.rl_config has unknown key(s) 'trian_cycles' (did you mean 'train_cycles'?)",
     ),
+    "meta: an unknown action mode": (
+        {"freqai": {"rl_config": {"action_mode": "pick"}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.action_mode is 'pick'; expected one of target, select, residual",
+    ),
+    "meta: a decision clock of 0 candles": (
+        {"freqai": {"rl_config": {"decision_clock": {"every": 0}}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.decision_clock.every is 0",
+    ),
+    "meta: a typo in bitbot.sizing": (
+        {"bitbot": {"sizing": {"target_vol": 0.4}}},
+        "EqualVoteStrategy",
+        None,
+        "bitbot.sizing has unknown key(s) 'target_vol' (did you mean 'target_volatility'?)",
+    ),
     "meta: a reward coefficient the reward does not take": (
         {"freqai": {"rl_config": {"model_reward_parameters": {"reward": "log_return", "scal": 9}}}},
         "MetaStrategy",

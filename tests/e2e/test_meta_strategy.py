@@ -118,6 +118,21 @@ def test_a_decision_clock_trades_only_after_its_candles(
     assert hours <= {1, 7, 13, 19}, hours
 
 
+@pytest.mark.parametrize(
+    ("mode", "rl"),
+    [
+        ("select", {"action_mode": "select"}),
+        ("residual", {"action_mode": "residual", "residual_base": "follow_the_leader"}),
+    ],
+)
+def test_action_modes_walk_forward(
+    mode: str, rl: dict, market_datadir: Path, tmp_path: Path
+) -> None:
+    """The select and residual modes train, predict and trade through FreqAI's walk-forward."""
+    trades = _backtest(market_datadir, tmp_path, f"ci-mode-{mode}", **rl)
+    assert trades, f"the {mode} agent made no trade at all"
+
+
 def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
     """The Kraken futures config (BTC/USD:USD, markets from the snapshot) on synthetic data."""
     from meta_strategy.data.synthetic.config import SyntheticMarketConfig

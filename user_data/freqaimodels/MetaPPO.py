@@ -41,6 +41,7 @@ from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import set_random_seed
 
+from meta_strategy.rl.actions import ActionMode, choice_columns
 from meta_strategy.rl.costs import CostModel
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
 from meta_strategy.rl.errors import check_rl_config_keys
@@ -73,9 +74,13 @@ class MetaPPO(ReinforcementLearner):
         self.costs = CostModel.from_config(self.config)
         # a bad reward stops the bot at start-up, not every training (which FreqAI would skip)
         make_reward(self.rl_config.get("model_reward_parameters", {}))
+        self.action_mode = ActionMode.from_rl_config(self.rl_config)
         self._carry_exposure: dict[str, float] = {}
+        self._carry_action: dict[str, int] = {}
         self._decisions: dict[str, np.ndarray] = {}
         """pair -> the decision candles of the window being predicted (drop_ohlc_from_df)"""
+        self._choices: dict[str, np.ndarray] = {}
+        """pair -> the choice matrix of the window being predicted (drop_ohlc_from_df)"""
 
     # ---------------------------------------------------------------- data preparation
 
@@ -97,7 +102,8 @@ class MetaPPO(ReinforcementLearner):
                     f"MetaPPO: the strategy must provide {missing} in "
                     "feature_engineering_standard() (raw prices and funding for the environment)"
                 )
-            frames.append(df[list(RAW_COLUMNS)].rename(columns=RAW_COLUMNS).reset_index(drop=True))
+            market = [*RAW_COLUMNS, *choice_columns(df.columns)]
+            frames.append(df[market].rename(columns=RAW_COLUMNS).reset_index(drop=True))
         self.drop_ohlc_from_df(data_dictionary["train_features"], dk)
         self.drop_ohlc_from_df(data_dictionary["test_features"], dk)
         return frames[0], frames[1]
@@ -111,7 +117,10 @@ class MetaPPO(ReinforcementLearner):
         """
         if "%-raw_decision" in df:
             self._decisions[dk.pair] = df["%-raw_decision"].to_numpy(dtype=np.float64) > 0.5
-        df.drop([c for c in RAW_COLUMNS if c in df], axis=1, inplace=True)
+        choices = choice_columns(df.columns)
+        if choices:
+            self._choices[dk.pair] = df[choices].to_numpy(dtype=np.float64)
+        df.drop([c for c in [*RAW_COLUMNS, *choices] if c in df], axis=1, inplace=True)
         return df
 
     # ---------------------------------------------------------------- environments and training
@@ -153,7 +162,21 @@ class MetaPPO(ReinforcementLearner):
             # the bot's wallet, so that amounts truncate to the exchange's step as they will
             initial_equity=float(wallet) if isinstance(wallet, int | float) else 1.0,
             decisions=prices["decision"].to_numpy(dtype=np.float64) > 0.5,
+            choices=self._choice_matrix(prices),
         )
+
+    def _choice_matrix(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """:return: the action mode's choice matrix from the strategy's columns (None: the
+        target mode's levels)"""
+        columns = choice_columns(frame.columns)
+        if not columns:
+            if self.action_mode.mode != "target":
+                raise ValueError(
+                    f"MetaPPO: action_mode {self.action_mode.mode!r} needs the strategy's "
+                    "choice columns (%-raw_choice_<n>); the MetaStrategy furnishes them"
+                )
+            return None
+        return frame[columns].to_numpy(dtype=np.float64)
 
     def set_train_and_eval_environments(
         self,
@@ -267,8 +290,9 @@ class MetaPPO(ReinforcementLearner):
         """
         Walk the window in order: each observation carries the exposure chosen on the previous
         candle, exactly as in training. Backtest windows continue from the exposure the
-        previous window ended with. Between the decision clock's candles the exposure is held
-        (the action of the held level).
+        previous window ended with. Between the decision clock's candles the last action is
+        held, and with it its choice (:mod:`meta_strategy.rl.actions`: in the select mode the
+        chosen strategy's direction, candle by candle).
 
         :return: one action per row in the label column
         """
@@ -276,25 +300,31 @@ class MetaPPO(ReinforcementLearner):
         n = len(features)
         actions = np.zeros(n, dtype=np.float64)
         exposure = 0.0 if self.live else self._carry_exposure.get(dk.pair, 0.0)
+        held = self.action_mode.flat_action(self.levels)
+        if not self.live:
+            held = self._carry_action.get(dk.pair, held)
         decide = self._decisions.pop(dk.pair, None)
         if decide is None or len(decide) != n:
             decide = np.ones(n, dtype=bool)
+        choices = self._choices.pop(dk.pair, None)
+        if choices is None or len(choices) != n:
+            choices = np.tile(np.asarray(self.levels, dtype=np.float64), (n, 1))
         recurrent = getattr(self, "model_type", "") == "RecurrentPPO"
         state = None  # RecurrentPPO: the LSTM state, carried from candle to candle
         for i in range(n):
             if self.live and i == n - 1:
                 exposure = self.live_exposure(dk.pair)
-            if not decide[i]:
-                actions[i] = int(np.argmin(np.abs(np.asarray(self.levels) - exposure)))
-                continue
-            obs = build_observation(features[i], exposure)
-            if recurrent:
-                action, state = model.predict(
-                    obs, state=state, episode_start=np.array([i == 0]), deterministic=True
-                )
-            else:
-                action, _ = model.predict(obs, deterministic=True)
-            actions[i] = int(action)
-            exposure = self.levels[int(action)]
+            if decide[i]:
+                obs = build_observation(features[i], exposure)
+                if recurrent:
+                    action, state = model.predict(
+                        obs, state=state, episode_start=np.array([i == 0]), deterministic=True
+                    )
+                else:
+                    action, _ = model.predict(obs, deterministic=True)
+                held = int(action)
+            actions[i] = held
+            exposure = float(choices[i][held])
+        self._carry_action[dk.pair] = held
         self._carry_exposure[dk.pair] = exposure
         return pd.DataFrame({label: actions for label in dk.label_list})

@@ -32,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from freqtrade.exchange import timeframe_to_msecs
 from pandas import DataFrame
 
-from meta_strategy.data.timeframes import merge_closed, resample_ohlcv
+from meta_strategy.data.timeframes import days_to_candles, merge_closed, resample_ohlcv
 from meta_strategy.models.promotion import PromotedInputError, check_promoted_inputs
+from meta_strategy.rl.actions import CHOICE_PREFIX, ActionMode, held_exposure
 from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.env import exposure_levels
@@ -83,6 +85,10 @@ class MetaStrategy(TargetExposureStrategy):
         rl_config = (config.get("freqai") or {}).get("rl_config", {})
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
         self.decision_clock = DecisionClock.from_rl_config(rl_config)
+        self.action_mode = ActionMode.from_rl_config(rl_config)
+        self.choice_tables: dict[str, DataFrame] = {}
+        """pair -> the action mode's choice matrix by candle date (FreqAI hands back the
+        predictions without the features they were computed from)"""
         self.promoted_model = (config.get("bitbot") or {}).get("model_id")
         self.furnished_features: dict[str, list[str]] = {}
         """pair -> the features this strategy furnished FreqAI last (see set_freqai_targets)"""
@@ -155,7 +161,45 @@ class MetaStrategy(TargetExposureStrategy):
         dataframe["%-raw_decision"] = self.decision_clock.decision_candles(
             dataframe["date"], timeframe_to_msecs(self.timeframe), directions
         ).astype(np.float64)
+        if self.action_mode.mode != "target":
+            base = self.action_mode.base_direction(
+                directions,
+                dataframe["close"],
+                funding,
+                dataframe["date"],
+                explicit_fee(self.config),
+                days_to_candles(90, self.timeframe),
+            )
+            choices = self.action_mode.choices(self.levels, directions, base)
+            columns = [f"{CHOICE_PREFIX}{action}" for action in range(choices.shape[1])]
+            table = DataFrame(choices, index=dataframe.index, columns=columns)
+            dataframe = pd.concat([dataframe, table], axis=1)  # one insert, not one per column
+            self.choice_tables[pair] = DataFrame(choices, index=dataframe["date"].to_numpy())
         return dataframe
+
+    def action_count(self, pair: str) -> int:
+        """:return: how many actions the agent has (the levels, or the choice matrix's)"""
+        known = self.choice_tables.get(pair)
+        if self.action_mode.mode == "target" or known is None:
+            return len(self.levels)
+        return known.shape[1]
+
+    def exposure_of_actions(self, dataframe: DataFrame, pair: str) -> np.ndarray:
+        """
+        :return: per candle, the exposure the predicted action holds (the action mode's choice,
+            :mod:`meta_strategy.rl.actions`); 0 where FreqAI flagged the prediction or the action
+            is not one of the mode's
+        """
+        table = np.tile(np.asarray(self.levels, dtype=np.float64), (len(dataframe), 1))
+        if self.action_mode.mode != "target":
+            known = self.choice_tables.get(pair)
+            rows = DataFrame(index=dataframe["date"].to_numpy())
+            table = rows.join(known).to_numpy(dtype=np.float64) if known is not None else None
+            if table is None or table.shape[1] == 0:
+                return np.zeros(len(dataframe))
+            table = np.nan_to_num(table)
+        action = dataframe["&-action"].fillna(-1).astype(int).to_numpy()
+        return held_exposure(action, dataframe["do_predict"].to_numpy() == 1, table)
 
     def set_freqai_targets(self, dataframe: DataFrame, metadata: dict, **kwargs: Any) -> DataFrame:
         """
@@ -185,10 +229,7 @@ class MetaStrategy(TargetExposureStrategy):
                 datetime.now(tz=UTC),
             )
             return dataframe
-        action = dataframe["&-action"].fillna(-1).astype(int)
-        valid = (dataframe["do_predict"] == 1) & action.between(0, len(self.levels) - 1)
-        levels = np.asarray(self.levels)
-        dataframe[EXPOSURE_TAG] = np.where(valid, levels[action.clip(0, len(levels) - 1)], 0.0)
+        dataframe[EXPOSURE_TAG] = self.exposure_of_actions(dataframe, metadata["pair"])
         if self.trading_live and not dataframe.empty:
             self.check_model_and_prediction(dataframe, metadata["pair"])
         return dataframe
@@ -216,9 +257,10 @@ class MetaStrategy(TargetExposureStrategy):
             now,
         )
         last = dataframe.iloc[-1]
+        actions = range(self.action_count(pair))
         self.report_safe_mode(
             "prediction",
-            prediction_problem(last["&-action"], last["do_predict"], range(len(self.levels))),
+            prediction_problem(last["&-action"], last["do_predict"], actions),
             now,
         )
 

@@ -22,13 +22,14 @@ from tests.helpers.freqtrade import REPO, MarketDataProvider
 PAIR = "BTC/USDT:USDT"
 
 
-def _meta_strategy(datadir):
+def _meta_strategy(datadir, **rl_config: object):
     config = Configuration.from_files(
         [
             str(REPO / "user_data" / f)
             for f in ("config.json", "config.binance.json", "config.freqai.json")
         ]
     )
+    config["freqai"]["rl_config"].update(rl_config)
     config["strategy"] = "MetaStrategy"
     config["strategy_path"] = str(REPO / "user_data" / "strategies")
     strategy = StrategyResolver.load_strategy(config)
@@ -84,6 +85,30 @@ def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
     assert meta_strategy.startup_candle_count >= meta_strategy.registry.max_lookback_hours
 
 
+def test_residual_mode_furnishes_its_choices_and_trades_them(
+    binance_datadir, btc_1h: pd.DataFrame
+) -> None:
+    from meta_strategy.signals.votes import equal_vote
+
+    strategy = _meta_strategy(binance_datadir, action_mode="residual")
+    n = strategy.startup_candle_count + 300
+    candles = btc_1h.iloc[-n:].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    directions = features[[c for c in features.columns if c.endswith("_direction")]]
+    base = equal_vote(directions).to_numpy()
+    for action, share in enumerate((0.0, 0.5, 1.0)):
+        np.testing.assert_array_equal(features[f"%-raw_choice_{action}"], share * base)
+    assert (base[-300:] != 0).any(), "the test must see the base take positions"
+    # FreqAI hands back the predictions alone: the strategy maps each action by date
+    predicted = candles[["date"]].iloc[-300:].reset_index(drop=True)
+    predicted["&-action"] = np.tile([0, 1, 2], 100)
+    predicted["do_predict"] = 1
+    exposure = strategy.exposure_of_actions(predicted, PAIR)
+    expected = np.tile([0.0, 0.5, 1.0], 100) * base[-300:]
+    np.testing.assert_array_equal(exposure, expected)
+    assert strategy.action_count(PAIR) == 3
+
+
 def test_features_do_not_look_ahead(any_meta_strategy, any_market_1h: pd.DataFrame) -> None:
     meta_strategy = any_meta_strategy
     warmup = meta_strategy.startup_candle_count  # every feature is known from here on
@@ -110,6 +135,24 @@ def _meta_ppo_class():
     return module.MetaPPO
 
 
+def _fake_meta_ppo(**state: object) -> SimpleNamespace:
+    """The state MetaPPO's prediction walk reads, for calling its methods unbound."""
+    from meta_strategy.rl.actions import ActionMode
+
+    return SimpleNamespace(
+        **{
+            "live": False,
+            "levels": (-1.0, 0.0, 1.0),
+            "action_mode": ActionMode(),
+            "_carry_exposure": {},
+            "_carry_action": {},
+            "_decisions": {},
+            "_choices": {},
+            **state,
+        }
+    )
+
+
 class EchoModel:
     """A policy whose action depends on the features and on the exposure it is shown."""
 
@@ -127,7 +170,7 @@ class EchoModel:
 
 def test_prediction_walk_feeds_back_the_chosen_exposure() -> None:
     meta_ppo = _meta_ppo_class()
-    fake = SimpleNamespace(live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={}, _decisions={})
+    fake = _fake_meta_ppo()
     dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
     x = [0.0, 0.9, 0.0, 0.0, -0.9, 0.0]
     frame = pd.DataFrame({"f0": x, "f1": np.arange(6.0)})
@@ -148,9 +191,7 @@ def test_prediction_walk_feeds_back_the_chosen_exposure() -> None:
 def test_prediction_walk_holds_between_the_decision_clock_candles() -> None:
     """Only the candles the strategy marks decide; the others hold the last exposure."""
     meta_ppo = _meta_ppo_class()
-    fake = SimpleNamespace(
-        live=False, levels=(-1.0, 0.0, 1.0), _carry_exposure={PAIR: -1.0}, _decisions={}
-    )
+    fake = _fake_meta_ppo(_carry_exposure={PAIR: -1.0}, _carry_action={PAIR: 0})
     dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
     x = [0.9, 0.9, 0.0, -0.9, -0.9, 0.9]
     frame = pd.DataFrame(
@@ -190,13 +231,7 @@ def test_recurrent_ppo_state_is_carried_through_the_walk() -> None:
         policy_kwargs={"net_arch": [8], "lstm_hidden_size": 8},
     )
     model.learn(total_timesteps=64)
-    fake = SimpleNamespace(
-        live=False,
-        levels=(-1.0, 0.0, 1.0),
-        _carry_exposure={},
-        _decisions={},
-        model_type="RecurrentPPO",
-    )
+    fake = _fake_meta_ppo(model_type="RecurrentPPO")
     dk = SimpleNamespace(pair=PAIR, label_list=["&-action"])
     walked = _meta_ppo_class().rl_model_predict(fake, pd.DataFrame(features[:50]), dk, model)
     state, exposure, manual = None, 0.0, []
