@@ -105,19 +105,14 @@ class ActionMode:
         leader_window: int,
     ) -> pd.Series | None:
         """
-        :param directions: the registered strategies' directions per candle
-        :param close: closes, same index
-        :param funding: funding rate charged at each candle's open, same index
-        :param dates: candle open times, same index
-        :param fee: cost of one fill
-        :param leader_window: trailing candles of follow-the-leader's choice
-        :return: the residual mode's base combiner's direction per candle (None in the others)
+        :return: the residual mode's base combiner's direction per candle
+            (:func:`combiner_direction`; None in the other modes)
         """
         if self.mode != "residual":
             return None
-        if self.residual_base == "equal_vote":
-            return equal_vote(directions)
-        return follow_the_leader(directions, close, funding, dates, fee, leader_window)["vote"]
+        return combiner_direction(
+            self.residual_base, directions, close, funding, dates, fee, leader_window
+        )
 
     def flat_action(self, levels: tuple[float, ...]) -> int:
         """:return: the action that holds no position whatever the strategies say"""
@@ -144,3 +139,32 @@ def held_exposure(
     ok = valid & (actions >= 0) & (actions < count)
     picked = choices[np.arange(len(choices)), np.clip(actions, 0, count - 1)]
     return np.where(ok, picked, 0.0)
+
+
+def combiner_direction(
+    name: str,
+    directions: pd.DataFrame,
+    close: pd.Series,
+    funding: pd.Series,
+    dates: pd.Series,
+    fee: float,
+    leader_window: int,
+) -> pd.Series:
+    """
+    :param name: ``equal_vote``, ``follow_the_leader`` (:mod:`meta_strategy.signals.votes`) or
+        ``buy_and_hold`` (long throughout)
+    :param directions: the registered strategies' directions per candle
+    :param close: closes, same index
+    :param funding: funding rate charged at each candle's open, same index
+    :param dates: candle open times, same index
+    :param fee: cost of one fill
+    :param leader_window: trailing candles of follow-the-leader's choice
+    :return: the combiner's direction per candle
+    """
+    if name == "equal_vote":
+        return equal_vote(directions)
+    if name == "follow_the_leader":
+        return follow_the_leader(directions, close, funding, dates, fee, leader_window)["vote"]
+    if name == "buy_and_hold":
+        return pd.Series(1.0, index=directions.index)
+    raise ValueError(f"unknown combiner {name!r}")

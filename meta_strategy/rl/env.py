@@ -43,7 +43,7 @@ from gymnasium import spaces
 from meta_strategy.rl.clock import next_decisions
 from meta_strategy.rl.costs import CostModel, margin_breached, traded_quantity
 from meta_strategy.rl.errors import RLConfigError
-from meta_strategy.rl.rewards import LogReturnReward, RewardFunction
+from meta_strategy.rl.rewards import LogReturnReward, RewardFunction, StepContext
 
 
 logger = logging.getLogger(__name__)
@@ -152,6 +152,8 @@ class FuturesTradingEnv(gym.Env):
     :param choices: the action mode's choice matrix (:mod:`~meta_strategy.rl.actions`): row
         ``t``, column ``a`` is the exposure action ``a`` holds over candle ``t+1``; None: the
         action is the exposure, ``levels[a]``
+    :param benchmark: a benchmark combiner's net return over each candle, for the rewards that
+        measure against it (:class:`~meta_strategy.rl.rewards.ExcessLogReturnReward`)
     """
 
     metadata = {"render_modes": []}
@@ -167,6 +169,7 @@ class FuturesTradingEnv(gym.Env):
         initial_equity: float = 1.0,
         decisions: npt.NDArray[np.bool_] | None = None,
         choices: npt.NDArray[np.floating] | None = None,
+        benchmark: npt.NDArray[np.floating] | None = None,
     ) -> None:
         super().__init__()
         features = np.asarray(features, dtype=np.float32)
@@ -208,6 +211,17 @@ class FuturesTradingEnv(gym.Env):
                 f"({len(market)})"
             )
         self._choices = choices.tolist()
+        if benchmark is None and self.reward_fn.uses_benchmark:
+            raise ValueError(
+                f"FuturesTradingEnv: the reward {type(self.reward_fn).__name__} needs the "
+                "benchmark's returns"
+            )
+        if benchmark is not None and len(benchmark) != len(market):
+            raise ValueError(
+                f"FuturesTradingEnv: {len(benchmark)} benchmark returns for {len(market)} candles"
+            )
+        growth = np.zeros(len(market)) if benchmark is None else np.asarray(benchmark, float)
+        self._b = np.log1p(np.clip(np.nan_to_num(growth), -1.0 + 1e-12, None)).tolist()
         self.action_space = spaces.Discrete(choices.shape[1])
         self.observation_space = spaces.Box(-np.inf, np.inf, (features.shape[1] + 1,), np.float32)
         self._t = 0
@@ -257,21 +271,32 @@ class FuturesTradingEnv(gym.Env):
         equity_before = s.equity
         n = self._t + 1
         last = max(n, min(self._next[self._t], self._end))  # held through the next decision
-        self._candle(n, self._choices[n - 1][a])
+        turnover = self._candle(n, self._choices[n - 1][a])
+        benchmark = self._b[n]
         while n < last and not s.liquidated:
             n += 1
-            self._candle(n, self._choices[n - 1][a])
-        reward = self.reward_fn(max(equity_before, EQUITY_FLOOR), max(s.equity, EQUITY_FLOOR))
+            turnover += self._candle(n, self._choices[n - 1][a])
+            benchmark += self._b[n]
+        reward = self.reward_fn(
+            max(equity_before, EQUITY_FLOOR),
+            max(s.equity, EQUITY_FLOOR),
+            StepContext(turnover, benchmark),
+        )
         self._t = n
         terminated = s.liquidated or s.equity <= EQUITY_FLOOR
         truncated = not terminated and n >= self._end
         obs = build_observation(self.features[n], s.level)
         return obs, float(reward), terminated, truncated, self._info()
 
-    def _candle(self, n: int, target: float) -> None:
-        """Candle ``n``: mark to its open and pay funding, trade to ``target`` at the open,
-        check liquidation at its worst price, mark to its close (steps 1 to 4 above)."""
+    def _candle(self, n: int, target: float) -> float:
+        """
+        Candle ``n``: mark to its open and pay funding, trade to ``target`` at the open, check
+        liquidation at its worst price, mark to its close (steps 1 to 4 above).
+
+        :return: the exposure traded (``|target - held|``, 0 without a trade)
+        """
         s = self.state
+        traded = abs(target - s.level)
         o = self._o[n]
         # 1. mark to the open, funding on the held position
         equity = s.equity + s.quantity * (o - self._c[n - 1])
@@ -309,6 +334,7 @@ class FuturesTradingEnv(gym.Env):
         # 4. mark to the close
         equity += s.quantity * (self._c[n] - o)
         s.equity = max(equity, 0.0)
+        return traded
 
     def action_masks(self) -> list[bool]:
         """:return: every action is allowed (MaskablePPO compatibility)"""

@@ -11,28 +11,59 @@ Reward functions of the futures environment. All receive the step's equity befor
   ``D_t = (B_{t-1} dA_t - A_{t-1} dB_t / 2) / (B_{t-1} - A_{t-1}^2)^{3/2}``.
 * :class:`DrawdownPenalisedReward`: log return minus ``penalty`` x the increase of the drawdown
   from the equity peak in this step.
+* :class:`ExcessLogReturnReward`: log return minus the log return of a benchmark combiner over
+  the same step (``benchmark``: ``equal_vote``, ``follow_the_leader`` or ``buy_and_hold``, its
+  net return per candle handed over by the strategy), so the agent is paid only for beating
+  what a rule gets for free (the active return of portfolio management; Grinold & Kahn 2000).
+
+``log_return`` and ``excess_log_return`` take a ``turnover_penalty``: minus that coefficient x
+the exposure traded in the step (``|new - old|`` summed), on top of the costs the equity already
+paid: a brake on churning that the costs alone, small per trade, do not apply.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from meta_strategy.config_keys import check_known_keys
 from meta_strategy.rl.errors import RLConfigError
 
 
+@dataclass(frozen=True)
+class StepContext:
+    """
+    What else happened in a step, for the rewards that read it.
+
+    :ivar turnover: exposure traded in the step (``|new - old|`` summed over its trades)
+    :ivar benchmark_log_return: the benchmark combiner's log return over the step's candles
+    """
+
+    turnover: float = 0.0
+    benchmark_log_return: float = 0.0
+
+
+NO_CONTEXT = StepContext()
+
+
 class RewardFunction:
     """A reward computed from equity before and after one step."""
+
+    uses_benchmark = False
+    """Whether the reward needs the benchmark's returns (the strategy hands them over)."""
 
     def reset(self, equity: float) -> None:
         """:param equity: equity at the start of an episode (stateless rewards ignore it)"""
         return None
 
-    def __call__(self, equity_before: float, equity_after: float) -> float:
+    def __call__(
+        self, equity_before: float, equity_after: float, context: StepContext = NO_CONTEXT
+    ) -> float:
         """
         :param equity_before: equity at the previous step
         :param equity_after: equity now, net of all costs
+        :param context: the step's turnover and benchmark return
         :return: the reward
         """
         raise NotImplementedError
@@ -42,14 +73,53 @@ def _log_return(before: float, after: float, floor: float = 1e-9) -> float:
     return math.log(max(after, floor) / max(before, floor))
 
 
+def _non_negative(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise RLConfigError(
+            f"freqai.rl_config.model_reward_parameters.{name} must be a number >= 0, got {value!r}"
+        )
+    return float(value)
+
+
 class LogReturnReward(RewardFunction):
-    """``log(E_t / E_{t-1})``, scaled by ``scale`` (default 1)."""
+    """``log(E_t / E_{t-1}) - turnover_penalty x turnover``, scaled by ``scale`` (default 1)."""
 
-    def __init__(self, scale: float = 1.0) -> None:
+    def __init__(self, scale: float = 1.0, turnover_penalty: float = 0.0) -> None:
         self.scale = scale
+        self.turnover_penalty = _non_negative("turnover_penalty", turnover_penalty)
 
-    def __call__(self, equity_before: float, equity_after: float) -> float:
-        return self.scale * _log_return(equity_before, equity_after)
+    def __call__(
+        self, equity_before: float, equity_after: float, context: StepContext = NO_CONTEXT
+    ) -> float:
+        growth = _log_return(equity_before, equity_after)
+        return self.scale * (growth - self.turnover_penalty * context.turnover)
+
+
+BENCHMARKS: tuple[str, ...] = ("equal_vote", "follow_the_leader", "buy_and_hold")
+"""The combiners :class:`ExcessLogReturnReward` can be measured against."""
+
+
+class ExcessLogReturnReward(LogReturnReward):
+    """Log return minus the benchmark's over the step, minus the turnover penalty, scaled."""
+
+    uses_benchmark = True
+
+    def __init__(
+        self, benchmark: str = "equal_vote", scale: float = 1.0, turnover_penalty: float = 0.0
+    ) -> None:
+        if benchmark not in BENCHMARKS:
+            raise RLConfigError(
+                f"freqai.rl_config.model_reward_parameters.benchmark is {benchmark!r}; "
+                f"expected one of {', '.join(BENCHMARKS)}"
+            )
+        super().__init__(scale, turnover_penalty)
+        self.benchmark = benchmark
+
+    def __call__(
+        self, equity_before: float, equity_after: float, context: StepContext = NO_CONTEXT
+    ) -> float:
+        own = super().__call__(equity_before, equity_after, context)
+        return own - self.scale * context.benchmark_log_return
 
 
 class DifferentialSharpeReward(RewardFunction):
@@ -67,7 +137,9 @@ class DifferentialSharpeReward(RewardFunction):
         self.a = 0.0
         self.b = 0.0
 
-    def __call__(self, equity_before: float, equity_after: float) -> float:
+    def __call__(
+        self, equity_before: float, equity_after: float, context: StepContext = NO_CONTEXT
+    ) -> float:
         r = _log_return(equity_before, equity_after)
         delta_a = r - self.a
         delta_b = r * r - self.b
@@ -93,7 +165,9 @@ class DrawdownPenalisedReward(RewardFunction):
         self.peak = equity
         self.drawdown = 0.0
 
-    def __call__(self, equity_before: float, equity_after: float) -> float:
+    def __call__(
+        self, equity_before: float, equity_after: float, context: StepContext = NO_CONTEXT
+    ) -> float:
         self.peak = max(self.peak, equity_after)
         drawdown = 1.0 - equity_after / self.peak if self.peak > 0 else 0.0
         increase = max(0.0, drawdown - self.drawdown)
@@ -108,14 +182,15 @@ REWARDS: dict[str, type[RewardFunction]] = {
     "log_return": LogReturnReward,
     "differential_sharpe": DifferentialSharpeReward,
     "drawdown_penalised": DrawdownPenalisedReward,
+    "excess_log_return": ExcessLogReturnReward,
 }
 
 
 def make_reward(params: dict[str, Any]) -> RewardFunction:
     """
-    :param params: ``{"reward": "log_return" | "differential_sharpe" | "drawdown_penalised",
-        ...coefficients}`` (FreqAI's ``model_reward_parameters``; FreqAI's own keys
-        :data:`FREQAI_REWARD_KEYS` are ignored)
+    :param params: ``{"reward": "log_return" | "differential_sharpe" | "drawdown_penalised" |
+        "excess_log_return", ...coefficients}`` (FreqAI's ``model_reward_parameters``;
+        FreqAI's own keys :data:`FREQAI_REWARD_KEYS` are ignored)
     :return: the reward function
     :raises RLConfigError: unknown reward name, or a key neither the reward nor FreqAI knows
     :raises ValueError: a coefficient out of range

@@ -123,12 +123,23 @@ def test_a_decision_clock_trades_only_after_its_candles(
     [
         ("select", {"action_mode": "select"}),
         ("residual", {"action_mode": "residual", "residual_base": "follow_the_leader"}),
+        (
+            "excess",
+            {
+                "model_reward_parameters": {
+                    "reward": "excess_log_return",
+                    "benchmark": "equal_vote",
+                    "turnover_penalty": 0.001,
+                }
+            },
+        ),
     ],
 )
 def test_action_modes_walk_forward(
     mode: str, rl: dict, market_datadir: Path, tmp_path: Path
 ) -> None:
-    """The select and residual modes train, predict and trade through FreqAI's walk-forward."""
+    """The select and residual modes, and the reward measured against a benchmark, train,
+    predict and trade through FreqAI's walk-forward."""
     trades = _backtest(market_datadir, tmp_path, f"ci-mode-{mode}", **rl)
     assert trades, f"the {mode} agent made no trade at all"
 

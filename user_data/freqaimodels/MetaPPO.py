@@ -61,6 +61,9 @@ RAW_COLUMNS = {
 }
 """The strategy's raw columns the environment trades on (not observed): prices, funding, and the
 decision clock's candles (:mod:`meta_strategy.rl.clock`)."""
+OPTIONAL_RAW_COLUMNS = frozenset({"%-raw_benchmark"})
+"""Raw columns the strategy furnishes when the setup needs them: the benchmark's net return per
+candle (``excess_log_return``); the action mode's choices are found by their prefix."""
 
 
 class MetaPPO(ReinforcementLearner):
@@ -102,7 +105,7 @@ class MetaPPO(ReinforcementLearner):
                     f"MetaPPO: the strategy must provide {missing} in "
                     "feature_engineering_standard() (raw prices and funding for the environment)"
                 )
-            market = [*RAW_COLUMNS, *choice_columns(df.columns)]
+            market = [*RAW_COLUMNS, *OPTIONAL_RAW_COLUMNS.intersection(df), *choice_columns(df)]
             frames.append(df[market].rename(columns=RAW_COLUMNS).reset_index(drop=True))
         self.drop_ohlc_from_df(data_dictionary["train_features"], dk)
         self.drop_ohlc_from_df(data_dictionary["test_features"], dk)
@@ -120,7 +123,8 @@ class MetaPPO(ReinforcementLearner):
         choices = choice_columns(df.columns)
         if choices:
             self._choices[dk.pair] = df[choices].to_numpy(dtype=np.float64)
-        df.drop([c for c in [*RAW_COLUMNS, *choices] if c in df], axis=1, inplace=True)
+        raw = [*RAW_COLUMNS, *OPTIONAL_RAW_COLUMNS, *choices]
+        df.drop([c for c in raw if c in df], axis=1, inplace=True)
         return df
 
     # ---------------------------------------------------------------- environments and training
@@ -163,6 +167,7 @@ class MetaPPO(ReinforcementLearner):
             initial_equity=float(wallet) if isinstance(wallet, int | float) else 1.0,
             decisions=prices["decision"].to_numpy(dtype=np.float64) > 0.5,
             choices=self._choice_matrix(prices),
+            benchmark=prices["%-raw_benchmark"].to_numpy() if "%-raw_benchmark" in prices else None,
         )
 
     def _choice_matrix(self, frame: pd.DataFrame) -> np.ndarray | None:

@@ -34,17 +34,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from freqtrade.exchange import timeframe_to_msecs
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
 from meta_strategy.data.timeframes import days_to_candles, merge_closed, resample_ohlcv
 from meta_strategy.models.promotion import PromotedInputError, check_promoted_inputs
-from meta_strategy.rl.actions import CHOICE_PREFIX, ActionMode, held_exposure
+from meta_strategy.rl.actions import (
+    CHOICE_PREFIX,
+    ActionMode,
+    combiner_direction,
+    held_exposure,
+)
 from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.env import exposure_levels
+from meta_strategy.rl.rewards import make_reward
 from meta_strategy.signals.allocation import allocation_features, allocation_warmup
 from meta_strategy.signals.indicators import atr
 from meta_strategy.signals.scaling import SCALE_WINDOW, rolling_zscore
+from meta_strategy.signals.track_record import following_returns
 from meta_strategy.trading.config import BitBotConfigError
 from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
 from meta_strategy.trading.safe_mode import model_problem, prediction_problem
@@ -86,6 +93,9 @@ class MetaStrategy(TargetExposureStrategy):
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
         self.decision_clock = DecisionClock.from_rl_config(rl_config)
         self.action_mode = ActionMode.from_rl_config(rl_config)
+        reward = make_reward(rl_config.get("model_reward_parameters", {}))
+        self.benchmark: str | None = getattr(reward, "benchmark", None)
+        """the combiner the reward measures the agent against (None: no benchmark)"""
         self.choice_tables: dict[str, DataFrame] = {}
         """pair -> the action mode's choice matrix by candle date (FreqAI hands back the
         predictions without the features they were computed from)"""
@@ -152,30 +162,42 @@ class MetaStrategy(TargetExposureStrategy):
         merged = merge_closed(dataframe[["date"]], four_hour, self.timeframe, "4h", ["ema50"])
         dataframe["%-trend_4h"] = close.to_numpy() / merged["ema50_4h"].to_numpy() - 1.0
         dataframe[list(SCALED_CONTEXT)] = rolling_zscore(dataframe[list(SCALED_CONTEXT)])
-        dataframe["%-raw_open"] = dataframe["open"]
-        dataframe["%-raw_high"] = dataframe["high"]
-        dataframe["%-raw_low"] = dataframe["low"]
-        dataframe["%-raw_close"] = close
-        dataframe["%-raw_funding"] = funding
+        return self.environment_columns(dataframe, signals, funding, pair)
+
+    def environment_columns(
+        self, dataframe: DataFrame, signals: DataFrame, funding: Series, pair: str
+    ) -> DataFrame:
+        """
+        The columns the environment trades on and MetaPPO removes from the observation
+        (``%-raw_*``): prices, funding, the decision clock's candles, the benchmark's net
+        return when the reward measures against one, and the action mode's choices.
+        """
+        close = dataframe["close"]
+        raw = {
+            "%-raw_open": dataframe["open"],
+            "%-raw_high": dataframe["high"],
+            "%-raw_low": dataframe["low"],
+            "%-raw_close": close,
+            "%-raw_funding": funding,
+        }
         directions = signals[[c for c in signals.columns if c.endswith("_direction")]]
-        dataframe["%-raw_decision"] = self.decision_clock.decision_candles(
+        raw["%-raw_decision"] = self.decision_clock.decision_candles(
             dataframe["date"], timeframe_to_msecs(self.timeframe), directions
         ).astype(np.float64)
+        fee = explicit_fee(self.config)
+        combiner = (directions, close, funding, dataframe["date"], fee)
+        leader_window = days_to_candles(90, self.timeframe)
+        if self.benchmark is not None:  # the reward measures the agent against it
+            held = combiner_direction(self.benchmark, *combiner, leader_window)
+            raw["%-raw_benchmark"] = following_returns(held, close, funding, fee).fillna(0.0)
         if self.action_mode.mode != "target":
-            base = self.action_mode.base_direction(
-                directions,
-                dataframe["close"],
-                funding,
-                dataframe["date"],
-                explicit_fee(self.config),
-                days_to_candles(90, self.timeframe),
-            )
+            base = self.action_mode.base_direction(*combiner, leader_window)
             choices = self.action_mode.choices(self.levels, directions, base)
-            columns = [f"{CHOICE_PREFIX}{action}" for action in range(choices.shape[1])]
-            table = DataFrame(choices, index=dataframe.index, columns=columns)
-            dataframe = pd.concat([dataframe, table], axis=1)  # one insert, not one per column
+            for action in range(choices.shape[1]):
+                raw[f"{CHOICE_PREFIX}{action}"] = choices[:, action]
             self.choice_tables[pair] = DataFrame(choices, index=dataframe["date"].to_numpy())
-        return dataframe
+        # one insert, not one per column (the frame holds every feature already)
+        return pd.concat([dataframe, DataFrame(raw, index=dataframe.index)], axis=1)
 
     def action_count(self, pair: str) -> int:
         """:return: how many actions the agent has (the levels, or the choice matrix's)"""

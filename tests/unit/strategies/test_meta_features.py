@@ -109,6 +109,22 @@ def test_residual_mode_furnishes_its_choices_and_trades_them(
     assert strategy.action_count(PAIR) == 3
 
 
+def test_an_excess_reward_furnishes_its_benchmark(binance_datadir, btc_1h: pd.DataFrame) -> None:
+    from meta_strategy.signals.track_record import following_returns
+
+    reward = {"reward": "excess_log_return", "benchmark": "buy_and_hold"}
+    strategy = _meta_strategy(binance_datadir, model_reward_parameters=reward)
+    n = strategy.startup_candle_count + 100
+    candles = btc_1h.iloc[-n:].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    held = pd.Series(1.0, index=candles.index)
+    expected = following_returns(
+        held, candles["close"], features["%-raw_funding"], strategy.config["fee"]
+    ).fillna(0.0)
+    np.testing.assert_allclose(features["%-raw_benchmark"], expected)
+    assert "%-raw_benchmark" not in _features(_meta_strategy(binance_datadir), candles)
+
+
 def test_features_do_not_look_ahead(any_meta_strategy, any_market_1h: pd.DataFrame) -> None:
     meta_strategy = any_meta_strategy
     warmup = meta_strategy.startup_candle_count  # every feature is known from here on
