@@ -26,13 +26,14 @@ CONFIGS = [
 ]
 
 
-def _small_agent(tmp_path: Path, identifier: str, **rl: object) -> str:
+def _small_agent(tmp_path: Path, identifier: str, freqai: dict | None = None, **rl: object) -> str:
     """A CI-sized overlay: one-month training windows, two-week backtest windows, tiny net."""
     path = tmp_path / f"{identifier}.json"
     path.write_text(
         json.dumps(
             {
                 "freqai": {
+                    **(freqai or {}),
                     "identifier": identifier,
                     "train_period_days": 30,
                     "backtest_period_days": 15,
@@ -142,6 +143,23 @@ def test_action_modes_walk_forward(
     predict and trade through FreqAI's walk-forward."""
     trades = _backtest(market_datadir, tmp_path, f"ci-mode-{mode}", **rl)
     assert trades, f"the {mode} agent made no trade at all"
+
+
+def test_continual_learning_warm_starts_each_window(market_datadir: Path, tmp_path: Path) -> None:
+    """freqai.continual_learning: the second window's agent trains on from the first's."""
+    results = tmp_path / "results"
+    results.mkdir()
+    overlay = _small_agent(tmp_path, "ci-continual", {"continual_learning": True})
+    out = freqai_backtest(
+        tmp_path,
+        "ci-continual",
+        [*CONFIGS, "-c", overlay],
+        "MetaStrategy",
+        "20250601-20250701",
+        results,
+        env={"BITBOT_DATA": str(market_datadir)},
+    )
+    assert out.count("MetaPPO: continual learning, training on from the previous agent") == 1
 
 
 def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:

@@ -16,6 +16,9 @@ What it changes in FreqAI's reinforcement learner:
   exposure in between, in training (the environment repeats the action) and in prediction;
 * everything is seeded (``freqai.rl_config.seed``): the same config and data give the same model
   and the same trades;
+* with ``freqai.continual_learning`` each walk-forward window's agent starts from the previous
+  window's (a warm start: it keeps what it learnt and adapts to the new window) instead of from
+  scratch;
 * PPO by default; A2C, DQN and the sb3-contrib models FreqAI supports are chosen with
   ``freqai.rl_config.model_type`` (RecurrentPPO with ``policy_type: MlpLstmPolicy``: its LSTM
   state is carried through the prediction walk). ``meta_strategy.rl.algorithms`` has training
@@ -34,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch as th
+from datasieve.pipeline import Pipeline
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from freqtrade.freqai.prediction_models.ReinforcementLearner import ReinforcementLearner
 from freqtrade.persistence import Trade
@@ -84,6 +88,9 @@ class MetaPPO(ReinforcementLearner):
         """pair -> the decision candles of the window being predicted (drop_ohlc_from_df)"""
         self._choices: dict[str, np.ndarray] = {}
         """pair -> the choice matrix of the window being predicted (drop_ohlc_from_df)"""
+        self._agents: dict[str, Any] = {}
+        """pair -> the last agent trained, for continual learning (FreqAI keeps backtest models
+        in memory only with save_backtest_models)"""
 
     # ---------------------------------------------------------------- data preparation
 
@@ -126,6 +133,18 @@ class MetaPPO(ReinforcementLearner):
         raw = [*RAW_COLUMNS, *OPTIONAL_RAW_COLUMNS, *choices]
         df.drop([c for c in raw if c in df], axis=1, inplace=True)
         return df
+
+    def define_data_pipeline(self, threads: int = -1) -> Pipeline:
+        """
+        FreqAI's feature pipeline; with ``continual_learning`` without its removal of constant
+        features: a warm start needs the same observation in every window, and a strategy that
+        stayed flat through one window would otherwise drop its features there.
+        """
+        pipeline = super().define_data_pipeline(threads)
+        if self.continual_learning:
+            steps = [(name, step) for name, step in pipeline.steps if name != "const"]
+            pipeline = Pipeline(steps)
+        return pipeline
 
     # ---------------------------------------------------------------- environments and training
 
@@ -237,16 +256,37 @@ class MetaPPO(ReinforcementLearner):
             if self.activate_tensorboard
             else None
         )
-        model = self.MODELCLASS(
-            self.policy_type,
-            self.train_env,
-            policy_kwargs=policy_kwargs,
-            seed=self.seed,
-            device="cpu",
-            verbose=0,
-            tensorboard_log=tensorboard_log,
-            **self.training_parameters(),
-        )
+        previous = None
+        if self.continual_learning:  # the last agent trained here, or the one loaded at start
+            previous = self._agents.get(dk.pair) or self.dd.model_dictionary.get(dk.pair)
+        if isinstance(previous, self.MODELCLASS) and (
+            previous.observation_space != self.train_env.observation_space
+            or previous.action_space != self.train_env.action_space
+        ):
+            logger.warning(
+                "MetaPPO: continual learning, but this window's observation or actions differ "
+                "from the previous agent's (%s, %s); training this one from scratch.",
+                self.train_env.observation_space,
+                self.train_env.action_space,
+            )
+            previous = None
+        if isinstance(previous, self.MODELCLASS):
+            # freqai.continual_learning: the previous window's agent trains on (warm start)
+            logger.info("MetaPPO: continual learning, training on from the previous agent.")
+            model = previous
+            model.set_env(self.train_env)
+            model.set_random_seed(self.seed)
+        else:
+            model = self.MODELCLASS(
+                self.policy_type,
+                self.train_env,
+                policy_kwargs=policy_kwargs,
+                seed=self.seed,
+                device="cpu",
+                verbose=0,
+                tensorboard_log=tensorboard_log,
+                **self.training_parameters(),
+            )
         callbacks = [self.eval_callback] if self.eval_callback is not None else []
         model.learn(
             total_timesteps=total_timesteps,
@@ -256,7 +296,8 @@ class MetaPPO(ReinforcementLearner):
         best = Path(dk.data_path / "best_model.zip")
         if best.is_file():
             logger.info("MetaPPO: using the best model on the held-out split.")
-            return self.MODELCLASS.load(best, device="cpu")
+            model = self.MODELCLASS.load(best, device="cpu")
+        self._agents[dk.pair] = model
         return model
 
     def training_parameters(self) -> dict[str, Any]:
