@@ -98,6 +98,21 @@ def _add_report_parser(sub: Any) -> None:
         "--extra-seeds", nargs="+", type=int, help="seeds of the algorithms after the first"
     )
     p_report.add_argument("--window-days", type=int, help="days traded per model (shipped: 30)")
+    p_report.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a config file merged into every run (repeatable), e.g. bitbot.sizing",
+    )
+    p_report.add_argument(
+        "--meta-overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a config file merged into the meta-learner's runs only (repeatable), e.g. a "
+        "decision clock or an action mode; each variant is its own configuration in the ledger",
+    )
     p_report.add_argument("--train-cycles", type=int, help="RL passes over each window (shipped)")
     p_report.add_argument(
         "--jobs", type=positive_int, default=2, help="backtests at a time (cores)"
@@ -182,6 +197,8 @@ def run_report(ns: argparse.Namespace) -> int:
                 ("extra_seeds", tuple(ns.extra_seeds) if ns.extra_seeds else None),
                 ("backtest_period_days", ns.window_days),
                 ("train_cycles", ns.train_cycles),
+                ("overlays", tuple(ns.overlay) or None),
+                ("meta_overlays", tuple(ns.meta_overlay) or None),
             )
             if v is not None
         }

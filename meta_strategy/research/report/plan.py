@@ -84,6 +84,11 @@ class ReportSettings:
     :param net_arch: hidden layers of the RL policy
     :param quick: CI-sized agents (tiny networks, one pass); figures are for plumbing only
     :param extra_seeds: seeds of the algorithms other than the first (fewer is cheaper)
+    :param overlays: config files merged last into every run (e.g. ``bitbot.sizing``: the same
+        sizing for every strategy, so the comparison stays like for like)
+    :param meta_overlays: config files merged last into the meta-learner's runs only (e.g. a
+        decision clock or an action mode); each file's content is part of the runs' keys, so
+        every variant is its own configuration in the ledger
     """
 
     name: str = "validation"
@@ -96,8 +101,12 @@ class ReportSettings:
     net_arch: tuple[int, ...] = (64, 64)
     quick: bool = False
     extra_seeds: tuple[int, ...] | None = None
+    overlays: tuple[str, ...] = ()
+    meta_overlays: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for path in (*self.overlays, *self.meta_overlays):
+            _result_relevant(Path(path))  # readable JSON, or a named error before any run
         unknown = [a for a in self.algorithms if a not in ALGORITHMS]
         if unknown:
             raise ReportSettingsError(
@@ -169,6 +178,8 @@ class ReportSettings:
             out.insert(0, f"algorithm {self.algorithms[0]} (shipped: {shipped['algorithms'][0]})")
         if self.quick:
             out.insert(0, "quick: tiny agents and training parameters, for plumbing only")
+        out += [f"every run with {path}" for path in self.overlays]
+        out += [f"the meta-learner with {path}" for path in self.meta_overlays]
         return out
 
 
@@ -307,13 +318,14 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
     :return: the runs: rule strategies (POC and votes, one backtest), the stacker, and one
         meta-learner run per algorithm and seed
     """
+    shared = tuple(settings.overlays)
     runs = [
-        RunSpec("rules", "rules", SIGNAL_STRATEGIES + VOTE_STRATEGIES, base_configs),
+        RunSpec("rules", "rules", SIGNAL_STRATEGIES + VOTE_STRATEGIES, (*base_configs, *shared)),
         RunSpec(
             "stacker",
             "stacker",
             ("StackerStrategy",),
-            (*base_configs, STACKER_OVERLAY),
+            (*base_configs, STACKER_OVERLAY, *shared),
             overlay=_window_overlay(settings),
         ),
     ]
@@ -326,7 +338,7 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
                     f"meta-{algorithm.lower()}-s{seed}",
                     "rl",
                     ("MetaStrategy",),
-                    (*base_configs, FREQAI_OVERLAY),
+                    (*base_configs, FREQAI_OVERLAY, *shared, *settings.meta_overlays),
                     overlay=overlay,
                     algorithm=algorithm,
                     seed=seed,

@@ -178,3 +178,34 @@ def test_base_config_parameters_do_not_leak_into_another_algorithm(algorithm: st
     accepted = inspect.signature(_algorithm_class(algorithm).__init__).parameters
     leaking = [k for k in base["model_training_parameters"] if k in accepted and k not in preset]
     assert not leaking, f"{algorithm} would take PPO's {leaking} from config.freqai.json"
+
+
+def test_overlays_reach_their_runs_and_make_their_own_configurations(tmp_path: Path) -> None:
+    sizing = tmp_path / "sizing.json"
+    sizing.write_text(json.dumps({"bitbot": {"sizing": {"target_volatility": 0.4}}}))
+    clock = tmp_path / "clock.json"
+    clock.write_text(json.dumps({"freqai": {"rl_config": {"decision_clock": {"every": 24}}}}))
+    plain = ReportSettings(timerange="20240101-20240401")
+    varied = ReportSettings(
+        timerange="20240101-20240401", overlays=(str(sizing),), meta_overlays=(str(clock),)
+    )
+    runs = {r.name: r for r in build_plan(varied, BASE)}
+    assert runs["rules"].configs[-1] == str(sizing)
+    assert runs["stacker"].configs[-1] == str(sizing)
+    assert runs["meta-ppo-s42"].configs[-2:] == (str(sizing), str(clock))
+    assert runs["meta-as-deployed"].configs == runs["meta-ppo-s42"].configs
+    before = {r.name: r for r in build_plan(plain, BASE)}
+    seedless = {
+        name: (
+            run.key(varied, "d", INPUTS, seedless=True),
+            before[name].key(plain, "d", INPUTS, seedless=True),
+        )
+        for name, run in runs.items()
+    }
+    assert all(new != old for new, old in seedless.values()), "each variant is its own"
+    assert varied.differences_from_shipped() == [
+        f"every run with {sizing}",
+        f"the meta-learner with {clock}",
+    ]
+    with pytest.raises(ReportSettingsError, match=r"missing\.json"):
+        ReportSettings(meta_overlays=(str(tmp_path / "missing.json"),))
