@@ -24,6 +24,7 @@ BITBOT_RL_KEYS = frozenset(
         "decision_clock",  # rl.clock
         "action_mode",  # rl.actions
         "residual_base",  # rl.actions
+        "ensemble",  # rl.ensemble
         "episode_length",  # MetaPPO
         "seed",  # MetaPPO
         "policy_kwargs",  # rl.algorithms

@@ -221,6 +221,12 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         None,
         "freqai.rl_config.decision_clock.every is 0",
     ),
+    "meta: an ensemble of no agent": (
+        {"freqai": {"rl_config": {"ensemble": {"members": 0}}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.ensemble.members is 0; expected a whole number from 1 to 16",
+    ),
     "meta: a typo in bitbot.sizing": (
         {"bitbot": {"sizing": {"target_vol": 0.4}}},
         "EqualVoteStrategy",

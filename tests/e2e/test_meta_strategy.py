@@ -162,6 +162,32 @@ def test_continual_learning_warm_starts_each_window(market_datadir: Path, tmp_pa
     assert out.count("MetaPPO: continual learning, training on from the previous agent") == 1
 
 
+def test_a_seed_ensemble_trains_and_saves_every_member(
+    market_datadir: Path, tmp_path: Path
+) -> None:
+    """Three agents per window vote; each window saves its three members' files."""
+    results = tmp_path / "results"
+    results.mkdir()
+    overlay = _small_agent(
+        tmp_path,
+        "ci-ensemble",
+        {"save_backtest_models": True},
+        ensemble={"members": 3, "vote": "majority"},
+    )
+    freqai_backtest(
+        tmp_path,
+        "ci-ensemble",
+        [*CONFIGS, "-c", overlay],
+        "MetaStrategy",
+        "20250601-20250701",
+        results,
+        env={"BITBOT_DATA": str(market_datadir)},
+    )
+    models = tmp_path / "userdir-ci-ensemble" / "models" / "ci-ensemble"
+    for name in ("cb_*_model.zip", "cb_*_model.member1.zip", "cb_*_model.member2.zip"):
+        assert len(list(models.rglob(name))) == 2, name  # two walk-forward windows
+
+
 def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
     """The Kraken futures config (BTC/USD:USD, markets from the snapshot) on synthetic data."""
     from meta_strategy.data.synthetic.config import SyntheticMarketConfig

@@ -47,6 +47,7 @@ from stable_baselines3.common.utils import set_random_seed
 
 from meta_strategy.rl.actions import ActionMode, choice_columns
 from meta_strategy.rl.costs import CostModel
+from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
 from meta_strategy.rl.errors import check_rl_config_keys
 from meta_strategy.rl.rewards import make_reward
@@ -82,6 +83,7 @@ class MetaPPO(ReinforcementLearner):
         # a bad reward stops the bot at start-up, not every training (which FreqAI would skip)
         make_reward(self.rl_config.get("model_reward_parameters", {}))
         self.action_mode = ActionMode.from_rl_config(self.rl_config)
+        self.ensemble = EnsembleConfig.from_rl_config(self.rl_config)
         self._carry_exposure: dict[str, float] = {}
         self._carry_action: dict[str, int] = {}
         self._decisions: dict[str, np.ndarray] = {}
@@ -218,30 +220,47 @@ class MetaPPO(ReinforcementLearner):
         self.train_env.reset(seed=self.seed)
         self.train_env.action_space.seed(self.seed)
         self.eval_env = None
-        self.eval_callback = None
         if len(data_dictionary["test_features"]) > 1:
             self.eval_env = Monitor(
                 self._make_env(data_dictionary["test_features"], prices_test, None, costs)
             )
             self.eval_env.reset(seed=self.seed)
-            self.eval_callback = MaskableEvalCallback(
-                self.eval_env,
-                deterministic=True,
-                render=False,
-                eval_freq=len(data_dictionary["train_features"]),
-                best_model_save_path=str(dk.data_path),
-                use_masking=False,
-                verbose=0,
-            )
 
     def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
         """
-        Train the agent for ``train_cycles`` passes over the training window, seeded.
+        Train the agent for ``train_cycles`` passes over the training window, seeded; with
+        ``rl_config.ensemble`` one agent per member (seeds ``seed``, ``seed + 1``, ...).
 
         :return: the best model on the held-out split when there is one, else the final model
+            (an :class:`~meta_strategy.rl.ensemble.AgentEnsemble` of them with an ensemble)
         """
-        set_random_seed(self.seed)
-        th.manual_seed(self.seed)
+        previous = None
+        if self.continual_learning:  # the last agent trained here, or the one loaded at start
+            previous = self._agents.get(dk.pair) or self.dd.model_dictionary.get(dk.pair)
+        earlier = previous.members if isinstance(previous, AgentEnsemble) else [previous]
+        members = [
+            self._train_member(data_dictionary, dk, i, earlier[i] if i < len(earlier) else None)
+            for i in range(self.ensemble.members)
+        ]
+        model: Any = members[0]
+        if len(members) > 1:
+            model = AgentEnsemble(members, self.ensemble.vote, self.levels)
+        self._agents[dk.pair] = model
+        return model
+
+    def _train_member(
+        self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, member: int, previous: Any
+    ) -> Any:
+        """
+        :param member: ensemble member number (its seed is ``seed + member``)
+        :param previous: the previous window's agent for continual learning, else None
+        :return: the trained agent (the best on the held-out split when there is one)
+        """
+        seed = self.seed + member
+        set_random_seed(seed)
+        th.manual_seed(seed)
+        self.train_env.reset(seed=seed)
+        self.train_env.action_space.seed(seed)
         train_len = len(data_dictionary["train_features"])
         total_timesteps = int(self.rl_config["train_cycles"] * train_len)
         policy_kwargs = {
@@ -256,9 +275,6 @@ class MetaPPO(ReinforcementLearner):
             if self.activate_tensorboard
             else None
         )
-        previous = None
-        if self.continual_learning:  # the last agent trained here, or the one loaded at start
-            previous = self._agents.get(dk.pair) or self.dd.model_dictionary.get(dk.pair)
         if isinstance(previous, self.MODELCLASS) and (
             previous.observation_space != self.train_env.observation_space
             or previous.action_space != self.train_env.action_space
@@ -275,29 +291,42 @@ class MetaPPO(ReinforcementLearner):
             logger.info("MetaPPO: continual learning, training on from the previous agent.")
             model = previous
             model.set_env(self.train_env)
-            model.set_random_seed(self.seed)
+            model.set_random_seed(seed)
         else:
             model = self.MODELCLASS(
                 self.policy_type,
                 self.train_env,
                 policy_kwargs=policy_kwargs,
-                seed=self.seed,
+                seed=seed,
                 device="cpu",
                 verbose=0,
                 tensorboard_log=tensorboard_log,
                 **self.training_parameters(),
             )
-        callbacks = [self.eval_callback] if self.eval_callback is not None else []
+        folder = Path(dk.data_path) if member == 0 else Path(dk.data_path) / f"member{member}"
+        callbacks = []
+        if self.eval_env is not None:
+            self.eval_env.reset(seed=seed)
+            callbacks.append(
+                MaskableEvalCallback(
+                    self.eval_env,
+                    deterministic=True,
+                    render=False,
+                    eval_freq=train_len,
+                    best_model_save_path=str(folder),
+                    use_masking=False,
+                    verbose=0,
+                )
+            )
         model.learn(
             total_timesteps=total_timesteps,
             callback=callbacks,
             tb_log_name=dk.data_path.name,  # one log per walk-forward window
         )
-        best = Path(dk.data_path / "best_model.zip")
+        best = folder / "best_model.zip"
         if best.is_file():
             logger.info("MetaPPO: using the best model on the held-out split.")
             model = self.MODELCLASS.load(best, device="cpu")
-        self._agents[dk.pair] = model
         return model
 
     def training_parameters(self) -> dict[str, Any]:
@@ -330,6 +359,22 @@ class MetaPPO(ReinforcementLearner):
                 return float(trade.get_custom_data(EXPOSURE_TAG, default=sign))
         return 0.0
 
+    def ensemble_of(self, model: Any, dk: FreqaiDataKitchen) -> Any:
+        """
+        :param model: what FreqAI trained or loaded (member 0 alone when it loaded the files)
+        :return: the ensemble with every member (kept for the next candles in dry-run / live),
+            or ``model`` without an ensemble
+        :raises EnsembleFileError: a member's file is missing or unreadable (named)
+        """
+        if self.ensemble.members == 1 or isinstance(model, AgentEnsemble):
+            return model
+        model_file = Path(dk.data_path) / f"{dk.model_filename}_model.zip"
+        ensemble = AgentEnsemble.load(
+            model, model_file, self.ensemble.members, self.ensemble.vote, self.levels
+        )
+        self.dd.model_dictionary[dk.pair] = ensemble
+        return ensemble
+
     def rl_model_predict(
         self, dataframe: pd.DataFrame, dk: FreqaiDataKitchen, model: Any
     ) -> pd.DataFrame:
@@ -355,12 +400,15 @@ class MetaPPO(ReinforcementLearner):
         choices = self._choices.pop(dk.pair, None)
         if choices is None or len(choices) != n:
             choices = np.tile(np.asarray(self.levels, dtype=np.float64), (n, 1))
+        model = self.ensemble_of(model, dk)
         recurrent = getattr(self, "model_type", "") == "RecurrentPPO"
         state = None  # RecurrentPPO: the LSTM state, carried from candle to candle
         for i in range(n):
             if self.live and i == n - 1:
                 exposure = self.live_exposure(dk.pair)
             if decide[i]:
+                if isinstance(model, AgentEnsemble):
+                    model.exposures = choices[i]  # a tie goes to the most cautious action
                 obs = build_observation(features[i], exposure)
                 if recurrent:
                     action, state = model.predict(

@@ -46,6 +46,7 @@ from meta_strategy.rl.actions import (
 )
 from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
+from meta_strategy.rl.ensemble import EnsembleConfig, member_path
 from meta_strategy.rl.env import exposure_levels
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.signals.allocation import allocation_features, allocation_warmup
@@ -93,6 +94,7 @@ class MetaStrategy(TargetExposureStrategy):
         self.levels = exposure_levels(int(rl_config.get("exposure_levels", 3)))
         self.decision_clock = DecisionClock.from_rl_config(rl_config)
         self.action_mode = ActionMode.from_rl_config(rl_config)
+        self.ensemble = EnsembleConfig.from_rl_config(rl_config)
         reward = make_reward(rl_config.get("model_reward_parameters", {}))
         self.benchmark: str | None = getattr(reward, "benchmark", None)
         """the combiner the reward measures the agent against (None: no benchmark)"""
@@ -258,26 +260,29 @@ class MetaStrategy(TargetExposureStrategy):
 
     def check_model_and_prediction(self, dataframe: DataFrame, pair: str) -> None:
         """
-        Dry-run / live: safe mode while the model file or its latest prediction is bad, or the
-        model was trained on other features than the strategy furnishes.
+        Dry-run / live: safe mode while the model file (or an ensemble member's) or its latest
+        prediction is bad, or the model was trained on other features than the strategy
+        furnishes.
         """
         now = datetime.now(tz=UTC)
         info = self.freqai.dd.pair_dict.get(pair, {}) if getattr(self, "freqai", None) else {}
         path = None
         if info.get("data_path") and info.get("model_filename"):
             path = Path(info["data_path"]) / f"{info['model_filename']}_model.zip"
-        self.report_safe_mode(
-            "model",
-            model_problem(
-                path,
-                info.get("trained_timestamp"),
-                now,
-                # promoted or not, the model retrains on the walk-forward's schedule
-                self.safe_mode_config.max_model_age_hours,
-                furnished=self.furnished_features.get(pair),
-            ),
+        problem = model_problem(
+            path,
+            info.get("trained_timestamp"),
             now,
+            # promoted or not, the model retrains on the walk-forward's schedule
+            self.safe_mode_config.max_model_age_hours,
+            furnished=self.furnished_features.get(pair),
         )
+        for member in range(1, self.ensemble.members if path is not None else 1):
+            if problem is None:  # every member's file, as the ensemble loads them
+                member_problem = model_problem(member_path(path, member), None, now, None)
+                if member_problem is not None:
+                    problem = f"ensemble member {member}: {member_problem}"
+        self.report_safe_mode("model", problem, now)
         last = dataframe.iloc[-1]
         actions = range(self.action_count(pair))
         self.report_safe_mode(

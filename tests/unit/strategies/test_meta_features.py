@@ -164,6 +164,7 @@ def _fake_meta_ppo(**state: object) -> SimpleNamespace:
             "_carry_action": {},
             "_decisions": {},
             "_choices": {},
+            "ensemble_of": lambda model, dk: model,
             **state,
         }
     )
@@ -221,6 +222,62 @@ def test_prediction_walk_holds_between_the_decision_clock_candles() -> None:
     assert actions == [0, 2, 2, 2, 0, 0]
     assert len(model.seen) == 2 and [obs[-1] for obs in model.seen] == [-1.0, 1.0]
     assert fake._decisions == {}, "each window's decision candles are used once"
+
+
+def test_the_walk_loads_the_ensemble_freqai_saved(tmp_path) -> None:
+    """FreqAI loads member 0 alone: the walk completes the ensemble from the files, once."""
+    from stable_baselines3 import PPO
+
+    from meta_strategy.rl.costs import CostModel
+    from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig, EnsembleFileError
+    from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays
+
+    close = np.linspace(100, 110, 64)
+    frame = pd.DataFrame({"open": close, "high": close, "low": close, "close": close})
+    env = FuturesTradingEnv(np.zeros((64, 2)), MarketArrays.from_frame(frame), CostModel())
+    agents = [
+        PPO("MlpPolicy", env, n_steps=32, batch_size=16, n_epochs=1, seed=s).learn(32)
+        for s in range(3)
+    ]
+    AgentEnsemble(agents, "majority", (-1.0, 0.0, 1.0)).save(tmp_path / "cb_btc_1_model.zip")
+    fake = _fake_meta_ppo(
+        ensemble=EnsembleConfig(3, "majority"),
+        dd=SimpleNamespace(model_dictionary={}),
+    )
+    dk = SimpleNamespace(pair=PAIR, label_list=["&-action"], data_path=tmp_path)
+    dk.model_filename = "cb_btc_1"
+    first = PPO.load(tmp_path / "cb_btc_1_model.zip", device="cpu")
+    ensemble = _meta_ppo_class().ensemble_of(fake, first, dk)
+    assert isinstance(ensemble, AgentEnsemble) and len(ensemble.members) == 3
+    assert fake.dd.model_dictionary[PAIR] is ensemble, "kept for the next candles"
+    assert _meta_ppo_class().ensemble_of(fake, ensemble, dk) is ensemble
+    (tmp_path / "cb_btc_1_model.member2.zip").unlink()
+    with pytest.raises(EnsembleFileError, match="member 2 of 3 is missing"):
+        _meta_ppo_class().ensemble_of(fake, first, dk)
+
+
+def test_live_safe_mode_when_an_ensemble_member_file_is_bad(binance_datadir, tmp_path) -> None:
+    from stable_baselines3 import PPO
+
+    from meta_strategy.rl.costs import CostModel
+    from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays
+
+    strategy = _meta_strategy(binance_datadir, ensemble={"members": 2})
+    strategy.dp = None  # no messages or locks here: the cause is what is checked
+    close = np.linspace(100, 110, 64)
+    frame = pd.DataFrame({"open": close, "high": close, "low": close, "close": close})
+    env = FuturesTradingEnv(np.zeros((64, 2)), MarketArrays.from_frame(frame), CostModel())
+    PPO("MlpPolicy", env, n_steps=32, batch_size=16, n_epochs=1).save(tmp_path / "m_model.zip")
+    info = {"data_path": str(tmp_path), "model_filename": "m"}
+    strategy.freqai = SimpleNamespace(dd=SimpleNamespace(pair_dict={PAIR: info}))
+    last = pd.DataFrame({"&-action": [1], "do_predict": [1]})
+    strategy.check_model_and_prediction(last, PAIR)
+    assert strategy.safe_mode.active
+    assert "ensemble member 1" in str(strategy.safe_mode.causes["model"])
+    (tmp_path / "m_model.zip").rename(tmp_path / "m_model.member1.zip")
+    PPO.load(tmp_path / "m_model.member1.zip").save(tmp_path / "m_model.zip")
+    strategy.check_model_and_prediction(last, PAIR)
+    assert not strategy.safe_mode.active, "both members' files are sound again"
 
 
 def test_recurrent_ppo_state_is_carried_through_the_walk() -> None:
