@@ -24,6 +24,7 @@ from pandas import DataFrame, Series
 
 from meta_strategy.data.candles import align_funding
 from meta_strategy.data.timeframes import days_to_candles
+from meta_strategy.signals.crowding import crowding_entries, crowding_exits, crowding_strength
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.sizing import VolatilitySizing
@@ -81,23 +82,11 @@ class FundingExtremes(VolatilitySizing, ConfiguredLeverage, IStrategy):
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        traded = dataframe["volume"] > 0
-        score = dataframe["funding_z"]
-        dataframe.loc[(score <= -self.entry_z.value) & traded, ["enter_long", "enter_tag"]] = (
-            1,
-            "shorts_crowded",
-        )
-        dataframe.loc[(score >= self.entry_z.value) & traded, ["enter_short", "enter_tag"]] = (
-            1,
-            "longs_crowded",
-        )
-        return dataframe
+        return crowding_entries(dataframe, "funding_z", self.entry_z.value)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        dataframe.loc[dataframe["funding_z"] >= -self.exit_z.value, "exit_long"] = 1
-        dataframe.loc[dataframe["funding_z"] <= self.exit_z.value, "exit_short"] = 1
-        return dataframe
+        return crowding_exits(dataframe, "funding_z", self.exit_z.value)
 
     def signal_strength(self, dataframe: DataFrame) -> Series:
         """Conviction for the meta layer: -tanh(score / entry_z), positive when shorts crowd."""
-        return -np.tanh(dataframe["funding_z"] / self.entry_z.value)
+        return crowding_strength(dataframe["funding_z"], self.entry_z.value)

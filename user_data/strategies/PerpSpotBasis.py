@@ -20,7 +20,6 @@ file. The registry runs it at 1h (``perp_spot_basis``).
 
 import logging
 
-import numpy as np
 from freqtrade.enums import RunMode
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
@@ -33,6 +32,7 @@ from meta_strategy.data.reference import (
     reference_market_of,
 )
 from meta_strategy.data.timeframes import days_to_candles
+from meta_strategy.signals.crowding import crowding_entries, crowding_exits, crowding_strength
 from meta_strategy.signals.indicators import perp_premium
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
@@ -100,23 +100,11 @@ class PerpSpotBasis(VolatilitySizing, ConfiguredLeverage, IStrategy):
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        traded = dataframe["volume"] > 0
-        score = dataframe["premium_z"]
-        dataframe.loc[(score <= -self.entry_z.value) & traded, ["enter_long", "enter_tag"]] = (
-            1,
-            "shorts_crowded",
-        )
-        dataframe.loc[(score >= self.entry_z.value) & traded, ["enter_short", "enter_tag"]] = (
-            1,
-            "longs_crowded",
-        )
-        return dataframe
+        return crowding_entries(dataframe, "premium_z", self.entry_z.value)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        dataframe.loc[dataframe["premium_z"] >= -self.exit_z.value, "exit_long"] = 1
-        dataframe.loc[dataframe["premium_z"] <= self.exit_z.value, "exit_short"] = 1
-        return dataframe
+        return crowding_exits(dataframe, "premium_z", self.exit_z.value)
 
     def signal_strength(self, dataframe: DataFrame) -> Series:
         """Conviction for the meta layer: -tanh(score / entry_z), positive when shorts crowd."""
-        return -np.tanh(dataframe["premium_z"] / self.entry_z.value)
+        return crowding_strength(dataframe["premium_z"], self.entry_z.value)
