@@ -9,7 +9,8 @@ One step then:
    open (``rate`` x position notional at the mark, longs pay a positive rate); a new trade
    opened on that open pays it too, as Freqtrade books it;
 2. when the target level differs from the held one, trades to
-   ``q = level x leverage x stake_fraction x equity / open`` (amounts truncated to the
+   ``q = level x leverage x stake_fraction x scale x equity / open`` (``scale`` 1, or the
+   volatility-targeting share of the stake known at ``t``'s close) (amounts truncated to the
    exchange's step, :func:`~meta_strategy.rl.costs.traded_quantity`) at the open, paying the
    cost per fill (fee + slippage, :class:`~meta_strategy.rl.costs.CostModel`) on the traded
    notional.
@@ -154,6 +155,8 @@ class FuturesTradingEnv(gym.Env):
         action is the exposure, ``levels[a]``
     :param benchmark: a benchmark combiner's net return over each candle, for the rewards that
         measure against it (:class:`~meta_strategy.rl.rewards.ExcessLogReturnReward`)
+    :param scales: the share of the stake a trade decided after each candle takes (volatility
+        targeting, :mod:`meta_strategy.trading.sizing`); None: the full stake
     """
 
     metadata = {"render_modes": []}
@@ -170,6 +173,7 @@ class FuturesTradingEnv(gym.Env):
         decisions: npt.NDArray[np.bool_] | None = None,
         choices: npt.NDArray[np.floating] | None = None,
         benchmark: npt.NDArray[np.floating] | None = None,
+        scales: npt.NDArray[np.floating] | None = None,
     ) -> None:
         super().__init__()
         features = np.asarray(features, dtype=np.float32)
@@ -220,6 +224,13 @@ class FuturesTradingEnv(gym.Env):
             raise ValueError(
                 f"FuturesTradingEnv: {len(benchmark)} benchmark returns for {len(market)} candles"
             )
+        if scales is not None and (
+            len(scales) != len(market) or not np.isfinite(np.asarray(scales, float)).all()
+        ):
+            raise ValueError(
+                f"FuturesTradingEnv: scales must be finite, one per candle ({len(market)})"
+            )
+        self._s = (np.ones(len(market)) if scales is None else np.asarray(scales, float)).tolist()
         growth = np.zeros(len(market)) if benchmark is None else np.asarray(benchmark, float)
         self._b = np.log1p(np.clip(np.nan_to_num(growth), -1.0 + 1e-12, None)).tolist()
         self.action_space = spaces.Discrete(choices.shape[1])
@@ -307,7 +318,8 @@ class FuturesTradingEnv(gym.Env):
         # 2. trade to the target at the open, paying the cost per fill
         if target != s.level:
             costs = self.costs
-            wanted = target * costs.leverage * costs.stake_fraction * max(equity, 0.0) / o
+            stake = costs.stake_fraction * self._s[n - 1]  # sized when the trade was decided
+            wanted = target * costs.leverage * stake * max(equity, 0.0) / o
             q_target = traded_quantity(s.quantity, wanted, costs.amount_step)
             fee = costs.fee * abs(q_target - s.quantity) * o
             equity -= fee

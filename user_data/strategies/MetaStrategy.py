@@ -172,7 +172,8 @@ class MetaStrategy(TargetExposureStrategy):
         """
         The columns the environment trades on and MetaPPO removes from the observation
         (``%-raw_*``): prices, funding, the decision clock's candles, the benchmark's net
-        return when the reward measures against one, and the action mode's choices.
+        return when the reward measures against one, the volatility-targeting share of the
+        stake when ``bitbot.sizing`` is on, and the action mode's choices.
         """
         close = dataframe["close"]
         raw = {
@@ -192,6 +193,8 @@ class MetaStrategy(TargetExposureStrategy):
         if self.benchmark is not None:  # the reward measures the agent against it
             held = combiner_direction(self.benchmark, *combiner, leader_window)
             raw["%-raw_benchmark"] = following_returns(held, close, funding, fee).fillna(0.0)
+        if self.volatility_target.active:  # the environment sizes as custom_stake_amount does
+            raw["%-raw_scale"] = self.volatility_target.scale(close, self.timeframe)
         if self.action_mode.mode != "target":
             base = self.action_mode.base_direction(*combiner, leader_window)
             choices = self.action_mode.choices(self.levels, directions, base)

@@ -261,3 +261,19 @@ def test_stable_baselines_algorithms_train_on_the_env(algorithm: str) -> None:
     obs, _ = env.reset(seed=0)
     action, _ = model.predict(obs, deterministic=True)
     assert 0 <= int(action) < 3
+
+
+def test_volatility_scales_size_each_trade_when_it_is_decided() -> None:
+    """bitbot.sizing in training: the stake share known at t's close sizes the fill at t+1."""
+    m = market([100.0, 100.0, 100.0, 100.0, 100.0])
+    features = np.zeros((5, 1), dtype=np.float32)
+    env = FuturesTradingEnv(features, m, CostModel(fee=0.0), scales=np.array([0.5, 0.8, 1, 1, 1]))
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(LONG)  # decided after candle 0: half the stake
+    assert info["quantity"] == pytest.approx(0.5 * env.initial_equity / 100.0)
+    _, _, _, _, info = env.step(LONG)  # held: no trade, the size stays
+    assert info["quantity"] == pytest.approx(0.5 * env.initial_equity / 100.0)
+    _, _, _, _, info = env.step(SHORT)  # a flip decided after candle 2: the full stake
+    assert info["quantity"] == pytest.approx(-1.0 * env.initial_equity / 100.0)
+    with pytest.raises(ValueError, match="scales must be finite"):
+        FuturesTradingEnv(features, m, scales=np.array([1.0, np.nan, 1, 1, 1]))

@@ -125,6 +125,19 @@ def test_an_excess_reward_furnishes_its_benchmark(binance_datadir, btc_1h: pd.Da
     assert "%-raw_benchmark" not in _features(_meta_strategy(binance_datadir), candles)
 
 
+def test_sizing_furnishes_the_stake_share_the_environment_trades(
+    binance_datadir, btc_1h: pd.DataFrame
+) -> None:
+    strategy = _meta_strategy(binance_datadir)
+    strategy.volatility_target = type(strategy.volatility_target)(0.4, 30)
+    n = strategy.startup_candle_count + 50
+    candles = btc_1h.iloc[-n:].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    expected = strategy.volatility_target.scale(candles["close"], "1h")
+    np.testing.assert_allclose(features["%-raw_scale"], expected)
+    assert features["%-raw_scale"].iloc[-50:].between(0.01, 1.0).all()
+
+
 def test_features_do_not_look_ahead(any_meta_strategy, any_market_1h: pd.DataFrame) -> None:
     meta_strategy = any_meta_strategy
     warmup = meta_strategy.startup_candle_count  # every feature is known from here on
