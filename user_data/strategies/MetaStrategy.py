@@ -221,6 +221,11 @@ class MetaStrategy(TargetExposureStrategy):
         if self.action_mode.mode != "target":
             known = self.choice_tables.get(pair)
             rows = DataFrame(index=dataframe["date"].to_numpy())
+            if known is None or not rows.index.isin(known.index).all():
+                # FreqAI reusing saved predictions computes features on the last candle only
+                candles = dataframe[["date", "open", "high", "low", "close", "volume"]].copy()
+                self.feature_engineering_standard(candles, {"pair": pair})
+                known = self.choice_tables.get(pair)
             table = rows.join(known).to_numpy(dtype=np.float64) if known is not None else None
             if table is None or table.shape[1] == 0:
                 return np.zeros(len(dataframe))

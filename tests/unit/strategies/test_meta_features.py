@@ -107,6 +107,14 @@ def test_residual_mode_furnishes_its_choices_and_trades_them(
     expected = np.tile([0.0, 0.5, 1.0], 100) * base[-300:]
     np.testing.assert_array_equal(exposure, expected)
     assert strategy.action_count(PAIR) == 3
+    # A backtest reusing saved predictions: FreqAI computed features on the last candle only
+    strategy.choice_tables[PAIR] = strategy.choice_tables[PAIR].iloc[-1:]
+    reused = candles.iloc[-300:].reset_index(drop=True)
+    reused["&-action"] = predicted["&-action"]
+    reused["do_predict"] = 1
+    full_history = pd.concat([candles.iloc[:-300], reused], ignore_index=True)
+    again = strategy.exposure_of_actions(full_history, PAIR)[-300:]
+    np.testing.assert_array_equal(again, expected)
 
 
 def test_an_excess_reward_furnishes_its_benchmark(binance_datadir, btc_1h: pd.DataFrame) -> None:
