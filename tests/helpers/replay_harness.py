@@ -200,10 +200,17 @@ class ReplayBot:
         self._reader.join(timeout=30)
 
     def interrupt(self) -> int:
+        """
+        Ctrl-C, and wait for the bot to stop. Freqtrade exits only once the candle being
+        analysed is done (with the 11-entry registry the MetaStrategy's features take tens of
+        seconds on a loaded CI machine), so the wait is generous.
+
+        :return: the exit code
+        """
         assert self.proc is not None
         self.proc.send_signal(signal.SIGINT)
         try:
-            return self.proc.wait(timeout=60)
+            return self.proc.wait(timeout=180)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise
