@@ -201,9 +201,9 @@ class ReplayBot:
 
     def interrupt(self) -> int:
         """
-        Ctrl-C, and wait for the bot to stop. Freqtrade exits only once the candle being
-        analysed is done (with the 11-entry registry the MetaStrategy's features take tens of
-        seconds on a loaded CI machine), so the wait is generous.
+        Ctrl-C, and wait for the bot to stop. The wait is generous: once on CI a bot trading the
+        11-entry registry took more than 60 s to stop (why was not established; the bot may be
+        in the middle of analysing a candle or of a FreqAI training).
 
         :return: the exit code
         """
