@@ -13,7 +13,7 @@ The ``bitbot`` command (:func:`meta_strategy.cli.main.main`).
 
 BitBot's own subcommands, one module per group: :mod:`.markets` (``markets snapshot / build /
 show``), :mod:`.data` (``synth``, ``data check``), :mod:`.research` (``compare``,
-``bias-check``, ``tune``, ``report``), :mod:`.models` (``models list / promote``) and
+``bias-check``, ``tune``, ``report``, ``sweep``), :mod:`.models` (``models list / promote``) and
 :mod:`.replay` (``replay``, ``replay-fault``); :mod:`.parser` assembles their parsers.
 Handlers import what they need when they run, so ``bitbot --help`` starts quickly.
 """

@@ -17,6 +17,7 @@ BITBOT_COMMANDS = frozenset(
         "tune",
         "models",
         "report",
+        "sweep",
         "replay",
         "replay-fault",
     }

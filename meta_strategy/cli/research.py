@@ -53,6 +53,14 @@ def add_parsers(sub: Any) -> None:
     )
     p_tune.add_argument("freqtrade_args", nargs=argparse.REMAINDER)
     _add_report_parser(sub)
+    p_sweep = sub.add_parser(
+        "sweep",
+        help="The table of every meta-learner configuration tried over a period (mean ± spread "
+        "over seeds, from the saved reports), beside the best rule and baseline",
+    )
+    p_sweep.set_defaults(handler=run_sweep)
+    p_sweep.add_argument("--period", choices=("validation", "test", "custom"), default="validation")
+    p_sweep.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
 
 
 def positive_int(text: str) -> int:
@@ -164,6 +172,14 @@ def run_tune(ns: argparse.Namespace) -> int:
         ns.freqtrade_args or [],
         apply=ns.apply,
     )
+
+
+def run_sweep(ns: argparse.Namespace) -> int:
+    """``bitbot sweep``"""
+    from meta_strategy.research.report.sweep import format_sweep, sweep_table
+
+    print(format_sweep(sweep_table(Path(ns.reports_dir), ns.period)))
+    return 0
 
 
 def run_report(ns: argparse.Namespace) -> int:

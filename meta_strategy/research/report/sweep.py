@@ -1,0 +1,177 @@
+"""
+The table of every meta-learner configuration tried over a period (issue 14's validation sweep):
+one row per configuration of every saved report of that period, with the mean and the spread
+(sample standard deviation) of its figures over seeds, next to the best rule strategy and the
+best baseline of the newest report, and the number of configurations the ledger counts for the
+period (the deflated Sharpe's trials).
+
+It reads what ``bitbot report`` saved (``<reports>/<name>/results.json``) and runs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meta_strategy.research.report.trials import read_trials, trials_in
+
+
+logger = logging.getLogger(__name__)
+
+RESULTS_FILE = "results.json"
+
+
+class SweepError(ValueError):
+    """A saved report cannot be read."""
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One configuration of one report: its figures over seeds."""
+
+    report: str
+    generated_at: str
+    configuration: str
+    """The meta-learner's algorithm, or the strategy's label for the reference rows."""
+    variant: str
+    """What differs from the shipped bot (``shipped`` when nothing does)."""
+    seeds: tuple[int, ...]
+    sharpe_mean: float
+    sharpe_spread: float
+    sharpe_worst: float
+    total_return_mean: float
+    max_drawdown_mean: float
+    sharpe_ci: tuple[float, float] | None
+    """The pooled run's 95 % interval (a single run's for the reference rows)."""
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise SweepError(f"{path}: not a readable report result ({e})") from e
+    for key in ("period_name", "configurations", "runs"):
+        if key not in data:
+            raise SweepError(f"{path}: no '{key}'; expected a results.json of `bitbot report`")
+    return data
+
+
+def _variant(data: dict[str, Any]) -> str:
+    differences = data.get("differences_from_shipped") or []
+    return "; ".join(differences) if differences else "shipped"
+
+
+def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
+    rows = []
+    for conf in data["configurations"]:
+        pooled = conf.get("pooled") or {}
+        ci = None
+        if pooled.get("sharpe_ci_low") is not None:
+            ci = (float(pooled["sharpe_ci_low"]), float(pooled["sharpe_ci_high"]))
+        rows.append(
+            SweepRow(
+                report=str(data.get("report", "")),
+                generated_at=str(data.get("generated_at", "")),
+                configuration=f"Meta {conf['algorithm']}",  # the label says shipped for overlays
+                variant=_variant(data),
+                seeds=tuple(int(s) for s in conf["seeds"]),
+                sharpe_mean=float(conf["sharpe"]["mean"]),
+                sharpe_spread=float(conf["sharpe"]["spread"]),
+                sharpe_worst=float(conf["sharpe"]["worst"]),
+                total_return_mean=float(conf["total_return"]["mean"]),
+                max_drawdown_mean=float(conf["max_drawdown"]["mean"]),
+                sharpe_ci=ci,
+            )
+        )
+    return rows
+
+
+def _best_of_group(data: dict[str, Any], group: str) -> SweepRow | None:
+    runs = [r for r in data["runs"] if r.get("group") == group and r.get("metrics")]
+    runs = [r for r in runs if r["metrics"].get("sharpe") is not None]
+    if not runs:
+        return None
+    best = max(runs, key=lambda r: r["metrics"]["sharpe"])
+    m = best["metrics"]
+    ci = None
+    if m.get("sharpe_ci_low") is not None:
+        ci = (float(m["sharpe_ci_low"]), float(m["sharpe_ci_high"]))
+    return SweepRow(
+        report=str(data.get("report", "")),
+        generated_at=str(data.get("generated_at", "")),
+        configuration=f"best {group}: {best['label']}",
+        variant="reference",
+        seeds=(),
+        sharpe_mean=float(m["sharpe"]),
+        sharpe_spread=0.0,
+        sharpe_worst=float(m["sharpe"]),
+        total_return_mean=float(m["total_return"]),
+        max_drawdown_mean=float(m["max_drawdown"]),
+        sharpe_ci=ci,
+    )
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Every configuration tried over a period, and the bar they are measured against."""
+
+    period: str
+    rows: list[SweepRow]
+    references: list[SweepRow]
+    trials: int
+
+
+def sweep_table(reports_dir: Path, period: str) -> Sweep:
+    """
+    :param reports_dir: the reports' parent folder
+    :param period: ``validation``, ``test`` or ``custom``
+    :return: the meta-learner rows of every report of ``period`` (oldest first), the best rule
+        strategy and best baseline of the newest one, and the ledger's trial count
+    :raises SweepError: a report's results file cannot be read (named)
+    """
+    reports = []
+    for path in sorted(Path(reports_dir).glob(f"*/{RESULTS_FILE}")):
+        data = _load(path)
+        if data["period_name"] == period:
+            reports.append(data)
+    reports.sort(key=lambda d: str(d.get("generated_at", "")))
+    rows = [row for data in reports for row in _meta_rows(data)]
+    references = []
+    if reports:
+        for group in ("strategy", "baseline"):
+            best = _best_of_group(reports[-1], group)
+            if best is not None:
+                references.append(best)
+    return Sweep(period, rows, references, trials_in(period, read_trials(reports_dir)))
+
+
+def _line(row: SweepRow) -> str:
+    ci = f"[{row.sharpe_ci[0]:+.2f}, {row.sharpe_ci[1]:+.2f}]" if row.sharpe_ci else "-"
+    seeds = ",".join(str(s) for s in row.seeds) or "-"
+    return (
+        f"| {row.report} | {row.configuration} | {row.variant} | {seeds} | "
+        f"{row.sharpe_mean:+.2f} ± {row.sharpe_spread:.2f} | {row.sharpe_worst:+.2f} | {ci} | "
+        f"{row.total_return_mean * 100:+.1f} % | {row.max_drawdown_mean * 100:.1f} % |"
+    )
+
+
+def format_sweep(sweep: Sweep) -> str:
+    """:return: the sweep as a Markdown table (for a terminal and for notes)"""
+    header = (
+        "| report | configuration | variant | seeds | Sharpe mean ± sd | worst | pooled 95 % CI "
+        "| return (mean) | max DD (mean) |\n|" + " --- |" * 9
+    )
+    lines = [
+        f"Meta-learner configurations tried over the {sweep.period} period "
+        f"({len(sweep.rows)} rows; the ledger counts {sweep.trials} configurations for it, "
+        "the deflated Sharpe's trials).",
+        "",
+        header,
+    ]
+    lines += [_line(row) for row in sweep.rows + sweep.references]
+    if not sweep.rows:
+        lines.append(f"(no saved report of the {sweep.period} period)")
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""The sweep table: every meta-learner configuration of a period's saved reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from meta_strategy.cli.main import main
+from meta_strategy.research.report.sweep import SweepError, format_sweep, sweep_table
+from meta_strategy.research.report.trials import Trial, record_trials
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if values[1:] else 0.0
+    return {"mean": mean, "median": mean, "worst": min(values), "best": max(values), "spread": sd}
+
+
+def _run(name: str, group: str, label: str, sharpe: float) -> dict:
+    metrics = {
+        "sharpe": sharpe,
+        "sharpe_ci_low": sharpe - 1.0,
+        "sharpe_ci_high": sharpe + 1.0,
+        "total_return": sharpe / 2,
+        "max_drawdown": 0.3,
+    }
+    return {"name": name, "group": group, "label": label, "metrics": metrics}
+
+
+def _write_report(
+    root: Path, name: str, period: str, generated: str, overlay: str | None, sharpes: list[float]
+) -> None:
+    folder = root / name
+    folder.mkdir(parents=True)
+    differences = [f"the meta-learner with {overlay}"] if overlay else []
+    results = {
+        "report": name,
+        "generated_at": generated,
+        "period_name": period,
+        "differences_from_shipped": differences,
+        "configurations": [
+            {
+                "name": "meta-ppo",
+                "label": "Meta PPO (shipped)",
+                "algorithm": "PPO",
+                "seeds": [42 + i for i in range(len(sharpes))],
+                "sharpe": _spread(sharpes),
+                "total_return": _spread([s / 2 for s in sharpes]),
+                "max_drawdown": _spread([0.5 for _ in sharpes]),
+                "pooled": {"sharpe": sum(sharpes), "sharpe_ci_low": -0.9, "sharpe_ci_high": 1.1},
+            }
+        ],
+        "runs": [
+            _run("VolatilitySystem", "strategy", "Volatility System", 1.4),
+            _run("OTTStrategy", "strategy", "OTT", -0.4),
+            _run("FollowTheLeaderStrategy", "baseline", "Follow the leader", 0.76),
+            _run("flat", "baseline", "Flat", 0.0),
+        ],
+    }
+    (folder / "results.json").write_text(json.dumps(results))
+
+
+def test_sweep_lists_each_configuration_of_the_period_with_its_spread(tmp_path: Path) -> None:
+    _write_report(tmp_path, "val-a", "validation", "2026-11-30T10:00:00Z", None, [-0.4, -0.6])
+    _write_report(
+        tmp_path, "val-b", "validation", "2026-11-30T12:00:00Z", "select.json", [0.2, 0.4, 0.6]
+    )
+    _write_report(tmp_path, "test", "test", "2026-11-30T13:00:00Z", None, [1.0])
+    record_trials(
+        tmp_path,
+        [
+            Trial("validation", "20210101-20240101", "c1", "meta-PPO"),
+            Trial("validation", "20210101-20240101", "c2", "meta-PPO"),
+            Trial("test", "20240101-", "c3", "meta-PPO"),
+        ],
+    )
+
+    sweep = sweep_table(tmp_path, "validation")
+
+    assert [r.report for r in sweep.rows] == ["val-a", "val-b"]  # oldest first, no test report
+    assert sweep.rows[0].variant == "shipped"
+    assert sweep.rows[1].variant == "the meta-learner with select.json"
+    assert sweep.rows[1].seeds == (42, 43, 44)
+    assert sweep.rows[1].sharpe_mean == pytest.approx(0.4)
+    assert sweep.rows[1].sharpe_spread == pytest.approx(0.2)
+    assert sweep.rows[1].sharpe_worst == pytest.approx(0.2)
+    assert [r.configuration for r in sweep.references] == [
+        "best strategy: Volatility System",
+        "best baseline: Follow the leader",
+    ]
+    assert sweep.trials == 2
+    text = format_sweep(sweep)
+    assert "+0.40 ± 0.20" in text
+    assert "the ledger counts 2 configurations" in text
+
+
+def test_sweep_names_an_unreadable_report(tmp_path: Path) -> None:
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "results.json").write_text("{not json")
+    with pytest.raises(SweepError, match=r"broken/results.json: not a readable report result"):
+        sweep_table(tmp_path, "validation")
+
+
+def test_bitbot_sweep_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write_report(tmp_path, "val-a", "validation", "2026-11-30T10:00:00Z", None, [0.1, 0.3])
+    assert main(["sweep", "--reports-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| val-a | Meta PPO | shipped | 42,43 | +0.20 ± 0.14 |" in out
