@@ -151,31 +151,44 @@ def bench_envs(candles: pd.DataFrame) -> None:
 
 
 def bench_ppo(candles: pd.DataFrame, timesteps: int = 20_480) -> None:
+    """
+    PPO's training throughput with one environment and with ``rl_config.n_envs`` copies
+    (:mod:`meta_strategy.rl.vector`), the same 1,024 transitions per rollout.
+    """
     import torch as th
     from stable_baselines3 import PPO
 
+    from meta_strategy.rl.vector import seed_envs, training_envs
+
     th.set_num_threads(1)
     rng = np.random.default_rng(2)
-    features = rng.normal(size=(len(candles), 25)).astype(np.float32)
-    env = FuturesTradingEnv(features, MarketArrays.from_frame(candles), CostModel())
-    model = PPO(
-        "MlpPolicy",
-        env,
-        n_steps=1024,
-        batch_size=128,
-        n_epochs=5,
-        seed=0,
-        policy_kwargs={"net_arch": [64, 64]},
-        device="cpu",
-        verbose=0,
-    )
-    start = time.perf_counter()
-    model.learn(total_timesteps=timesteps)
-    elapsed = time.perf_counter() - start
-    print(
-        f"PPO training: {timesteps} timesteps in {elapsed:.1f} s = "
-        f"{timesteps / elapsed:,.0f} timesteps/s (1 torch thread)"
-    )
+    features = rng.normal(size=(len(candles), 90)).astype(np.float32)  # the meta layer's ~90
+    rates = {}
+    for n_envs in (1, 4, 8):
+        envs = training_envs(
+            lambda: FuturesTradingEnv(features, MarketArrays.from_frame(candles), CostModel()),
+            n_envs,
+        )
+        seed_envs(envs, 0)
+        model = PPO(
+            "MlpPolicy",
+            envs,
+            n_steps=1024 // n_envs,
+            batch_size=128,
+            n_epochs=5,
+            seed=0,
+            policy_kwargs={"net_arch": [64, 64]},
+            device="cpu",
+            verbose=0,
+        )
+        start = time.perf_counter()
+        model.learn(total_timesteps=timesteps)
+        rates[n_envs] = timesteps / (time.perf_counter() - start)
+        print(
+            f"PPO training, n_envs {n_envs}: {rates[n_envs]:>8,.0f} timesteps/s "
+            f"({timesteps} timesteps, 1 torch thread, {1024 // n_envs} steps per copy)"
+        )
+    print(f"  ratio n_envs 8 / 1: {rates[8] / rates[1]:.1f}x")
 
 
 def bench_walk_forward(datadir: Path) -> None:

@@ -26,6 +26,7 @@ BITBOT_RL_KEYS = frozenset(
         "residual_base",  # rl.actions
         "ensemble",  # rl.ensemble
         "episode_length",  # MetaPPO
+        "n_envs",  # rl.vector
         "seed",  # MetaPPO
         "policy_kwargs",  # rl.algorithms
     }

@@ -227,6 +227,12 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         None,
         "freqai.rl_config.ensemble.members is 0; expected a whole number from 1 to 16",
     ),
+    "meta: no training environment": (
+        {"freqai": {"rl_config": {"n_envs": 0}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.n_envs: 0 is not a number of environments",
+    ),
     "meta: a typo in bitbot.sizing": (
         {"bitbot": {"sizing": {"target_vol": 0.4}}},
         "EqualVoteStrategy",

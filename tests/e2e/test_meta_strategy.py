@@ -124,6 +124,7 @@ def test_a_decision_clock_trades_only_after_its_candles(
     [
         ("select", {"action_mode": "select"}),
         ("residual", {"action_mode": "residual", "residual_base": "follow_the_leader"}),
+        ("vectorised", {"n_envs": 4}),  # rl.vector: four copies of the environment
         (
             "excess",
             {
@@ -139,8 +140,8 @@ def test_a_decision_clock_trades_only_after_its_candles(
 def test_action_modes_walk_forward(
     mode: str, rl: dict, market_datadir: Path, tmp_path: Path
 ) -> None:
-    """The select and residual modes, and the reward measured against a benchmark, train,
-    predict and trade through FreqAI's walk-forward."""
+    """The select and residual modes, the reward measured against a benchmark and parallel
+    training environments train, predict and trade through FreqAI's walk-forward."""
     trades = _backtest(market_datadir, tmp_path, f"ci-mode-{mode}", **rl)
     assert trades, f"the {mode} agent made no trade at all"
 

@@ -51,6 +51,7 @@ from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
 from meta_strategy.rl.errors import check_rl_config_keys
 from meta_strategy.rl.rewards import make_reward
+from meta_strategy.rl.vector import evaluation_interval, n_envs_of, seed_envs, training_envs
 from meta_strategy.trading.exposure import EXPOSURE_TAG
 
 
@@ -85,6 +86,7 @@ class MetaPPO(ReinforcementLearner):
         make_reward(self.rl_config.get("model_reward_parameters", {}))
         self.action_mode = ActionMode.from_rl_config(self.rl_config)
         self.ensemble = EnsembleConfig.from_rl_config(self.rl_config)
+        self.n_envs = n_envs_of(self.rl_config)
         self._carry_exposure: dict[str, float] = {}
         self._carry_action: dict[str, int] = {}
         self._decisions: dict[str, np.ndarray] = {}
@@ -213,14 +215,18 @@ class MetaPPO(ReinforcementLearner):
         prices_test: pd.DataFrame,
         dk: FreqaiDataKitchen,
     ) -> None:
-        """Training env (optionally random episode starts) and a held-out evaluation env."""
+        """
+        Training env (optionally random episode starts; ``n_envs`` copies stepped together, see
+        :mod:`meta_strategy.rl.vector`) and a held-out evaluation env.
+        """
         episode_length = self.rl_config.get("episode_length")
         costs = replace(self.costs, amount_step=self._amount_step(dk.pair))
-        self.train_env = Monitor(  # episode rewards for tensorboard's rollout/ep_rew_mean
-            self._make_env(data_dictionary["train_features"], prices_train, episode_length, costs)
+        train_features = data_dictionary["train_features"]
+        self.train_env = training_envs(
+            lambda: self._make_env(train_features, prices_train, episode_length, costs),
+            self.n_envs,
         )
-        self.train_env.reset(seed=self.seed)
-        self.train_env.action_space.seed(self.seed)
+        seed_envs(self.train_env, self.seed)
         self.eval_env = None
         if len(data_dictionary["test_features"]) > 1:
             self.eval_env = Monitor(
@@ -261,8 +267,8 @@ class MetaPPO(ReinforcementLearner):
         seed = self.seed + member
         set_random_seed(seed)
         th.manual_seed(seed)
-        self.train_env.reset(seed=seed)
-        self.train_env.action_space.seed(seed)
+        if member > 0:  # member 0's environment was seeded when it was built
+            seed_envs(self.train_env, seed)
         train_len = len(data_dictionary["train_features"])
         total_timesteps = int(self.rl_config["train_cycles"] * train_len)
         policy_kwargs = {
@@ -314,7 +320,7 @@ class MetaPPO(ReinforcementLearner):
                     self.eval_env,
                     deterministic=True,
                     render=False,
-                    eval_freq=train_len,
+                    eval_freq=evaluation_interval(train_len, self.n_envs),
                     best_model_save_path=str(folder),
                     use_masking=False,
                     verbose=0,
