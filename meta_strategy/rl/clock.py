@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from meta_strategy.config_keys import check_known_keys
-from meta_strategy.rl.errors import RLConfigError
+from meta_strategy.rl.errors import RLConfigError, is_whole_number
 
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class DecisionClock:
             )
         check_known_keys(section, CLOCK_KEYS, "freqai.rl_config.decision_clock", RLConfigError)
         every = section.get("every", 1)
-        if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= 24 * 30:
+        if not is_whole_number(every, 1, 24 * 30):
             raise RLConfigError(
                 f"freqai.rl_config.decision_clock.every is {every!r}; expected a whole number "
                 "of candles from 1 to 720."

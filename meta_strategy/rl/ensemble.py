@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from meta_strategy.config_keys import check_known_keys
-from meta_strategy.rl.errors import RLConfigError
+from meta_strategy.rl.errors import RLConfigError, is_whole_number
 
 
 logger = logging.getLogger(__name__)
@@ -71,11 +71,9 @@ class EnsembleConfig:
             raise RLConfigError(f"freqai.rl_config.ensemble must be an object, got {section!r}.")
         check_known_keys(section, ENSEMBLE_KEYS, "freqai.rl_config.ensemble", RLConfigError)
         members = section.get("members", 1)
-        if isinstance(members, bool) or not isinstance(members, int):
-            members = -1
-        if not 1 <= members <= MAX_MEMBERS:
+        if not is_whole_number(members, 1, MAX_MEMBERS):
             raise RLConfigError(
-                f"freqai.rl_config.ensemble.members is {section.get('members')!r}; expected a "
+                f"freqai.rl_config.ensemble.members is {members!r}; expected a "
                 f"whole number from 1 to {MAX_MEMBERS}."
             )
         vote = section.get("vote", "majority")

@@ -34,6 +34,17 @@ BITBOT_RL_KEYS = frozenset(
 """The keys BitBot adds to ``freqai.rl_config``."""
 
 
+def is_whole_number(value: object, low: int, high: int | None = None) -> bool:
+    """
+    :param value: a config value
+    :return: whether it is an integer (not a bool, not a float) from ``low`` to ``high``
+        (no upper bound with None)
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    return low <= value and (high is None or value <= high)
+
+
 def freqai_rl_keys() -> frozenset[str]:
     """:return: the ``rl_config`` keys Freqtrade's config schema declares"""
     from freqtrade.config_schema.config_schema import CONF_SCHEMA

@@ -22,7 +22,7 @@ import gymnasium as gym
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-from meta_strategy.rl.errors import RLConfigError
+from meta_strategy.rl.errors import RLConfigError, is_whole_number
 
 
 N_ENVS_KEY = "n_envs"
@@ -35,7 +35,7 @@ def n_envs_of(rl_config: dict[str, Any]) -> int:
     :raises RLConfigError: not a whole number of at least 1
     """
     value = rl_config.get(N_ENVS_KEY, 1)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_whole_number(value, 1):
         raise RLConfigError(
             f"freqai.rl_config.{N_ENVS_KEY}: {value!r} is not a number of environments; "
             "expected a whole number of at least 1 (1: one environment)"
