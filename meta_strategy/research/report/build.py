@@ -31,6 +31,7 @@ from meta_strategy.data.timeframes import parse_timerange
 from meta_strategy.paths import (
     FREQAI_OVERLAY,
     MODELS_ROOT,
+    REPORT_RESULTS,
     REPORTS_DIR,
     SIGNAL_STRATEGIES,
 )
@@ -444,7 +445,7 @@ def build_report(
     results_json["models_recorded"] = recorded
     results_json["timings_s"]["write"] = round(time.perf_counter() - t_write, 1)
     results_json["timings_s"]["total"] = round(time.perf_counter() - started, 1)
-    (folder / "results.json").write_text(
+    (folder / REPORT_RESULTS).write_text(
         json.dumps(results_json, indent=1, default=_json_default, allow_nan=False)
     )
     for line in summary_lines(figures, judgement, settings.differences_from_shipped()):

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from meta_strategy.paths import REPORT_RESULTS
 from meta_strategy.research.report.trials import read_trials, trials_in
 
 
 logger = logging.getLogger(__name__)
-
-RESULTS_FILE = "results.json"
 
 
 class SweepError(ValueError):
@@ -64,13 +63,16 @@ def _variant(data: dict[str, Any]) -> str:
     return "; ".join(differences) if differences else "shipped"
 
 
+def _interval(figures: dict[str, Any]) -> tuple[float, float] | None:
+    """:return: the Sharpe ratio's 95 % interval of a run's or a pooled configuration's figures"""
+    if figures.get("sharpe_ci_low") is None:
+        return None
+    return float(figures["sharpe_ci_low"]), float(figures["sharpe_ci_high"])
+
+
 def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
     rows = []
     for conf in data["configurations"]:
-        pooled = conf.get("pooled") or {}
-        ci = None
-        if pooled.get("sharpe_ci_low") is not None:
-            ci = (float(pooled["sharpe_ci_low"]), float(pooled["sharpe_ci_high"]))
         rows.append(
             SweepRow(
                 report=str(data.get("report", "")),
@@ -83,7 +85,7 @@ def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
                 sharpe_worst=float(conf["sharpe"]["worst"]),
                 total_return_mean=float(conf["total_return"]["mean"]),
                 max_drawdown_mean=float(conf["max_drawdown"]["mean"]),
-                sharpe_ci=ci,
+                sharpe_ci=_interval(conf.get("pooled") or {}),
             )
         )
     return rows
@@ -96,9 +98,6 @@ def _best_of_group(data: dict[str, Any], group: str) -> SweepRow | None:
         return None
     best = max(runs, key=lambda r: r["metrics"]["sharpe"])
     m = best["metrics"]
-    ci = None
-    if m.get("sharpe_ci_low") is not None:
-        ci = (float(m["sharpe_ci_low"]), float(m["sharpe_ci_high"]))
     return SweepRow(
         report=str(data.get("report", "")),
         generated_at=str(data.get("generated_at", "")),
@@ -110,7 +109,7 @@ def _best_of_group(data: dict[str, Any], group: str) -> SweepRow | None:
         sharpe_worst=float(m["sharpe"]),
         total_return_mean=float(m["total_return"]),
         max_drawdown_mean=float(m["max_drawdown"]),
-        sharpe_ci=ci,
+        sharpe_ci=_interval(m),
     )
 
 
@@ -133,7 +132,7 @@ def sweep_table(reports_dir: Path, period: str) -> Sweep:
     :raises SweepError: a report's results file cannot be read (named)
     """
     reports = []
-    for path in sorted(Path(reports_dir).glob(f"*/{RESULTS_FILE}")):
+    for path in sorted(Path(reports_dir).glob(f"*/{REPORT_RESULTS}")):
         data = _load(path)
         if data["period_name"] == period:
             reports.append(data)
