@@ -18,13 +18,20 @@ One step then:
    charges ``fee`` on the notional, stakes ``tradable_balance_ratio`` of the wallet, and on a
    flip exits and enters the other side at the same open (``Backtesting.backtest`` calls
    ``backtest_loop`` a second time); a test checks the two equity curves agree;
-3. checks liquidation at the candle's worst price (low for longs, high for shorts); a
+3. with ``stops`` (the risk layer's volatility stop, ``bitbot.risk.stop_atr_multiple``),
+   trails the stop as Freqtrade's backtester does with the strategy's ``custom_stoploss``:
+   from the candle's best price (high for longs), by the distance known at ``t``'s close, only
+   ever tightening; when the candle's worst price reaches it, the position closes at the stop
+   (at the open when the candle opened beyond it; on the candle a trade opened, at Freqtrade's
+   pessimistic price) and stays flat until the agent's next decision, as the strategy holds
+   flat after a stop until a decision candle re-arms it;
+4. checks liquidation at the candle's worst price (low for longs, high for shorts); a
    liquidated account ends the episode with nothing left;
-4. marks to ``close[t+1]`` and pays the reward on equity net of every cost.
+5. marks to ``close[t+1]`` and pays the reward on equity net of every cost.
 
 With a decision clock (:mod:`~meta_strategy.rl.clock`, ``decisions``), one step holds the
-chosen target from ``t+1`` through the next decision candle (steps 1, 3 and 4 on each candle,
-the trade of step 2 on the first), and pays one reward for the span.
+chosen target from ``t+1`` through the next decision candle (steps 1, 3, 4 and 5 on each
+candle, the trade of step 2 on the first), and pays one reward for the span.
 
 Everything ``step()`` touches is precomputed into plain arrays: no pandas, O(1) per step.
 """
@@ -32,6 +39,7 @@ Everything ``step()`` touches is precomputed into plain arrays: no pandas, O(1) 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +72,21 @@ def exposure_levels(count: int) -> tuple[float, ...]:
     if count == 5:
         return FIVE_LEVELS
     raise RLConfigError(f"freqai.rl_config.exposure_levels must be 3 or 5, got {count!r}")
+
+
+def trains_with_stops(rl_config: dict) -> bool:
+    """
+    :param rl_config: ``freqai.rl_config``
+    :return: ``train_with_stops``: whether the training environment trails the risk layer's
+        volatility stop (default False)
+    :raises RLConfigError: not true or false
+    """
+    value = rl_config.get("train_with_stops", False)
+    if not isinstance(value, bool):
+        raise RLConfigError(
+            f"freqai.rl_config.train_with_stops must be true or false, got {value!r}"
+        )
+    return value
 
 
 def build_observation(features: npt.NDArray[np.floating], exposure: float) -> np.ndarray:
@@ -136,6 +159,17 @@ class AccountState:
     funding: float = 0.0
     trades: int = 0
     liquidated: bool = False
+    stop: float = math.nan
+    """the open position's stop price (NaN: none yet)"""
+    stopped: bool = False
+    """a stop closed the position during the current decision span (flat until the next)"""
+    stops: int = 0
+
+
+def _check_per_candle(values: Any, what: str, candles: int) -> None:
+    """:raises ValueError: ``values`` (unless None) is not one per candle"""
+    if values is not None and len(values) != candles:
+        raise ValueError(f"FuturesTradingEnv: {len(values)} {what} for {candles} candles")
 
 
 class FuturesTradingEnv(gym.Env):
@@ -157,6 +191,8 @@ class FuturesTradingEnv(gym.Env):
         measure against it (:class:`~meta_strategy.rl.rewards.ExcessLogReturnReward`)
     :param scales: the share of the stake a trade decided after each candle takes (volatility
         targeting, :mod:`meta_strategy.trading.sizing`); None: the full stake
+    :param stops: the trailing stop's distance from the price known at each candle's close
+        (``stop_atr_multiple x ATR``, step 3); None or 0: no stop
     """
 
     metadata = {"render_modes": []}
@@ -174,6 +210,7 @@ class FuturesTradingEnv(gym.Env):
         choices: npt.NDArray[np.floating] | None = None,
         benchmark: npt.NDArray[np.floating] | None = None,
         scales: npt.NDArray[np.floating] | None = None,
+        stops: npt.NDArray[np.floating] | None = None,
     ) -> None:
         super().__init__()
         features = np.asarray(features, dtype=np.float32)
@@ -200,10 +237,7 @@ class FuturesTradingEnv(gym.Env):
         self._c = market.close.tolist()
         self._f = market.funding.tolist()
         self._m = market.mark.tolist()
-        if decisions is not None and len(decisions) != len(market):
-            raise ValueError(
-                f"FuturesTradingEnv: {len(decisions)} decision flags for {len(market)} candles"
-            )
+        _check_per_candle(decisions, "decision flags", len(market))
         every = np.ones(len(market), dtype=bool) if decisions is None else decisions
         self._next = next_decisions(every).tolist()
         if choices is None:
@@ -220,10 +254,7 @@ class FuturesTradingEnv(gym.Env):
                 f"FuturesTradingEnv: the reward {type(self.reward_fn).__name__} needs the "
                 "benchmark's returns"
             )
-        if benchmark is not None and len(benchmark) != len(market):
-            raise ValueError(
-                f"FuturesTradingEnv: {len(benchmark)} benchmark returns for {len(market)} candles"
-            )
+        _check_per_candle(benchmark, "benchmark returns", len(market))
         if scales is not None and (
             len(scales) != len(market) or not np.isfinite(np.asarray(scales, float)).all()
         ):
@@ -231,6 +262,8 @@ class FuturesTradingEnv(gym.Env):
                 f"FuturesTradingEnv: scales must be finite, one per candle ({len(market)})"
             )
         self._s = (np.ones(len(market)) if scales is None else np.asarray(scales, float)).tolist()
+        _check_per_candle(stops, "stop distances", len(market))
+        self._d = None if stops is None else np.nan_to_num(np.asarray(stops, float)).tolist()
         growth = np.zeros(len(market)) if benchmark is None else np.asarray(benchmark, float)
         self._b = np.log1p(np.clip(np.nan_to_num(growth), -1.0 + 1e-12, None)).tolist()
         self.action_space = spaces.Discrete(choices.shape[1])
@@ -268,6 +301,7 @@ class FuturesTradingEnv(gym.Env):
             "fees": s.fees,
             "funding": s.funding,
             "trades": s.trades,
+            "stops": s.stops,
             "liquidated": s.liquidated,
             "tick": self._t,
         }
@@ -280,6 +314,7 @@ class FuturesTradingEnv(gym.Env):
         s = self.state
         a = int(action)
         equity_before = s.equity
+        s.stopped = False  # a decision re-arms entries after a stop
         n = self._t + 1
         last = max(n, min(self._next[self._t], self._end))  # held through the next decision
         turnover = self._candle(n, self._choices[n - 1][a])
@@ -301,12 +336,14 @@ class FuturesTradingEnv(gym.Env):
 
     def _candle(self, n: int, target: float) -> float:
         """
-        Candle ``n``: mark to its open and pay funding, trade to ``target`` at the open, check
-        liquidation at its worst price, mark to its close (steps 1 to 4 above).
+        Candle ``n``: mark to its open and pay funding, trade to ``target`` at the open, trail
+        the stop, check liquidation at its worst price, mark to its close (steps 1 to 5 above).
 
         :return: the exposure traded (``|target - held|``, 0 without a trade)
         """
         s = self.state
+        if s.stopped:
+            target = 0.0
         traded = abs(target - s.level)
         o = self._o[n]
         # 1. mark to the open, funding on the held position
@@ -316,6 +353,7 @@ class FuturesTradingEnv(gym.Env):
             equity -= paid
             s.funding += paid
         # 2. trade to the target at the open, paying the cost per fill
+        opened = False
         if target != s.level:
             costs = self.costs
             stake = costs.stake_fraction * self._s[n - 1]  # sized when the trade was decided
@@ -328,13 +366,19 @@ class FuturesTradingEnv(gym.Env):
             s.quantity = q_target
             s.level = target
             s.trades += 1
+            if opens_trade:
+                s.stop = math.nan
+                opened = True
             if opens_trade and self.costs.funding and self._f[n] != 0.0:
                 # Freqtrade counts a trade's funding from its open date inclusive
                 # (Exchange.calculate_funding_fees): a trade opened on a funding event pays it.
                 paid = s.quantity * self._m[n] * self._f[n]
                 equity -= paid
                 s.funding += paid
-        # 3. liquidation at the worst price of the candle
+        # 3. the trailing stop
+        if self._d is not None and s.quantity != 0.0 and self._d[n - 1] > 0.0:
+            equity = self._trail_stop(n, equity, opened)
+        # 4. liquidation at the worst price of the candle
         if s.quantity != 0.0:
             worst = self._lo[n] if s.quantity > 0 else self._h[n]
             at_worst = equity + s.quantity * (worst - o)
@@ -343,10 +387,51 @@ class FuturesTradingEnv(gym.Env):
                 s.quantity = 0.0
                 s.level = 0.0
                 equity = 0.0
-        # 4. mark to the close
+        # 5. mark to the close
         equity += s.quantity * (self._c[n] - o)
         s.equity = max(equity, 0.0)
         return traded
+
+    def _trail_stop(self, n: int, equity: float, opened: bool) -> float:
+        """
+        Step 3: tighten the stop from the candle's best price, and close the position at the
+        stop when the candle reaches it (Freqtrade's ``ft_stoploss_adjust``,
+        ``ft_stoploss_reached`` and ``Backtesting._get_close_rate_for_stoploss``).
+
+        :param opened: the position opened at this candle's open
+        :return: the equity after the exit's cost (unchanged without an exit)
+        """
+        s = self.state
+        o, high, low, distance = self._o[n], self._h[n], self._lo[n], self._d[n - 1]
+        if s.quantity > 0:
+            if not s.stop >= low:  # Freqtrade trails only while the stop is below the price
+                s.stop = high - distance if math.isnan(s.stop) else max(s.stop, high - distance)
+            if not s.stop >= low:
+                return equity
+            if s.stop > high:
+                price = o
+            elif opened:  # the trade's first candle: up a tick, then down to the stop
+                price = max(low, o * (1.0 - distance / high))
+            else:
+                price = s.stop
+        else:
+            if not s.stop <= high:
+                s.stop = low + distance if math.isnan(s.stop) else min(s.stop, low + distance)
+            if not s.stop <= high:
+                return equity
+            if s.stop < low:
+                price = o
+            elif opened:
+                price = min(high, o * (1.0 + distance / low))
+            else:
+                price = s.stop
+        equity += s.quantity * (price - o)
+        fee = self.costs.fee * abs(s.quantity) * price
+        s.fees += fee
+        s.quantity, s.level, s.stopped = 0.0, 0.0, True
+        s.trades += 1
+        s.stops += 1
+        return equity - fee
 
     def action_masks(self) -> list[bool]:
         """:return: every action is allowed (MaskablePPO compatibility)"""

@@ -29,6 +29,7 @@ BITBOT_RL_KEYS = frozenset(
         "n_envs",  # rl.vector
         "seed",  # MetaPPO
         "policy_kwargs",  # rl.algorithms
+        "train_with_stops",  # rl.env
     }
 )
 """The keys BitBot adds to ``freqai.rl_config``."""

@@ -41,7 +41,12 @@ from meta_strategy.trading.decisions import (
 )
 from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.market_inputs import MarketInputs
-from meta_strategy.trading.risk import RiskState, volatility_stop_price
+from meta_strategy.trading.risk import (
+    RiskState,
+    protective_exit,
+    rearmed_since,
+    volatility_stop_price,
+)
 from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 from meta_strategy.trading.sizing import VolatilitySizing
 
@@ -59,6 +64,11 @@ SAFE_MODE_LOCK = "bitbot safe mode"
 """Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
 RISK_LOCK = "bitbot risk"
 """Reason of the pair lock that a risk limit sets."""
+DECISION_TAG = "decision_candle"
+"""Optional column a subclass sets: True on the candles its model decides after (they re-arm
+entries after a protective exit as a new target does)."""
+REARM_TAG = "rearm"
+"""Column: True on the candles after whose close an entry may follow a protective exit."""
 
 
 class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage, IStrategy):
@@ -119,8 +129,13 @@ class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage,
         if self.risk_limits.regime_capped:  # lower caps in some market regimes
             dataframe[MARKET_REGIME] = market_regimes(dataframe)["regime"]
             cap = self.risk_limits.exposure_caps(dataframe[MARKET_REGIME])
-        dataframe[EXPOSURE_TAG] = dataframe[EXPOSURE_TAG].fillna(0.0).clip(-cap, cap)
+        target = dataframe[EXPOSURE_TAG].fillna(0.0).clip(-cap, cap)
+        dataframe[EXPOSURE_TAG] = target
         dataframe[RISK_ATR] = atr(dataframe, self.risk_limits.atr_period)
+        rearm = target.ne(target.shift())
+        if DECISION_TAG in dataframe:
+            rearm |= dataframe[DECISION_TAG].fillna(False).astype(bool)
+        dataframe[REARM_TAG] = rearm
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
@@ -286,13 +301,32 @@ class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage,
         side: str,
         **kwargs: Any,
     ) -> bool:
-        """No new position in safe mode or while a risk limit blocks trading."""
+        """
+        No new position in safe mode, while a risk limit blocks trading, or after a protective
+        exit until a candle re-arms entries (:mod:`meta_strategy.trading.risk`).
+        """
         reason = self.block_reason(current_time)
         if reason is not None:
             why = self.safe_mode.describe() if reason == "safe_mode" else self.risk.block_reason
             logger.info("Entry on %s refused (%s): %s", pair, reason, why)
             return False
+        if self.risk_active and not self.rearmed(pair):
+            logger.info("Entry on %s refused: flat after a stop until the target changes", pair)
+            return False
         return True
+
+    def rearmed(self, pair: str) -> bool:
+        """:return: False while the pair's last trade ended on a protective exit and no
+        re-arming candle (:data:`REARM_TAG`) has closed since"""
+        closed = Trade.get_trades_proxy(pair=pair, is_open=False)
+        last = max(closed, key=lambda t: t.close_date_utc, default=None)
+        if last is None or not protective_exit(last.exit_reason):
+            return True
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if dataframe.empty or REARM_TAG not in dataframe:
+            return True
+        closes = dataframe["date"] + timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        return rearmed_since(closes, dataframe[REARM_TAG], last.close_date_utc)
 
     def custom_stoploss(
         self,

@@ -23,6 +23,12 @@ model (or a vote) asks for and the orders Freqtrade sends, and are configured un
                            buy-and-hold beside them; dry-run and live always apply the limits)
 =========================  ====================================================================
 
+After a protective exit (the stop, a liquidation, the daily loss limit or the maximum drawdown:
+:func:`protective_exit`) the position stays flat until the strategy re-arms: a candle whose
+target exposure differs from the one before, or, for the MetaStrategy, one of the agent's
+decision candles (:func:`rearmed_since`). Without it the unchanged target re-enters on the next
+candle, and a stop-out, re-entry, stop-out churn pays fees each time.
+
 Equity is the wallet's total plus the open trade's unrealised profit, checked on every candle
 (``custom_exit``) and before every entry (``confirm_trade_entry``); the same code runs in
 backtesting, dry-run and live.
@@ -35,6 +41,9 @@ import math
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from meta_strategy.config_keys import check_known_keys
 from meta_strategy.signals.regimes import REGIMES
@@ -105,8 +114,6 @@ class RiskLimits:
             market_regimes`; NaN while unknown)
         :return: the exposure cap per candle: ``max_exposure``, lowered in the capped regimes
         """
-        import numpy as np
-
         codes = np.asarray(regimes, dtype=np.float64)
         caps = np.full(codes.shape, float(self.max_exposure))
         for i, name in enumerate(REGIMES):
@@ -199,6 +206,37 @@ class RiskState:
     def short_reason(self) -> str | None:
         """:return: the block's kind (``daily_loss`` / ``max_drawdown``), None when trading"""
         return self.block_reason.split(":", 1)[0] if self.block_reason else None
+
+
+PROTECTIVE_EXITS = frozenset(
+    {"stop_loss", "trailing_stop_loss", "stoploss_on_exchange", "liquidation"}
+)
+"""Freqtrade's exit reasons of a stop or a liquidation."""
+RISK_EXIT_PREFIX = "risk_"
+"""Exit reasons of the risk limits (``risk_daily_loss``, ``risk_max_drawdown``)."""
+
+
+def protective_exit(exit_reason: str | None) -> bool:
+    """
+    :param exit_reason: a closed trade's exit reason
+    :return: whether a stop, a liquidation or a risk limit closed it (not the strategy's signal)
+    """
+    return bool(exit_reason) and (
+        exit_reason in PROTECTIVE_EXITS or exit_reason.startswith(RISK_EXIT_PREFIX)
+    )
+
+
+def rearmed_since(candle_closes: Any, rearm: Any, exit_time: datetime) -> bool:
+    """
+    :param candle_closes: close time of each analysed candle (UTC)
+    :param rearm: per candle, whether it re-arms entries (a new target or a decision)
+    :param exit_time: when the protective exit filled (naive times are UTC)
+    :return: whether a re-arming candle closed after the exit
+    """
+    closes = pd.DatetimeIndex(pd.to_datetime(candle_closes, utc=True))
+    exit_at = pd.Timestamp(exit_time)
+    exit_at = exit_at.tz_localize("UTC") if exit_at.tzinfo is None else exit_at
+    return bool(np.asarray(rearm, dtype=bool)[closes > exit_at].any())
 
 
 def volatility_stop_price(

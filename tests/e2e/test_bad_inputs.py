@@ -233,6 +233,12 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         None,
         "freqai.rl_config.n_envs: 0 is not a number of environments",
     ),
+    "meta: train_with_stops not true or false": (
+        {"freqai": {"rl_config": {"train_with_stops": "yes"}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.train_with_stops must be true or false, got 'yes'",
+    ),
     "meta: a typo in bitbot.sizing": (
         {"bitbot": {"sizing": {"target_vol": 0.4}}},
         "EqualVoteStrategy",

@@ -80,11 +80,10 @@ def _data() -> tuple[Path, tuple[str, ...], str, str, str, dict[str, str]]:
     return (Path(), ("config.json",), "BTC_USD_USD", "2023-02-01", "2023-04-01", {})
 
 
-@pytest.fixture(scope="module", params=[3, 5], ids=["three-levels", "five-levels"])
-def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    levels = THREE_LEVELS if request.param == 3 else FIVE_LEVELS
-    datadir, configs, stem, start, end, env = _data()
-    tmp = tmp_path_factory.mktemp("parity")
+def _window(tmp: Path) -> tuple[pd.DataFrame, Path, dict[str, str]]:
+    """:return: the candles of :func:`_data`'s window, its datadir and the backtest's
+    environment (the synthetic market written under ``tmp`` without the real data)"""
+    datadir, _, stem, start, end, env = _data()
     if datadir == Path():
         datadir = tmp / "synthetic"
         market = generate_market(SyntheticMarketConfig(seed=7, start="2023-01-01", end=end))
@@ -92,14 +91,29 @@ def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         env = {"BITBOT_MARKETS_SNAPSHOT": str(REPO / "user_data/markets/krakenfutures.json")}
     candles = pd.read_feather(datadir / "futures" / f"{stem}-1h-futures.feather")
     window = period_candles(candles, pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
-    targets = exposure_path(window["date"], levels)
+    return window.reset_index(drop=True), datadir, env
+
+
+def _backtest_path(
+    tmp: Path, path: pd.DataFrame, data: tuple[Path, dict[str, str]], *overlays: Path
+) -> tuple[dict, str]:
+    """
+    Backtest the exposure path ``path`` (``date``, ``target``, optionally ``decision``; the
+    candles of :func:`_window`) with ExposurePathStrategy.
+
+    :param data: the datadir and environment :func:`_window` returned
+    :return: the stats and the output
+    """
+    _, configs, _, start, end, _ = _data()
+    datadir, env = data
     path_file = tmp / "path.csv"
-    pd.DataFrame({"date": window["date"], "target": targets}).to_csv(path_file, index=False)
+    path.to_csv(path_file, index=False)
     results = tmp / "results"
     results.mkdir()
     out = run_bitbot(
         "backtesting",
         *[a for c in configs for a in ("-c", f"user_data/{c}")],
+        *[a for o in overlays for a in ("-c", str(o))],
         "--datadir",
         str(datadir),
         "--strategy-path",
@@ -122,18 +136,33 @@ def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     assert out.returncode == 0, out.stdout[-4000:]
     from freqtrade.data.btanalysis import load_backtest_stats
 
-    stats = load_backtest_stats(results)
-    trades = stats["strategy"]["ExposurePathStrategy"]["trades"]
-    backtest = equity_from_trades(trades, window, START_BALANCE)
+    return load_backtest_stats(results), out.stdout
 
+
+def _costs(configs: tuple[str, ...]) -> tuple[dict, CostModel]:
+    """:return: the shipped config as bitbot loads it, and its cost model with the amount step"""
     config = shipped_config(configs)
-    fold_slippage(config)  # as bitbot loads it for the backtest above
+    fold_slippage(config)  # as bitbot loads it for the backtest
     snapshot = json.loads(
         (REPO / "user_data/markets" / f"{config['exchange']['name']}.json").read_text()
     )
     pair = config["exchange"]["pair_whitelist"][0]
     step = snapshot["markets"][pair]["precision"]["amount"]  # TICK_SIZE on both exchanges
-    costs = replace(CostModel.from_config(config), amount_step=step)
+    return config, replace(CostModel.from_config(config), amount_step=step)
+
+
+@pytest.fixture(scope="module", params=[3, 5], ids=["three-levels", "five-levels"])
+def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    levels = THREE_LEVELS if request.param == 3 else FIVE_LEVELS
+    tmp = tmp_path_factory.mktemp("parity")
+    _, configs, stem, _, _, _ = _data()
+    window, datadir, env = _window(tmp)
+    targets = exposure_path(window["date"], levels)
+    path = pd.DataFrame({"date": window["date"], "target": targets})
+    stats, output = _backtest_path(tmp, path, (datadir, env))
+    trades = stats["strategy"]["ExposurePathStrategy"]["trades"]
+    backtest = equity_from_trades(trades, window, START_BALANCE)
+    config, costs = _costs(configs)
     environment = FuturesTradingEnv(
         np.zeros((len(window), 1), dtype=np.float32),
         _market(datadir, stem, window),
@@ -155,7 +184,7 @@ def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         "env_funding": pd.Series(funding, index=backtest.equity.index),
         "trades": trades,
         "costs": costs,
-        "output": out.stdout,
+        "output": output,
         "config": config,
         "targets": targets,
         "levels": len(levels),
@@ -191,4 +220,59 @@ def test_environment_equity_matches_the_backtest(parity: dict) -> None:
         f"environment and backtest differ by {difference.max():.2f} at {worst} "
         f"(env {env[worst]:.2f}, backtest {backtest[worst]:.2f}); "
         + json.dumps({"trades": len(parity["trades"])})
+    )
+
+
+def test_stops_and_the_wait_for_a_decision_match_the_backtest(tmp_path: Path) -> None:
+    """
+    train_with_stops: the risk layer's trailing stop (``bitbot.risk``, applied in the backtest)
+    and the flat wait for the next decision candle after a stop give the same account in the
+    environment as in Freqtrade's backtest. Decisions every 24 candles, a target per day.
+    """
+    from meta_strategy.signals.indicators import atr
+
+    _, configs, stem, _, _, _ = _data()
+    window, datadir, env = _window(tmp_path)
+    dates = window["date"]
+    decision = np.arange(len(dates)) % 24 == 0
+    days = np.random.default_rng(5).choice(
+        THREE_LEVELS, size=len(dates) // 24 + 1, p=[0.4, 0.2, 0.4]
+    )
+    targets = days[np.arange(len(dates)) // 24]
+    overlay = tmp_path / "stops.json"
+    risk = {"apply_in_backtests": True, "stop_atr_multiple": 2.0, "atr_period": 14}
+    risk |= {"daily_loss_limit": 1.0, "max_drawdown": 1.0}  # the stop alone
+    overlay.write_text(json.dumps({"bitbot": {"risk": risk}}))
+    path = pd.DataFrame({"date": dates, "target": targets, "decision": decision})
+    stats, _ = _backtest_path(tmp_path, path, (datadir, env), overlay)
+    trades = stats["strategy"]["ExposurePathStrategy"]["trades"]
+    stops = [t for t in trades if t["exit_reason"] in ("trailing_stop_loss", "stop_loss")]
+    assert len(stops) >= 10, f"the test needs stops: {len(stops)} of {len(trades)} trades"
+    # no re-entry on the candle after a stop: every trade opens after a decision candle
+    decided = set(dates[decision] + pd.Timedelta(hours=1))
+    assert all(pd.Timestamp(t["open_date"]) in decided for t in trades)
+    backtest = equity_from_trades(trades, window, START_BALANCE).equity
+    _, costs = _costs(configs)
+    environment = FuturesTradingEnv(
+        np.zeros((len(window), 1), dtype=np.float32),
+        _market(datadir, stem, window),
+        costs=costs,
+        initial_equity=START_BALANCE,
+        decisions=decision,
+        stops=2.0 * atr(window, 14).to_numpy(),
+    )
+    environment.reset(seed=0)
+    at, equity, done, info = [], [], False, {"tick": 0}
+    while not done:
+        _, _, terminated, truncated, info = environment.step(
+            THREE_LEVELS.index(targets[info["tick"]])
+        )
+        done = terminated or truncated
+        at.append(info["tick"])
+        equity.append(info["equity"])
+    assert info["stops"] == len(stops), "the environment stops where Freqtrade stops"
+    env = pd.Series(equity, index=backtest.index[at])
+    difference = (env - backtest.iloc[at].to_numpy()).abs().iloc[:-1]
+    assert difference.max() <= TOLERANCE[3], (
+        f"environment and backtest differ by {difference.max():.2f} at {difference.idxmax()}"
     )

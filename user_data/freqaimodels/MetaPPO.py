@@ -67,10 +67,11 @@ RAW_COLUMNS = {
 }
 """The strategy's raw columns the environment trades on (not observed): prices, funding, and the
 decision clock's candles (:mod:`meta_strategy.rl.clock`)."""
-OPTIONAL_RAW_COLUMNS = frozenset({"%-raw_benchmark", "%-raw_scale"})
+OPTIONAL_RAW_COLUMNS = frozenset({"%-raw_benchmark", "%-raw_scale", "%-raw_stop"})
 """Raw columns the strategy furnishes when the setup needs them: the benchmark's net return per
-candle (``excess_log_return``) and the volatility-targeting share of the stake
-(``bitbot.sizing``); the action mode's choices are found by their prefix."""
+candle (``excess_log_return``), the volatility-targeting share of the stake (``bitbot.sizing``)
+and the stop's distance (``train_with_stops``); the action mode's choices are found by their
+prefix."""
 
 
 class MetaPPO(ReinforcementLearner):
@@ -193,6 +194,7 @@ class MetaPPO(ReinforcementLearner):
             choices=self._choice_matrix(prices),
             benchmark=prices["%-raw_benchmark"].to_numpy() if "%-raw_benchmark" in prices else None,
             scales=prices["%-raw_scale"].to_numpy() if "%-raw_scale" in prices else None,
+            stops=prices["%-raw_stop"].to_numpy() if "%-raw_stop" in prices else None,
         )
 
     def _choice_matrix(self, frame: pd.DataFrame) -> np.ndarray | None:

@@ -47,14 +47,14 @@ from meta_strategy.rl.actions import (
 from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.ensemble import EnsembleConfig, member_path
-from meta_strategy.rl.env import exposure_levels
+from meta_strategy.rl.env import exposure_levels, trains_with_stops
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.signals.allocation import allocation_features, allocation_warmup
 from meta_strategy.signals.indicators import atr
 from meta_strategy.signals.scaling import SCALE_WINDOW, rolling_zscore
 from meta_strategy.signals.track_record import following_returns
 from meta_strategy.trading.config import BitBotConfigError
-from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
+from meta_strategy.trading.exposure import DECISION_TAG, EXPOSURE_TAG, TargetExposureStrategy
 from meta_strategy.trading.safe_mode import model_problem, prediction_problem
 
 
@@ -95,12 +95,14 @@ class MetaStrategy(TargetExposureStrategy):
         self.decision_clock = DecisionClock.from_rl_config(rl_config)
         self.action_mode = ActionMode.from_rl_config(rl_config)
         self.ensemble = EnsembleConfig.from_rl_config(rl_config)
+        self.train_with_stops = trains_with_stops(rl_config)
         reward = make_reward(rl_config.get("model_reward_parameters", {}))
         self.benchmark: str | None = getattr(reward, "benchmark", None)
         """the combiner the reward measures the agent against (None: no benchmark)"""
-        self.choice_tables: dict[str, DataFrame] = {}
-        """pair -> the action mode's choice matrix by candle date (FreqAI hands back the
-        predictions without the features they were computed from)"""
+        self.candle_tables: dict[str, DataFrame] = {}
+        """pair -> by candle date, the decision clock's candles (:data:`DECISION_TAG`) and the
+        action mode's choice matrix (columns 0 ..): FreqAI hands back the predictions without
+        the features they were computed from"""
         self.promoted_model = (config.get("bitbot") or {}).get("model_id")
         self.furnished_features: dict[str, list[str]] = {}
         """pair -> the features this strategy furnished FreqAI last (see set_freqai_targets)"""
@@ -173,7 +175,8 @@ class MetaStrategy(TargetExposureStrategy):
         The columns the environment trades on and MetaPPO removes from the observation
         (``%-raw_*``): prices, funding, the decision clock's candles, the benchmark's net
         return when the reward measures against one, the volatility-targeting share of the
-        stake when ``bitbot.sizing`` is on, and the action mode's choices.
+        stake when ``bitbot.sizing`` is on, the stop's distance with ``train_with_stops``, and
+        the action mode's choices.
         """
         close = dataframe["close"]
         raw = {
@@ -195,43 +198,54 @@ class MetaStrategy(TargetExposureStrategy):
             raw["%-raw_benchmark"] = following_returns(held, close, funding, fee).fillna(0.0)
         if self.volatility_target.active:  # the environment sizes as custom_stake_amount does
             raw["%-raw_scale"] = self.volatility_target.scale(close, self.timeframe)
+        if self.train_with_stops:  # the environment trails the stop custom_stoploss trails
+            limits = self.risk_limits
+            raw["%-raw_stop"] = limits.stop_atr_multiple * atr(dataframe, limits.atr_period)
+        table = {DECISION_TAG: np.asarray(raw["%-raw_decision"]) > 0}
         if self.action_mode.mode != "target":
             base = self.action_mode.base_direction(*combiner, leader_window)
             choices = self.action_mode.choices(self.levels, directions, base)
             for action in range(choices.shape[1]):
-                raw[f"{CHOICE_PREFIX}{action}"] = choices[:, action]
-            self.choice_tables[pair] = DataFrame(choices, index=dataframe["date"].to_numpy())
+                raw[f"{CHOICE_PREFIX}{action}"] = table[action] = choices[:, action]
+        self.candle_tables[pair] = DataFrame(table, index=dataframe["date"].to_numpy())
         # one insert, not one per column (the frame holds every feature already)
         return pd.concat([dataframe, DataFrame(raw, index=dataframe.index)], axis=1)
 
     def action_count(self, pair: str) -> int:
         """:return: how many actions the agent has (the levels, or the choice matrix's)"""
-        known = self.choice_tables.get(pair)
+        known = self.candle_tables.get(pair)
         if self.action_mode.mode == "target" or known is None:
             return len(self.levels)
-        return known.shape[1]
+        return known.shape[1] - 1
 
-    def exposure_of_actions(self, dataframe: DataFrame, pair: str) -> np.ndarray:
+    def candle_table(self, dataframe: DataFrame, pair: str) -> DataFrame:
         """
+        :return: per candle of ``dataframe``, its decision flag and the action mode's choices;
+            rebuilt from the candles when FreqAI reused saved predictions (it then computes
+            features on the last candle only)
+        """
+        rows = DataFrame(index=dataframe["date"].to_numpy())
+        known = self.candle_tables.get(pair)
+        if known is None or not rows.index.isin(known.index).all():
+            candles = dataframe[["date", "open", "high", "low", "close", "volume"]].copy()
+            self.feature_engineering_standard(candles, {"pair": pair})
+            known = self.candle_tables[pair]
+        return rows.join(known)
+
+    def exposure_of_actions(self, dataframe: DataFrame, table: DataFrame) -> np.ndarray:
+        """
+        :param table: :meth:`candle_table` of the dataframe
         :return: per candle, the exposure the predicted action holds (the action mode's choice,
             :mod:`meta_strategy.rl.actions`); 0 where FreqAI flagged the prediction or the action
             is not one of the mode's
         """
-        table = np.tile(np.asarray(self.levels, dtype=np.float64), (len(dataframe), 1))
+        choices = np.tile(np.asarray(self.levels, dtype=np.float64), (len(dataframe), 1))
         if self.action_mode.mode != "target":
-            known = self.choice_tables.get(pair)
-            rows = DataFrame(index=dataframe["date"].to_numpy())
-            if known is None or not rows.index.isin(known.index).all():
-                # FreqAI reusing saved predictions computes features on the last candle only
-                candles = dataframe[["date", "open", "high", "low", "close", "volume"]].copy()
-                self.feature_engineering_standard(candles, {"pair": pair})
-                known = self.choice_tables.get(pair)
-            table = rows.join(known).to_numpy(dtype=np.float64) if known is not None else None
-            if table is None or table.shape[1] == 0:
+            choices = np.nan_to_num(table.drop(columns=DECISION_TAG).to_numpy(dtype=np.float64))
+            if choices.shape[1] == 0:
                 return np.zeros(len(dataframe))
-            table = np.nan_to_num(table)
         action = dataframe["&-action"].fillna(-1).astype(int).to_numpy()
-        return held_exposure(action, dataframe["do_predict"].to_numpy() == 1, table)
+        return held_exposure(action, dataframe["do_predict"].to_numpy() == 1, choices)
 
     def set_freqai_targets(self, dataframe: DataFrame, metadata: dict, **kwargs: Any) -> DataFrame:
         """
@@ -261,7 +275,9 @@ class MetaStrategy(TargetExposureStrategy):
                 datetime.now(tz=UTC),
             )
             return dataframe
-        dataframe[EXPOSURE_TAG] = self.exposure_of_actions(dataframe, metadata["pair"])
+        table = self.candle_table(dataframe, metadata["pair"])
+        dataframe[EXPOSURE_TAG] = self.exposure_of_actions(dataframe, table)
+        dataframe[DECISION_TAG] = table[DECISION_TAG].fillna(False).to_numpy(dtype=bool)
         if self.trading_live and not dataframe.empty:
             self.check_model_and_prediction(dataframe, metadata["pair"])
         return dataframe

@@ -1,6 +1,7 @@
 """
 A test strategy that holds a fixed target-exposure path, read from the CSV file named by
-``BITBOT_EXPOSURE_PATH`` (``date,target``; the target of a candle is decided at its close).
+``BITBOT_EXPOSURE_PATH`` (``date,target``; the target of a candle is decided at its close;
+an optional ``decision`` column marks the decision candles that re-arm entries after a stop).
 Sized like the MetaStrategy (``size_by_exposure``: half levels, position adjustments), so that
 its Freqtrade backtest can be compared with the training environment walking the same path.
 """
@@ -12,7 +13,7 @@ import os
 import pandas as pd
 from pandas import DataFrame
 
-from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
+from meta_strategy.trading.exposure import DECISION_TAG, EXPOSURE_TAG, TargetExposureStrategy
 
 
 class ExposurePathStrategy(TargetExposureStrategy):
@@ -30,4 +31,6 @@ class ExposurePathStrategy(TargetExposureStrategy):
         path["date"] = pd.to_datetime(path["date"], utc=True)
         merged = dataframe[["date"]].merge(path, on="date", how="left")
         dataframe[EXPOSURE_TAG] = merged["target"].fillna(0.0).to_numpy()
+        if "decision" in merged:
+            dataframe[DECISION_TAG] = merged["decision"].fillna(False).astype(bool).to_numpy()
         return dataframe

@@ -277,3 +277,100 @@ def test_volatility_scales_size_each_trade_when_it_is_decided() -> None:
     assert info["quantity"] == pytest.approx(-1.0 * env.initial_equity / 100.0)
     with pytest.raises(ValueError, match="scales must be finite"):
         FuturesTradingEnv(features, m, scales=np.array([1.0, np.nan, 1, 1, 1]))
+
+
+def _stop_env(m: MarketArrays, distance: float, decisions=None) -> FuturesTradingEnv:
+    features = np.zeros((len(m), 1), dtype=np.float32)
+    env = FuturesTradingEnv(
+        features,
+        m,
+        CostModel(fee=0.001),
+        stops=np.full(len(m), distance),
+        decisions=decisions,
+    )
+    env.reset(seed=0)
+    return env
+
+
+def test_the_stop_trails_from_the_high_and_closes_at_the_stop() -> None:
+    """train_with_stops: Freqtrade's trailing custom_stoploss, priced as its backtester does."""
+    m = market(
+        [100.0, 100.0, 104.0, 109.0, 103.0, 103.0],
+        high=[100.0, 105.0, 110.0, 110.0, 104.0, 103.0],
+        low=[100.0, 90.0, 103.0, 102.0, 100.0, 103.0],
+        close=[100.0, 104.0, 109.0, 103.0, 103.0, 103.0],
+    )
+    quantity = 1.0 / 100.0  # the whole equity at the open of candle 1
+    env = _stop_env(m, distance=6.0)
+    _, _, _, _, info = env.step(LONG)  # opens at 100; stop 105 - 6 = 99: the low 90 reaches it
+    assert info["stops"] == 1 and info["quantity"] == 0.0 and info["exposure"] == 0.0
+    # the first candle of a trade: Freqtrade's pessimistic price, open x (1 - 6 / 105)
+    first = 100.0 * (1.0 - 6.0 / 105.0)
+    fees = 0.001 * quantity * (100.0 + first)
+    assert info["equity"] == pytest.approx(1.0 + quantity * (first - 100.0) - fees)
+    assert info["fees"] == pytest.approx(fees)
+
+    env = _stop_env(m, distance=7.5)
+    env.step(FLAT)
+    env.step(LONG)  # opens at 104, stop 110 - 7.5 = 102.5 < low 103: held
+    assert env.state.stop == pytest.approx(102.5) and env.state.stops == 0
+    equity, quantity = env.state.equity, env.state.quantity
+    _, _, _, _, info = env.step(LONG)  # high 110 again: 102.5; the low 102 reaches it
+    assert info["stops"] == 1 and info["quantity"] == 0.0
+    exit_equity = equity + quantity * (102.5 - 109.0) - 0.001 * quantity * 102.5
+    assert info["equity"] == pytest.approx(exit_equity), "closed at the stop price"
+
+
+def test_the_stop_only_tightens_and_a_short_trails_from_the_low() -> None:
+    m = market(
+        [100.0, 100.0, 96.0, 97.0, 99.0],
+        high=[100.0, 101.0, 97.0, 98.0, 104.0],
+        low=[100.0, 95.0, 94.0, 96.0, 98.0],
+        close=[100.0, 96.0, 97.0, 99.0, 103.0],
+    )
+    env = _stop_env(m, distance=8.0)
+    env.step(SHORT)  # 95 + 8 = 103 > high 101: held
+    assert env.state.stop == pytest.approx(103.0)
+    env.step(SHORT)  # 94 + 8 = 102: tightened
+    assert env.state.stop == pytest.approx(102.0)
+    env.step(SHORT)  # 96 + 8 = 104: not loosened
+    assert env.state.stop == pytest.approx(102.0)
+    _, _, _, _, info = env.step(SHORT)  # high 104 reaches 102: closed at 102
+    assert info["stops"] == 1 and info["quantity"] == 0.0
+
+
+def test_after_a_stop_the_position_stays_flat_until_the_next_decision() -> None:
+    """The strategy re-arms entries after a stop on a decision candle; the environment too."""
+    n = 10
+    open_ = np.full(n, 100.0)
+    low = open_.copy()
+    low[2] = 90.0  # a fall that reaches the stop on candle 2
+    m = market(open_, low=low)
+    decisions = np.zeros(n, dtype=bool)
+    decisions[[0, 5]] = True
+    env = _stop_env(m, distance=5.0, decisions=decisions)
+    _, _, _, _, info = env.step(LONG)  # held from candle 1 through candle 5, the next decision
+    assert info["tick"] == 5
+    assert info["stops"] == 1 and info["quantity"] == 0.0, "no re-entry inside the span"
+    assert info["trades"] == 2, "one entry, one stop"
+    _, _, _, _, info = env.step(LONG)  # the decision re-arms: long again
+    assert info["quantity"] > 0.0 and info["trades"] == 3
+
+
+def test_no_stop_without_a_distance_and_bad_stops_are_refused() -> None:
+    m = market([100.0, 100.0, 50.0, 50.0], low=[100.0, 100.0, 40.0, 50.0])
+    env = _stop_env(m, distance=0.0)
+    env.step(LONG)
+    _, _, _, _, info = env.step(LONG)
+    assert info["stops"] == 0 and info["quantity"] > 0.0
+    with pytest.raises(ValueError, match="3 stop distances for 4 candles"):
+        FuturesTradingEnv(np.zeros((4, 1)), m, stops=np.ones(3))
+
+
+def test_train_with_stops_is_true_or_false() -> None:
+    from meta_strategy.rl.env import trains_with_stops
+
+    assert trains_with_stops({}) is False
+    assert trains_with_stops({"train_with_stops": True}) is True
+    with pytest.raises(RLConfigError, match="train_with_stops must be true or false, got 'yes'"):
+        trains_with_stops({"train_with_stops": "yes"})

@@ -103,17 +103,21 @@ def test_residual_mode_furnishes_its_choices_and_trades_them(
     predicted = candles[["date"]].iloc[-300:].reset_index(drop=True)
     predicted["&-action"] = np.tile([0, 1, 2], 100)
     predicted["do_predict"] = 1
-    exposure = strategy.exposure_of_actions(predicted, PAIR)
+    table = strategy.candle_table(predicted, PAIR)
+    exposure = strategy.exposure_of_actions(predicted, table)
+    assert table["decision_candle"].to_numpy().all(), "no clock: every candle is a decision"
     expected = np.tile([0.0, 0.5, 1.0], 100) * base[-300:]
     np.testing.assert_array_equal(exposure, expected)
     assert strategy.action_count(PAIR) == 3
     # A backtest reusing saved predictions: FreqAI computed features on the last candle only
-    strategy.choice_tables[PAIR] = strategy.choice_tables[PAIR].iloc[-1:]
+    strategy.candle_tables[PAIR] = strategy.candle_tables[PAIR].iloc[-1:]
     reused = candles.iloc[-300:].reset_index(drop=True)
     reused["&-action"] = predicted["&-action"]
     reused["do_predict"] = 1
     full_history = pd.concat([candles.iloc[:-300], reused], ignore_index=True)
-    again = strategy.exposure_of_actions(full_history, PAIR)[-300:]
+    again = strategy.exposure_of_actions(full_history, strategy.candle_table(full_history, PAIR))[
+        -300:
+    ]
     np.testing.assert_array_equal(again, expected)
 
 
@@ -339,3 +343,20 @@ def test_recurrent_ppo_state_is_carried_through_the_walk() -> None:
         manual.append(int(action))
         exposure = (-1.0, 0.0, 1.0)[int(action)]
     assert walked["&-action"].astype(int).tolist() == manual
+
+
+def test_train_with_stops_furnishes_the_stops_distance(
+    binance_datadir, btc_1h: pd.DataFrame
+) -> None:
+    """The environment trails the distance custom_stoploss trails: k x ATR of bitbot.risk."""
+    from meta_strategy.signals.indicators import atr
+
+    strategy = _meta_strategy(binance_datadir, train_with_stops=True)
+    n = strategy.startup_candle_count + 50
+    candles = btc_1h.iloc[-n:].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    limits = strategy.risk_limits
+    expected = limits.stop_atr_multiple * atr(candles, limits.atr_period)
+    np.testing.assert_allclose(features["%-raw_stop"], expected)
+    assert limits.stop_atr_multiple > 0 and (features["%-raw_stop"].iloc[-50:] > 0).all()
+    assert "%-raw_stop" not in _features(_meta_strategy(binance_datadir), candles)

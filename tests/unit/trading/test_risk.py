@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from meta_strategy.trading.config import BitBotConfigError
-from meta_strategy.trading.risk import RiskLimits, RiskState, volatility_stop_price
+from meta_strategy.trading.risk import (
+    RiskLimits,
+    RiskState,
+    protective_exit,
+    rearmed_since,
+    volatility_stop_price,
+)
 from tests.helpers.freqtrade import load_strategy
 
 
@@ -128,3 +134,22 @@ def test_daily_loss_blocks_do_not_reset_the_drawdown_peak() -> None:
             break
     assert verdict.flatten and state.short_reason == "max_drawdown"
     assert equity <= 1000 * 0.75 and state.peak == 1000.0
+
+
+def test_protective_exits_are_the_stops_liquidation_and_the_risk_limits() -> None:
+    for reason in ("stop_loss", "trailing_stop_loss", "liquidation", "risk_daily_loss"):
+        assert protective_exit(reason), reason
+    for reason in ("exit_signal", "force_exit", "safe_mode", "", None):
+        assert not protective_exit(reason), reason
+
+
+def test_entries_re_arm_on_a_candle_that_closes_after_the_exit() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    closes = [start + timedelta(hours=h + 1) for h in range(6)]  # candles 0..5, hourly
+    rearm = [True, False, False, True, False, False]
+    exit_time = start + timedelta(hours=1, minutes=30)  # inside candle 1
+    assert rearmed_since(closes, rearm, exit_time), "candle 3 re-arms"
+    assert not rearmed_since(closes, [True, False, False, False, False, False], exit_time)
+    assert not rearmed_since(closes[:3], rearm[:3], exit_time), "candle 0 closed before"
+    # a naive exit time is UTC; a stop at candle 3's open is re-armed by candle 3 itself
+    assert rearmed_since(closes, rearm, datetime(2024, 1, 1, 3))
