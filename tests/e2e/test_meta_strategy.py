@@ -228,7 +228,8 @@ def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
 
 
 def test_lightgbm_stacker_walk_forward(binance_datadir: Path, tmp_path: Path) -> None:
-    """The supervised baseline: FreqAI's LightGBM classifier on the same features."""
+    """The supervised baseline: FreqAI's LightGBM regression on the same features, long and
+    short beyond its cost band."""
     overlay = tmp_path / "short.json"
     overlay.write_text(
         json.dumps(

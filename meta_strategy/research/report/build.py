@@ -72,7 +72,7 @@ LABELS = {
     "EqualVoteStrategy": "Equal-weight vote",
     "PerformanceVoteStrategy": "Performance-weighted vote",
     "FollowTheLeaderStrategy": "Follow the leader",
-    "StackerStrategy": "LightGBM stacker",
+    "StackerStrategy": "LightGBM stacker (24 h, cost band)",
     "buy_and_hold": "Buy-and-hold perp",
     "flat": "Flat",
 }
