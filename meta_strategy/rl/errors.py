@@ -30,6 +30,7 @@ BITBOT_RL_KEYS = frozenset(
         "seed",  # MetaPPO
         "policy_kwargs",  # rl.algorithms
         "train_with_stops",  # rl.env
+        "predictors",  # rl.predictors
     }
 )
 """The keys BitBot adds to ``freqai.rl_config``."""

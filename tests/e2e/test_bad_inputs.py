@@ -233,6 +233,12 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         None,
         "freqai.rl_config.n_envs: 0 is not a number of environments",
     ),
+    "meta: an unknown predictor": (
+        {"freqai": {"rl_config": {"predictors": {"models": ["xgb"]}}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.predictors.models: unknown predictor 'xgb'",
+    ),
     "meta: train_with_stops not true or false": (
         {"freqai": {"rl_config": {"train_with_stops": "yes"}}},
         "MetaStrategy",

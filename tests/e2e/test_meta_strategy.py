@@ -9,9 +9,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from tests.helpers.freqtrade import freqai_backtest
+from tests.helpers.freqtrade import backtest_predictions, freqai_backtest, market_jumping_at
 
 
 pytestmark = pytest.mark.slow
@@ -46,13 +47,15 @@ def _small_agent(tmp_path: Path, identifier: str, freqai: dict | None = None, **
     return str(path)
 
 
-def _backtest(datadir: Path, tmp_path: Path, identifier: str, **rl: object) -> list[dict]:
+def _backtest(
+    datadir: Path, tmp_path: Path, identifier: str, freqai: dict | None = None, **rl: object
+) -> list[dict]:
     results = tmp_path / f"results-{identifier}"
     results.mkdir(exist_ok=True)
     freqai_backtest(
         tmp_path,
         identifier,
-        [*CONFIGS, "-c", _small_agent(tmp_path, identifier, **rl)],
+        [*CONFIGS, "-c", _small_agent(tmp_path, identifier, freqai, **rl)],
         "MetaStrategy",
         "20250601-20250701",
         results,
@@ -146,6 +149,36 @@ def test_action_modes_walk_forward(
     walk-forward."""
     trades = _backtest(market_datadir, tmp_path, f"ci-mode-{mode}", **rl)
     assert trades, f"the {mode} agent made no trade at all"
+
+
+def test_stacked_forecasts_come_from_before_their_window(
+    market_datadir: Path, tmp_path: Path
+) -> None:
+    """
+    predictors: the agent observes LightGBM and GRU forecasts of the next day. In a backtest
+    window they come from models fitted on data before it: prices that jump 20 % 12 hours into
+    the second window leave that window's earlier forecasts as they were; later ones move.
+    Each window saves its predictors next to its agent.
+    """
+    second_window = pd.Timestamp("2025-06-16", tz="UTC")  # 20250601-20250701 by 15 days
+    jump = second_window + pd.Timedelta(hours=12)
+    changed = market_jumping_at(market_datadir, tmp_path / "changed", jump)
+    rl = {"predictors": {"models": ["lightgbm", "gru"], "horizon": 24, "folds": 3}}
+    _backtest(market_datadir, tmp_path, "ci-stack-a", freqai={"save_backtest_models": True}, **rl)
+    _backtest(changed, tmp_path, "ci-stack-b", **rl)
+    original = backtest_predictions(tmp_path, "ci-stack-a")
+    jumped = backtest_predictions(tmp_path, "ci-stack-b")
+    columns = ["forecast_lightgbm", "forecast_gru"]
+    assert (original[columns].std() > 0).all() and original["&-action"].notna().all()
+    before = (original.index >= second_window) & (original.index < jump)
+    assert before.sum() == 12
+    pd.testing.assert_frame_equal(
+        original.loc[before, columns], jumped.loc[before, columns], check_exact=True
+    )
+    after = original.index >= jump + pd.Timedelta(days=1)
+    assert (original.loc[after, columns] != jumped.loc[after, columns]).any().all()
+    models = tmp_path / "userdir-ci-stack-a" / "models" / "ci-stack-a"
+    assert len(list(models.rglob("cb_*_model.predictors.joblib"))) == 2
 
 
 def test_continual_learning_warm_starts_each_window(market_datadir: Path, tmp_path: Path) -> None:

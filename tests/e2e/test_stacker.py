@@ -8,13 +8,12 @@ with the next window's prices. This test holds it to that.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.helpers.freqtrade import freqai_backtest
+from tests.helpers.freqtrade import backtest_predictions, freqai_backtest, market_jumping_at
 
 
 pytestmark = pytest.mark.slow
@@ -42,11 +41,7 @@ def _predictions(tmp_path: Path, datadir: Path, name: str) -> pd.DataFrame:
         results,
         env={"BITBOT_DATA": str(datadir)},
     )
-    folder = tmp_path / f"userdir-{name}" / "models" / name
-    files = sorted(folder.rglob("backtesting_predictions/*.feather"))
-    assert len(files) == 2, files
-    frame = pd.concat([pd.read_feather(f) for f in files], ignore_index=True)
-    return frame.set_index("date").sort_index()
+    return backtest_predictions(tmp_path, name)
 
 
 def test_a_window_learns_nothing_from_the_candles_it_predicts(
@@ -58,14 +53,7 @@ def test_a_window_learns_nothing_from_the_candles_it_predicts(
     trained on nothing after the window's start); after it they differ (the test can see a
     change).
     """
-    changed = tmp_path / "changed"
-    shutil.copytree(market_datadir, changed)
-    candles_file = changed / "futures" / "BTC_USDT_USDT-1h-futures.feather"
-    candles = pd.read_feather(candles_file)
-    later = candles["date"] >= CHANGE_FROM
-    candles.loc[later, ["open", "high", "low", "close"]] *= 1.2
-    candles.to_feather(candles_file)
-
+    changed = market_jumping_at(market_datadir, tmp_path / "changed", CHANGE_FROM)
     original = _predictions(tmp_path, market_datadir, "ci-leak-a")
     jumped = _predictions(tmp_path, changed, "ci-leak-b")
     forecast = "&-forward_return"

@@ -204,3 +204,37 @@ class MarketDataProvider:
             return self.spot
         assert (pair, timeframe, candle_type) == (self.pair, "1h", "funding_rate")
         return self.funding
+
+
+def market_jumping_at(datadir: Path, dest: Path, when: Any, factor: float = 1.2) -> Path:
+    """
+    The walk-forward leakage tests' altered future: a copy of the data folder whose BTC
+    perpetual prices are multiplied by ``factor`` from the candle at ``when`` on.
+
+    :return: ``dest``
+    """
+    import shutil
+
+    import pandas as pd
+
+    shutil.copytree(datadir, dest)
+    path = dest / "futures" / "BTC_USDT_USDT-1h-futures.feather"
+    candles = pd.read_feather(path)
+    later = candles["date"] >= when
+    candles.loc[later, ["open", "high", "low", "close"]] *= factor
+    candles.to_feather(path)
+    return dest
+
+
+def backtest_predictions(tmp_path: Path, identifier: str, windows: int = 2) -> Any:
+    """
+    :return: the predictions FreqAI saved in :func:`run_freqai_backtest`'s user directory, one
+        row per candle of every window, indexed by date
+    """
+    import pandas as pd
+
+    folder = tmp_path / f"userdir-{identifier}" / "models" / identifier
+    files = sorted(folder.rglob("backtesting_predictions/*.feather"))
+    assert len(files) == windows, files
+    frame = pd.concat([pd.read_feather(f) for f in files], ignore_index=True)
+    return frame.set_index("date").sort_index()

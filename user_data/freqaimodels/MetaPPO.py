@@ -24,6 +24,10 @@ What it changes in FreqAI's reinforcement learner:
   state is carried through the prediction walk). ``meta_strategy.rl.algorithms`` has training
   parameters that fit each algorithm; parameters the chosen one does not take are dropped with a
   warning, and ``rl_config.policy_kwargs`` reaches the policy (e.g. ``lstm_hidden_size``);
+* with ``freqai.rl_config.predictors`` (:mod:`meta_strategy.rl.predictors`) a LightGBM and a
+  GRU forecast of the next day's return, fitted on each window's training data (out of fold on
+  the candles the agent trains on), join the agent's observation; the fitted predictors are
+  saved next to the agent's file;
 * with ``freqai.activate_tensorboard`` each window's losses, training-episode rewards and
   held-out evaluation rewards are logged under ``<models>/<identifier>/tensorboard``.
 """
@@ -50,6 +54,7 @@ from meta_strategy.rl.costs import CostModel
 from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
 from meta_strategy.rl.errors import check_rl_config_keys
+from meta_strategy.rl.predictors import PredictorStack, predictors_path, with_forecasts
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.rl.vector import evaluation_interval, n_envs_of, seed_envs, training_envs
 from meta_strategy.trading.exposure import EXPOSURE_TAG
@@ -88,6 +93,9 @@ class MetaPPO(ReinforcementLearner):
         self.action_mode = ActionMode.from_rl_config(self.rl_config)
         self.ensemble = EnsembleConfig.from_rl_config(self.rl_config)
         self.n_envs = n_envs_of(self.rl_config)
+        self.predictors = PredictorStack.from_rl_config(self.rl_config, self.seed)
+        self._stacks: dict[tuple[str, str], PredictorStack] = {}
+        """(pair, model file name) -> the fitted predictors of that window's agent"""
         self._carry_exposure: dict[str, float] = {}
         self._carry_action: dict[str, int] = {}
         self._decisions: dict[str, np.ndarray] = {}
@@ -224,6 +232,11 @@ class MetaPPO(ReinforcementLearner):
         episode_length = self.rl_config.get("episode_length")
         costs = replace(self.costs, amount_step=self._amount_step(dk.pair))
         train_features = data_dictionary["train_features"]
+        if self.predictors.models:  # the forecasts join the observation
+            train_features, test_features = self._stack_forecasts(
+                train_features, data_dictionary["test_features"], prices_train, dk
+            )
+            data_dictionary["test_features"] = test_features
         self.train_env = training_envs(
             lambda: self._make_env(train_features, prices_train, episode_length, costs),
             self.n_envs,
@@ -235,6 +248,46 @@ class MetaPPO(ReinforcementLearner):
                 self._make_env(data_dictionary["test_features"], prices_test, None, costs)
             )
             self.eval_env.reset(seed=self.seed)
+
+    def _stack_forecasts(
+        self,
+        train: pd.DataFrame,
+        test: pd.DataFrame,
+        prices_train: pd.DataFrame,
+        dk: FreqaiDataKitchen,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """
+        Fit the predictors on the training window and save them next to the agent's file.
+
+        :return: the training features with the out-of-fold forecasts, the held-out features
+            with the whole-window models' forecasts
+        """
+        stack = replace(self.predictors, fitted=[])
+        logger.info("MetaPPO: stacked predictors %s", stack)
+        oof = stack.fit(train.to_numpy(dtype=np.float32), prices_train["close"].to_numpy())
+        held_out = stack.predict(test.to_numpy(dtype=np.float32)) if len(test) else None
+        self._stacks = {k: v for k, v in self._stacks.items() if k[0] != dk.pair}
+        self._stacks[(dk.pair, dk.model_filename)] = stack
+        stack.save(predictors_path(Path(dk.data_path) / f"{dk.model_filename}_model.zip"))
+        train = train.assign(**{c: oof[:, j] for j, c in enumerate(stack.columns)})
+        if held_out is not None:
+            test = test.assign(**{c: held_out[:, j] for j, c in enumerate(stack.columns)})
+        return train, test
+
+    def stack_of(self, dk: FreqaiDataKitchen) -> PredictorStack | None:
+        """
+        :return: the predictors of the agent in use (fitted in this process, or loaded from
+            the file next to its model); None without predictors
+        :raises RLConfigError: their file is missing or unreadable (named)
+        """
+        if not self.predictors.models:
+            return None
+        key = (dk.pair, dk.model_filename)
+        if key not in self._stacks:
+            model_file = Path(dk.data_path) / f"{dk.model_filename}_model.zip"
+            stacks = {k: v for k, v in self._stacks.items() if k[0] != dk.pair}
+            self._stacks = {**stacks, key: PredictorStack.load(predictors_path(model_file))}
+        return self._stacks[key]
 
     def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
         """
@@ -398,6 +451,9 @@ class MetaPPO(ReinforcementLearner):
         :return: one action per row in the label column
         """
         features = dataframe.to_numpy(dtype=np.float32)
+        stack = self.stack_of(dk)
+        forecasts = stack.predict(features) if stack is not None else np.zeros((len(features), 0))
+        features = with_forecasts(features, forecasts)
         n = len(features)
         actions = np.zeros(n, dtype=np.float64)
         exposure = 0.0 if self.live else self._carry_exposure.get(dk.pair, 0.0)
@@ -431,4 +487,7 @@ class MetaPPO(ReinforcementLearner):
             exposure = float(choices[i][held])
         self._carry_action[dk.pair] = held
         self._carry_exposure[dk.pair] = exposure
-        return pd.DataFrame({label: actions for label in dk.label_list})
+        predictions = {label: actions for label in dk.label_list}
+        for j, column in enumerate(stack.columns if stack is not None else []):
+            predictions[column] = forecasts[:, j]  # in the strategy's dataframe and plots
+        return pd.DataFrame(predictions)

@@ -190,6 +190,7 @@ def _fake_meta_ppo(**state: object) -> SimpleNamespace:
             "_decisions": {},
             "_choices": {},
             "ensemble_of": lambda model, dk: model,
+            "stack_of": lambda dk: None,  # no stacked predictors
             **state,
         }
     )
