@@ -21,6 +21,7 @@ to one training window of a few thousand hourly candles:
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 from typing import Any
 
@@ -138,3 +139,28 @@ def algorithm_class(algorithm: str) -> type:
             f"unknown RL algorithm {algorithm!r}; expected one of {', '.join(ALGORITHM_PACKAGES)}"
         )
     return getattr(importlib.import_module(ALGORITHM_PACKAGES[algorithm]), algorithm)
+
+
+def accepted_parameters(
+    model_class: type, params: dict[str, Any], model_type: str
+) -> dict[str, Any]:
+    """
+    ``model_training_parameters`` that the chosen algorithm accepts. Freqtrade merges config
+    files key by key, so an overlay that switches PPO to DQN cannot remove PPO's ``n_epochs``;
+    such leftovers are dropped here, with a warning, instead of failing every window.
+
+    :param model_class: the stable-baselines3 class
+    :param params: ``freqai.model_training_parameters``
+    :param model_type: its name, for the warning
+    :return: keyword arguments for the algorithm's constructor
+    """
+    accepted = inspect.signature(model_class.__init__).parameters
+    dropped = sorted(k for k in params if k not in accepted)
+    if dropped:
+        logger.warning(
+            "MetaPPO: %s does not take %s; ignoring them (see meta_strategy.rl.algorithms "
+            "for presets per algorithm).",
+            model_type,
+            dropped,
+        )
+    return {k: v for k, v in params.items() if k in accepted}

@@ -238,3 +238,24 @@ class CostModel:
             stake_fraction=stake_fraction(config),
             **costs,
         )
+
+
+def exchange_amount_step(exchange: Any, pair: str) -> float:
+    """
+    :param exchange: Freqtrade's exchange object (None in unit tests)
+    :param pair: the traded pair
+    :return: the exchange's amount step of ``pair`` in base currency (what Freqtrade truncates
+        order amounts to), 0 when the markets do not say
+    """
+    from ccxt import TICK_SIZE
+
+    try:
+        precision = exchange.get_precision_amount(pair)
+        contract = exchange.get_contract_size(pair) or 1.0
+        mode = exchange.precisionMode
+    except Exception:  # no exchange (unit tests) or no market: no rounding
+        return 0.0
+    if precision is None:
+        return 0.0
+    step = precision if mode == TICK_SIZE else 10.0**-precision
+    return float(step) * float(contract)

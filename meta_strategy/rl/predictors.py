@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import torch as th
 
 from meta_strategy.config_keys import check_known_keys
@@ -281,6 +282,25 @@ class PredictorStack:
             forecaster.fit(features, labels)
             self.fitted.append(forecaster)
         return np.clip(oof, -CLIP, CLIP)
+
+    def forecast_window(
+        self, train: pd.DataFrame, test: pd.DataFrame, close: npt.ArrayLike
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """
+        Fit on a walk-forward window's training rows (:meth:`fit`) and add the forecast columns.
+
+        :param train: its training features (normalised), rows in time order
+        :param test: its held-out features (may be empty)
+        :param close: the training rows' close prices
+        :return: the training features with the out-of-fold forecasts, the held-out features
+            with the whole-window models' forecasts
+        """
+        oof = self.fit(train.to_numpy(dtype=np.float32), close)
+        train = train.assign(**{c: oof[:, j] for j, c in enumerate(self.columns)})
+        if len(test):
+            held_out = self.predict(test.to_numpy(dtype=np.float32))
+            test = test.assign(**{c: held_out[:, j] for j, c in enumerate(self.columns)})
+        return train, test
 
     def predict(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """:return: the whole-window models' forecasts, (n, len(models))"""

@@ -32,7 +32,6 @@ What it changes in FreqAI's reinforcement learner:
   held-out evaluation rewards are logged under ``<models>/<identifier>/tensorboard``.
 """
 
-import inspect
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -50,7 +49,8 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import set_random_seed
 
 from meta_strategy.rl.actions import ActionMode, choice_columns
-from meta_strategy.rl.costs import CostModel
+from meta_strategy.rl.algorithms import accepted_parameters
+from meta_strategy.rl.costs import CostModel, exchange_amount_step
 from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
 from meta_strategy.rl.errors import check_rl_config_keys
@@ -162,25 +162,6 @@ class MetaPPO(ReinforcementLearner):
 
     # ---------------------------------------------------------------- environments and training
 
-    def _amount_step(self, pair: str) -> float:
-        """
-        :return: the exchange's amount step of ``pair`` in base currency (what Freqtrade
-            truncates order amounts to), 0 when the markets do not say
-        """
-        from ccxt import TICK_SIZE
-
-        exchange = getattr(self.data_provider, "_exchange", None)
-        try:
-            precision = exchange.get_precision_amount(pair)
-            contract = exchange.get_contract_size(pair) or 1.0
-            mode = exchange.precisionMode
-        except Exception:  # no exchange (unit tests) or no market: no rounding
-            return 0.0
-        if precision is None:
-            return 0.0
-        step = precision if mode == TICK_SIZE else 10.0**-precision
-        return float(step) * float(contract)
-
     def _make_env(
         self,
         features: pd.DataFrame,
@@ -230,13 +211,18 @@ class MetaPPO(ReinforcementLearner):
         :mod:`meta_strategy.rl.vector`) and a held-out evaluation env.
         """
         episode_length = self.rl_config.get("episode_length")
-        costs = replace(self.costs, amount_step=self._amount_step(dk.pair))
+        exchange = getattr(self.data_provider, "_exchange", None)
+        costs = replace(self.costs, amount_step=exchange_amount_step(exchange, dk.pair))
         train_features = data_dictionary["train_features"]
         if self.predictors.models:  # the forecasts join the observation
-            train_features, test_features = self._stack_forecasts(
-                train_features, data_dictionary["test_features"], prices_train, dk
+            stack = replace(self.predictors, fitted=[])
+            logger.info("MetaPPO: stacked predictors %s", stack)
+            train_features, data_dictionary["test_features"] = stack.forecast_window(
+                train_features, data_dictionary["test_features"], prices_train["close"]
             )
-            data_dictionary["test_features"] = test_features
+            stack.save(predictors_path(Path(dk.data_path) / f"{dk.model_filename}_model.zip"))
+            self._stacks = {k: v for k, v in self._stacks.items() if k[0] != dk.pair}
+            self._stacks[(dk.pair, dk.model_filename)] = stack
         self.train_env = training_envs(
             lambda: self._make_env(train_features, prices_train, episode_length, costs),
             self.n_envs,
@@ -248,31 +234,6 @@ class MetaPPO(ReinforcementLearner):
                 self._make_env(data_dictionary["test_features"], prices_test, None, costs)
             )
             self.eval_env.reset(seed=self.seed)
-
-    def _stack_forecasts(
-        self,
-        train: pd.DataFrame,
-        test: pd.DataFrame,
-        prices_train: pd.DataFrame,
-        dk: FreqaiDataKitchen,
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """
-        Fit the predictors on the training window and save them next to the agent's file.
-
-        :return: the training features with the out-of-fold forecasts, the held-out features
-            with the whole-window models' forecasts
-        """
-        stack = replace(self.predictors, fitted=[])
-        logger.info("MetaPPO: stacked predictors %s", stack)
-        oof = stack.fit(train.to_numpy(dtype=np.float32), prices_train["close"].to_numpy())
-        held_out = stack.predict(test.to_numpy(dtype=np.float32)) if len(test) else None
-        self._stacks = {k: v for k, v in self._stacks.items() if k[0] != dk.pair}
-        self._stacks[(dk.pair, dk.model_filename)] = stack
-        stack.save(predictors_path(Path(dk.data_path) / f"{dk.model_filename}_model.zip"))
-        train = train.assign(**{c: oof[:, j] for j, c in enumerate(stack.columns)})
-        if held_out is not None:
-            test = test.assign(**{c: held_out[:, j] for j, c in enumerate(stack.columns)})
-        return train, test
 
     def stack_of(self, dk: FreqaiDataKitchen) -> PredictorStack | None:
         """
@@ -364,7 +325,11 @@ class MetaPPO(ReinforcementLearner):
                 device="cpu",
                 verbose=0,
                 tensorboard_log=tensorboard_log,
-                **self.training_parameters(),
+                **accepted_parameters(
+                    self.MODELCLASS,
+                    self.freqai_info.get("model_training_parameters", {}),
+                    self.model_type,
+                ),
             )
         folder = Path(dk.data_path) if member == 0 else Path(dk.data_path) / f"member{member}"
         callbacks = []
@@ -391,26 +356,6 @@ class MetaPPO(ReinforcementLearner):
             logger.info("MetaPPO: using the best model on the held-out split.")
             model = self.MODELCLASS.load(best, device="cpu")
         return model
-
-    def training_parameters(self) -> dict[str, Any]:
-        """
-        ``model_training_parameters`` that the chosen algorithm accepts. Freqtrade merges config
-        files key by key, so an overlay that switches PPO to DQN cannot remove PPO's ``n_epochs``;
-        such leftovers are dropped here, with a warning, instead of failing every window.
-
-        :return: keyword arguments for the algorithm's constructor
-        """
-        params = dict(self.freqai_info.get("model_training_parameters", {}))
-        accepted = inspect.signature(self.MODELCLASS.__init__).parameters
-        dropped = sorted(k for k in params if k not in accepted)
-        if dropped:
-            logger.warning(
-                "MetaPPO: %s does not take %s; ignoring them (see meta_strategy.rl.algorithms "
-                "for presets per algorithm).",
-                self.model_type,
-                dropped,
-            )
-        return {k: v for k, v in params.items() if k in accepted}
 
     # ---------------------------------------------------------------- prediction
 
