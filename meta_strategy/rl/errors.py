@@ -31,6 +31,7 @@ BITBOT_RL_KEYS = frozenset(
         "policy_kwargs",  # rl.algorithms
         "train_with_stops",  # rl.env
         "predictors",  # rl.predictors
+        "behaviour_cloning",  # rl.imitation
     }
 )
 """The keys BitBot adds to ``freqai.rl_config``."""

@@ -233,6 +233,12 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         None,
         "freqai.rl_config.n_envs: 0 is not a number of environments",
     ),
+    "meta: an unknown teacher to imitate": (
+        {"freqai": {"rl_config": {"behaviour_cloning": {"teacher": "oracle"}}}},
+        "MetaStrategy",
+        None,
+        "freqai.rl_config.behaviour_cloning.teacher: unknown teacher 'oracle'",
+    ),
     "meta: an unknown predictor": (
         {"freqai": {"rl_config": {"predictors": {"models": ["xgb"]}}}},
         "MetaStrategy",

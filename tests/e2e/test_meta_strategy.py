@@ -127,7 +127,15 @@ def test_a_decision_clock_trades_only_after_its_candles(
     [
         # the select mode, trained under the risk layer's stop (rl.env: train_with_stops)
         ("select", {"action_mode": "select", "train_with_stops": True}),
-        ("residual", {"action_mode": "residual", "residual_base": "follow_the_leader"}),
+        # the residual mode, started by imitating follow the leader (rl.imitation)
+        (
+            "residual",
+            {
+                "action_mode": "residual",
+                "residual_base": "follow_the_leader",
+                "behaviour_cloning": {"teacher": "follow_the_leader", "epochs": 2},
+            },
+        ),
         ("vectorised", {"n_envs": 4}),  # rl.vector: four copies of the environment
         (
             "excess",
@@ -144,9 +152,9 @@ def test_a_decision_clock_trades_only_after_its_candles(
 def test_action_modes_walk_forward(
     mode: str, rl: dict, market_datadir: Path, tmp_path: Path
 ) -> None:
-    """The select and residual modes, training under the stop, the reward measured against a
-    benchmark and parallel training environments train, predict and trade through FreqAI's
-    walk-forward."""
+    """The select and residual modes, training under the stop, a behaviour-cloning start, the
+    reward measured against a benchmark and parallel training environments train, predict and
+    trade through FreqAI's walk-forward."""
     trades = _backtest(market_datadir, tmp_path, f"ci-mode-{mode}", **rl)
     assert trades, f"the {mode} agent made no trade at all"
 

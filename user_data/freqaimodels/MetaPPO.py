@@ -54,6 +54,7 @@ from meta_strategy.rl.costs import CostModel, exchange_amount_step
 from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
 from meta_strategy.rl.errors import check_rl_config_keys
+from meta_strategy.rl.imitation import CloningConfig, clone_behaviour, cloning_set
 from meta_strategy.rl.predictors import PredictorStack, predictors_path, with_forecasts
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.rl.vector import evaluation_interval, n_envs_of, seed_envs, training_envs
@@ -72,11 +73,11 @@ RAW_COLUMNS = {
 }
 """The strategy's raw columns the environment trades on (not observed): prices, funding, and the
 decision clock's candles (:mod:`meta_strategy.rl.clock`)."""
-OPTIONAL_RAW_COLUMNS = frozenset({"%-raw_benchmark", "%-raw_scale", "%-raw_stop"})
+OPTIONAL_RAW_COLUMNS = frozenset({"%-raw_benchmark", "%-raw_scale", "%-raw_stop", "%-raw_teacher"})
 """Raw columns the strategy furnishes when the setup needs them: the benchmark's net return per
 candle (``excess_log_return``), the volatility-targeting share of the stake (``bitbot.sizing``)
-and the stop's distance (``train_with_stops``); the action mode's choices are found by their
-prefix."""
+the stop's distance (``train_with_stops``) and the imitated combiner's exposure
+(``behaviour_cloning``); the action mode's choices are found by their prefix."""
 
 
 class MetaPPO(ReinforcementLearner):
@@ -94,6 +95,9 @@ class MetaPPO(ReinforcementLearner):
         self.ensemble = EnsembleConfig.from_rl_config(self.rl_config)
         self.n_envs = n_envs_of(self.rl_config)
         self.predictors = PredictorStack.from_rl_config(self.rl_config, self.seed)
+        self.cloning = CloningConfig.from_rl_config(self.rl_config)
+        self._cloning_set: tuple[np.ndarray, np.ndarray] | None = None
+        """the training window's decisions as the teacher takes them (behaviour_cloning)"""
         self._stacks: dict[tuple[str, str], PredictorStack] = {}
         """(pair, model file name) -> the fitted predictors of that window's agent"""
         self._carry_exposure: dict[str, float] = {}
@@ -223,6 +227,17 @@ class MetaPPO(ReinforcementLearner):
             stack.save(predictors_path(Path(dk.data_path) / f"{dk.model_filename}_model.zip"))
             self._stacks = {k: v for k, v in self._stacks.items() if k[0] != dk.pair}
             self._stacks[(dk.pair, dk.model_filename)] = stack
+        self._cloning_set = None
+        if self.cloning.teacher is not None:
+            choices = self._choice_matrix(prices_train)
+            if choices is None:
+                choices = np.tile(np.asarray(self.levels, dtype=np.float64), (len(prices_train), 1))
+            self._cloning_set = cloning_set(
+                train_features.to_numpy(dtype=np.float32),
+                choices,
+                prices_train["%-raw_teacher"].to_numpy(dtype=np.float64),
+                prices_train["decision"].to_numpy(dtype=np.float64) > 0.5,
+            )
         self.train_env = training_envs(
             lambda: self._make_env(train_features, prices_train, episode_length, costs),
             self.n_envs,
@@ -331,6 +346,13 @@ class MetaPPO(ReinforcementLearner):
                     self.model_type,
                 ),
             )
+            if self._cloning_set is not None:  # a warm start: the teacher's decisions first
+                imitated = clone_behaviour(model, *self._cloning_set, self.cloning.epochs, seed)
+                logger.info(
+                    "MetaPPO: behaviour cloning of %s: %s of the window's decisions imitated",
+                    self.cloning.teacher,
+                    "none" if imitated is None else f"{imitated:.0%}",
+                )
         folder = Path(dk.data_path) if member == 0 else Path(dk.data_path) / f"member{member}"
         callbacks = []
         if self.eval_env is not None:

@@ -48,6 +48,7 @@ from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.ensemble import EnsembleConfig, member_path
 from meta_strategy.rl.env import exposure_levels, trains_with_stops
+from meta_strategy.rl.imitation import CloningConfig
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.signals.allocation import allocation_features, allocation_warmup
 from meta_strategy.signals.indicators import atr
@@ -96,6 +97,8 @@ class MetaStrategy(TargetExposureStrategy):
         self.action_mode = ActionMode.from_rl_config(rl_config)
         self.ensemble = EnsembleConfig.from_rl_config(rl_config)
         self.train_with_stops = trains_with_stops(rl_config)
+        self.teacher = CloningConfig.from_rl_config(rl_config).teacher
+        """the combiner the agent imitates before it learns (None: no behaviour cloning)"""
         reward = make_reward(rl_config.get("model_reward_parameters", {}))
         self.benchmark: str | None = getattr(reward, "benchmark", None)
         """the combiner the reward measures the agent against (None: no benchmark)"""
@@ -175,8 +178,8 @@ class MetaStrategy(TargetExposureStrategy):
         The columns the environment trades on and MetaPPO removes from the observation
         (``%-raw_*``): prices, funding, the decision clock's candles, the benchmark's net
         return when the reward measures against one, the volatility-targeting share of the
-        stake when ``bitbot.sizing`` is on, the stop's distance with ``train_with_stops``, and
-        the action mode's choices.
+        stake when ``bitbot.sizing`` is on, the stop's distance with ``train_with_stops``, the
+        imitated combiner's exposure with ``behaviour_cloning``, and the action mode's choices.
         """
         close = dataframe["close"]
         raw = {
@@ -196,6 +199,8 @@ class MetaStrategy(TargetExposureStrategy):
         if self.benchmark is not None:  # the reward measures the agent against it
             held = combiner_direction(self.benchmark, *combiner, leader_window)
             raw["%-raw_benchmark"] = following_returns(held, close, funding, fee).fillna(0.0)
+        if self.teacher is not None:  # the agent imitates it first (behaviour cloning)
+            raw["%-raw_teacher"] = combiner_direction(self.teacher, *combiner, leader_window)
         if self.volatility_target.active:  # the environment sizes as custom_stake_amount does
             raw["%-raw_scale"] = self.volatility_target.scale(close, self.timeframe)
         if self.train_with_stops:  # the environment trails the stop custom_stoploss trails

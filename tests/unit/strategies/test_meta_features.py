@@ -361,3 +361,21 @@ def test_train_with_stops_furnishes_the_stops_distance(
     np.testing.assert_allclose(features["%-raw_stop"], expected)
     assert limits.stop_atr_multiple > 0 and (features["%-raw_stop"].iloc[-50:] > 0).all()
     assert "%-raw_stop" not in _features(_meta_strategy(binance_datadir), candles)
+
+
+def test_behaviour_cloning_furnishes_the_teachers_exposure(
+    binance_datadir, btc_1h: pd.DataFrame
+) -> None:
+    from meta_strategy.rl.actions import combiner_direction
+
+    cloning = {"teacher": "equal_vote", "epochs": 2}
+    strategy = _meta_strategy(binance_datadir, behaviour_cloning=cloning)
+    n = strategy.startup_candle_count + 50
+    candles = btc_1h.iloc[-n:].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    directions = features[[c for c in features.columns if c.endswith("_direction")]]
+    expected = combiner_direction(
+        "equal_vote", directions, candles["close"], features["%-raw_funding"], candles["date"], 0, 1
+    )
+    np.testing.assert_allclose(features["%-raw_teacher"], expected)
+    assert "%-raw_teacher" not in _features(_meta_strategy(binance_datadir), candles)
