@@ -85,7 +85,9 @@ class PromotionRule:
         return (
             "Promotion rule: a configuration (every seed of one meta-learner setting, over one "
             "report's period) is promotable only if its mean-over-seeds Sharpe is above the best "
-            "rule strategy's, the best vote's and flat's; the 95 % interval of its Sharpe lies "
+            "rule strategy's, the best vote's and flat's; as deployed (its first seed traded "
+            "with the risk controls on, when the report ran it) its Sharpe is above the best "
+            "rule strategy's too; the 95 % interval of its Sharpe lies "
             f"above {self.min_sharpe_ci_low:g}; and its deflated Sharpe (trials: every "
             "configuration recorded for that period) is at least "
             f"{self.min_deflated_sharpe:g}. `--force` promotes anyway and names what it "
@@ -116,6 +118,15 @@ class PromotionRule:
             out.append(
                 f"the Sharpe's 95 % interval starts at {shown}, "
                 f"not above {self.min_sharpe_ci_low:g}"
+            )
+        deployed, best_rule = (
+            metric(evidence, "deployed_sharpe"),
+            metric(evidence, "best_rule_sharpe"),
+        )
+        if deployed is not None and best_rule is not None and deployed <= best_rule:
+            out.append(
+                f"as deployed (risk controls on) its Sharpe {deployed:.2f} is not above the best "
+                f"rule strategy's {best_rule:.2f}"
             )
         dsr = metric(evidence, "config_deflated_sharpe")
         if dsr is None or dsr < self.min_deflated_sharpe:

@@ -245,6 +245,9 @@ def judge(
         )
         for c in configs
     }
+    deployed = [f for f in figures if f.group == "deployed"]
+    if configs and deployed:  # the first seed of the first configuration, risk controls on
+        evidence[configs[0].name]["deployed_sharpe"] = float(deployed[0].metrics["sharpe"])
     by_run = {run: evidence[c.name] for c in configs for run in c.runs}
     return Judgement(configs, headline_verdict(configs, baselines, evidence), by_run)
 

@@ -63,6 +63,25 @@ def test_the_headline_is_the_shipped_mean_over_seeds_not_the_best_seed() -> None
     assert evidence["config_sharpe_mean"] == pytest.approx(0.9)
     assert evidence["configuration"] == "key-PPO" and evidence["trials"] == 9
     assert evidence["best_rule_sharpe"] == 1.0 and evidence["best_vote_sharpe"] == 0.4
+    assert "deployed_sharpe" not in evidence, "no as-deployed run in this report"
+
+
+def test_the_as_deployed_run_counts_in_the_shipped_configurations_verdict() -> None:
+    figures = [
+        _run("meta-ppo-s42", "meta", 1.5, "PPO", 42),
+        _run("meta-ppo-s43", "meta", 1.4, "PPO", 43),
+        _run("meta-as-deployed", "deployed", -1.2, "PPO", 42),
+        _run("OTTStrategy", "strategy", 1.0),
+        _run("EqualVoteStrategy", "baseline", 0.4),
+        _run("flat", "baseline", 0.0),
+    ]
+    keys = {f.name: "key" for f in figures}
+    judgement = judge(
+        figures, _returns([f.name for f in figures]), keys, "PPO", 9, 1e-4, "validation"
+    )
+    assert judgement.evidence_by_run["meta-ppo-s42"]["deployed_sharpe"] == -1.2
+    failed = judgement.verdict["promotion"]["meta-ppo"]
+    assert any("as deployed (risk controls on) its Sharpe -1.20" in f for f in failed), failed
 
 
 def test_the_ledger_counts_each_configuration_once_per_period(tmp_path: Path) -> None:
