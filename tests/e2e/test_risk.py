@@ -23,7 +23,7 @@ def test_each_limit_fires_in_a_backtest(binance_datadir: Path, tmp_path: Path) -
                 "bitbot": {
                     "risk": {
                         "apply_in_backtests": True,
-                        "daily_loss_limit": 0.02,
+                        "daily_loss_limit": 0.01,
                         "max_drawdown": 0.04,
                         "drawdown_cooldown_hours": 72,
                         "stop_atr_multiple": 2.0,
