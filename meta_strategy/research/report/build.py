@@ -246,6 +246,7 @@ def _judge(
     ledger: dict[str, Any],
     shipped_algorithm: str,
     log: Callable[[str], None],
+    variant: bool = False,
 ) -> tuple[list[RunFigures], dict[str, EquityCurve], Judgement]:
     """:return: every run's figures and curve, and the verdict from the means over seeds"""
     trials = ledger["configurations_recorded"]
@@ -260,6 +261,7 @@ def _judge(
         trials,
         variance,
         ledger["period"],
+        variant,
     )
     return figures, curves, judgement
 
@@ -425,8 +427,9 @@ def build_report(
     runs_s = time.perf_counter() - t_runs
     t_analysis = time.perf_counter()
     ledger = _ledger(reports_dir, results, period_name, settings.timerange)
+    variant = bool(settings.meta_overlays)
     figures, curves, judgement = _judge(
-        results, candles, funding, fee, ledger, settings.algorithms[0], log
+        results, candles, funding, fee, ledger, settings.algorithms[0], log, variant
     )
     trained = [f for f in figures if f.group == "meta" and f.identifier]
     training = {f.name: read_training_curves(MODELS_ROOT, f.identifier) for f in trained}

@@ -78,11 +78,14 @@ def summarise_configurations(
     shipped_algorithm: str,
     trials: int,
     trial_sharpe_variance: float,
+    variant: bool = False,
 ) -> list[ConfigurationFigures]:
     """
     :param figures: every run's figures
     :param daily_returns: every run's daily returns, by run name
     :param shipped_algorithm: the algorithm of ``config.freqai.json``
+    :param variant: the meta-learner's runs differ from the shipped config (a meta overlay):
+        its configuration is labelled a variant, not the shipped one
     :param trials: configurations recorded for the period (the deflated Sharpe's N)
     :param trial_sharpe_variance: variance of the per-day Sharpe ratios across the trials
     :return: one entry per meta-learner configuration, the shipped one first
@@ -101,7 +104,11 @@ def summarise_configurations(
             ConfigurationFigures(
                 name=f"meta-{algorithm.lower()}",
                 label=f"Meta {algorithm}"
-                + (" (shipped)" if algorithm == shipped_algorithm else ""),
+                + (
+                    (" (variant)" if variant else " (shipped)")
+                    if algorithm == shipped_algorithm
+                    else ""
+                ),
                 algorithm=algorithm,
                 shipped=algorithm == shipped_algorithm,
                 seeds=[int(r.seed or 0) for r in runs],
@@ -224,6 +231,7 @@ def judge(
     trials: int,
     trial_sharpe_variance: float,
     period: str,
+    variant: bool = False,
 ) -> Judgement:
     """
     :param figures: every run's figures
@@ -233,10 +241,11 @@ def judge(
     :param trials: configurations recorded for the period
     :param trial_sharpe_variance: variance of the per-day Sharpe ratios across the trials
     :param period: the protocol period
+    :param variant: the meta-learner's runs differ from the shipped config
     :return: the judgement
     """
     configs = summarise_configurations(
-        figures, daily_returns, shipped_algorithm, trials, trial_sharpe_variance
+        figures, daily_returns, shipped_algorithm, trials, trial_sharpe_variance, variant
     )
     baselines = baseline_sharpes(figures)
     evidence = {

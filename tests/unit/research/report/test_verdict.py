@@ -80,6 +80,11 @@ def test_the_as_deployed_run_counts_in_the_shipped_configurations_verdict() -> N
         figures, _returns([f.name for f in figures]), keys, "PPO", 9, 1e-4, "validation"
     )
     assert judgement.evidence_by_run["meta-ppo-s42"]["deployed_sharpe"] == -1.2
+    assert judgement.configurations[0].label == "Meta PPO (shipped)"
+    variant = judge(
+        figures, _returns([f.name for f in figures]), keys, "PPO", 9, 1e-4, "validation", True
+    )
+    assert variant.configurations[0].label == "Meta PPO (variant)", "a meta overlay changed it"
     failed = judgement.verdict["promotion"]["meta-ppo"]
     assert any("as deployed (risk controls on) its Sharpe -1.20" in f for f in failed), failed
 
