@@ -45,6 +45,9 @@ class SweepRow:
     max_drawdown_mean: float
     sharpe_ci: tuple[float, float] | None
     """The pooled run's 95 % interval (a single run's for the reference rows)."""
+    deployed_sharpe: float | None = None
+    """The Sharpe of the report's as-deployed run (first seed, risk controls on), for the
+    configuration it traded; None without one."""
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -59,8 +62,23 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _variant(data: dict[str, Any]) -> str:
+    """:return: the overlays that changed the runs (``meta: a + b``), else the differences"""
+    settings = data.get("settings") or {}
+    shared = [Path(p).stem for p in settings.get("overlays") or []]
+    meta = [Path(p).stem for p in settings.get("meta_overlays") or []]
+    if shared or meta:
+        parts = ([f"all: {' + '.join(shared)}"] if shared else []) + (
+            [f"meta: {' + '.join(meta)}"] if meta else []
+        )
+        return "; ".join(parts)
     differences = data.get("differences_from_shipped") or []
     return "; ".join(differences) if differences else "shipped"
+
+
+def _deployed_sharpe(data: dict[str, Any]) -> float | None:
+    runs = [r for r in data["runs"] if r.get("group") == "deployed" and r.get("metrics")]
+    sharpe = runs[0]["metrics"].get("sharpe") if runs else None
+    return None if sharpe is None else float(sharpe)
 
 
 def _interval(figures: dict[str, Any]) -> tuple[float, float] | None:
@@ -72,7 +90,7 @@ def _interval(figures: dict[str, Any]) -> tuple[float, float] | None:
 
 def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
     rows = []
-    for conf in data["configurations"]:
+    for i, conf in enumerate(data["configurations"]):
         rows.append(
             SweepRow(
                 report=str(data.get("report", "")),
@@ -86,6 +104,8 @@ def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
                 total_return_mean=float(conf["total_return"]["mean"]),
                 max_drawdown_mean=float(conf["max_drawdown"]["mean"]),
                 sharpe_ci=_interval(conf.get("pooled") or {}),
+                # the as-deployed run trades the first configuration's first seed
+                deployed_sharpe=_deployed_sharpe(data) if i == 0 else None,
             )
         )
     return rows
@@ -150,10 +170,12 @@ def sweep_table(reports_dir: Path, period: str) -> Sweep:
 def _line(row: SweepRow) -> str:
     ci = f"[{row.sharpe_ci[0]:+.2f}, {row.sharpe_ci[1]:+.2f}]" if row.sharpe_ci else "-"
     seeds = ",".join(str(s) for s in row.seeds) or "-"
+    deployed = "-" if row.deployed_sharpe is None else f"{row.deployed_sharpe:+.2f}"
     return (
         f"| {row.report} | {row.configuration} | {row.variant} | {seeds} | "
         f"{row.sharpe_mean:+.2f} ± {row.sharpe_spread:.2f} | {row.sharpe_worst:+.2f} | {ci} | "
-        f"{row.total_return_mean * 100:+.1f} % | {row.max_drawdown_mean * 100:.1f} % |"
+        f"{row.total_return_mean * 100:+.1f} % | {row.max_drawdown_mean * 100:.1f} % | "
+        f"{deployed} |"
     )
 
 
@@ -161,7 +183,7 @@ def format_sweep(sweep: Sweep) -> str:
     """:return: the sweep as a Markdown table (for a terminal and for notes)"""
     header = (
         "| report | configuration | variant | seeds | Sharpe mean ± sd | worst | pooled 95 % CI "
-        "| return (mean) | max DD (mean) |\n|" + " --- |" * 9
+        "| return (mean) | max DD (mean) | as deployed (1st seed, risk on) |\n|" + " --- |" * 10
     )
     lines = [
         f"Meta-learner configurations tried over the {sweep.period} period "

@@ -39,6 +39,9 @@ def _write_report(
         "report": name,
         "generated_at": generated,
         "period_name": period,
+        "settings": {"overlays": [], "meta_overlays": [f"user_data/overlays/{overlay}"]}
+        if overlay
+        else {"overlays": [], "meta_overlays": []},
         "differences_from_shipped": differences,
         "configurations": [
             {
@@ -57,6 +60,7 @@ def _write_report(
             _run("OTTStrategy", "strategy", "OTT", -0.4),
             _run("FollowTheLeaderStrategy", "baseline", "Follow the leader", 0.76),
             _run("flat", "baseline", "Flat", 0.0),
+            _run("meta-as-deployed", "deployed", "Meta PPO seed 42 as deployed", sharpes[0] - 1),
         ],
     }
     (folder / "results.json").write_text(json.dumps(results))
@@ -81,7 +85,8 @@ def test_sweep_lists_each_configuration_of_the_period_with_its_spread(tmp_path: 
 
     assert [r.report for r in sweep.rows] == ["val-a", "val-b"]  # oldest first, no test report
     assert sweep.rows[0].variant == "shipped"
-    assert sweep.rows[1].variant == "the meta-learner with select.json"
+    assert sweep.rows[1].variant == "meta: select"
+    assert sweep.rows[1].deployed_sharpe == pytest.approx(-0.8), "its first seed, risk on"
     assert sweep.rows[1].seeds == (42, 43, 44)
     assert sweep.rows[1].sharpe_mean == pytest.approx(0.4)
     assert sweep.rows[1].sharpe_spread == pytest.approx(0.2)
@@ -108,3 +113,4 @@ def test_bitbot_sweep_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["sweep", "--reports-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "| val-a | Meta PPO | shipped | 42,43 | +0.20 ± 0.14 |" in out
+    assert "| 50.0 % | -0.90 |" in out, "the as-deployed column"
