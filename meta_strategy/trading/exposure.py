@@ -311,7 +311,7 @@ class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage,
             logger.info("Entry on %s refused (%s): %s", pair, reason, why)
             return False
         if self.risk_active and not self.rearmed(pair):
-            logger.info("Entry on %s refused: flat after a stop until the target changes", pair)
+            logger.info("Entry on %s refused: flat after a stop until a candle re-arms it", pair)
             return False
         return True
 

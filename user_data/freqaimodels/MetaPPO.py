@@ -24,6 +24,9 @@ What it changes in FreqAI's reinforcement learner:
   state is carried through the prediction walk). ``meta_strategy.rl.algorithms`` has training
   parameters that fit each algorithm; parameters the chosen one does not take are dropped with a
   warning, and ``rl_config.policy_kwargs`` reaches the policy (e.g. ``lstm_hidden_size``);
+* with ``freqai.rl_config.train_with_stops`` the training environment trails the risk layer's
+  stop as the deployed bot does; with ``behaviour_cloning`` each new agent first learns to take
+  a simple combiner's actions (:mod:`meta_strategy.rl.imitation`) before it trains on;
 * with ``freqai.rl_config.predictors`` (:mod:`meta_strategy.rl.predictors`) a LightGBM and a
   GRU forecast of the next day's return, fitted on each window's training data (out of fold on
   the candles the agent trains on), join the agent's observation; the fitted predictors are
@@ -75,7 +78,7 @@ RAW_COLUMNS = {
 decision clock's candles (:mod:`meta_strategy.rl.clock`)."""
 OPTIONAL_RAW_COLUMNS = frozenset({"%-raw_benchmark", "%-raw_scale", "%-raw_stop", "%-raw_teacher"})
 """Raw columns the strategy furnishes when the setup needs them: the benchmark's net return per
-candle (``excess_log_return``), the volatility-targeting share of the stake (``bitbot.sizing``)
+candle (``excess_log_return``), the volatility-targeting share of the stake (``bitbot.sizing``),
 the stop's distance (``train_with_stops``) and the imitated combiner's exposure
 (``behaviour_cloning``); the action mode's choices are found by their prefix."""
 
