@@ -86,7 +86,7 @@ class ActionMode:
         """
         n = len(directions)
         if self.mode == "target":
-            return np.tile(np.asarray(levels, dtype=np.float64), (n, 1))
+            return level_choices(levels, n)
         if self.mode == "select":
             held = np.nan_to_num(directions.to_numpy(dtype=np.float64))
             return np.column_stack([np.zeros(n), held])
@@ -117,6 +117,15 @@ class ActionMode:
     def flat_action(self, levels: tuple[float, ...]) -> int:
         """:return: the action that holds no position whatever the strategies say"""
         return levels.index(0.0) if self.mode == "target" else 0
+
+
+def level_choices(levels: tuple[float, ...], n: int) -> npt.NDArray[np.float64]:
+    """
+    :param levels: the target mode's exposure levels
+    :param n: the number of candles
+    :return: the target mode's choice matrix: every candle offers the same levels
+    """
+    return np.tile(np.asarray(levels, dtype=np.float64), (n, 1))
 
 
 def choice_columns(columns: Any) -> list[str]:

@@ -77,6 +77,11 @@ class DecisionClock:
             )
         return cls(every, on_change)
 
+    @property
+    def every_candle(self) -> bool:
+        """Whether the agent decides on every candle (the clock is off)."""
+        return self.every == 1
+
     def decision_candles(
         self, dates: pd.Series, timeframe_ms: int, directions: pd.DataFrame | None = None
     ) -> npt.NDArray[np.bool_]:

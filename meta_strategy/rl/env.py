@@ -23,8 +23,9 @@ One step then:
    from the candle's best price (high for longs), by the distance known at ``t``'s close, only
    ever tightening; when the candle's worst price reaches it, the position closes at the stop
    (at the open when the candle opened beyond it; on the candle a trade opened, at Freqtrade's
-   pessimistic price) and stays flat until the agent's next decision, as the strategy holds
-   flat after a stop until a decision candle re-arms it;
+   pessimistic price) and stays flat until the agent's next decision or a candle whose target
+   differs from the one before (the chosen strategy turned), as the strategy holds flat after a
+   stop until such a candle re-arms it;
 4. checks liquidation at the candle's worst price (low for longs, high for shorts); a
    liquidated account ends the episode with nothing left;
 5. marks to ``close[t+1]`` and pays the reward on equity net of every cost.
@@ -49,6 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 from gymnasium import spaces
 
+from meta_strategy.rl.actions import level_choices
 from meta_strategy.rl.clock import next_decisions
 from meta_strategy.rl.costs import CostModel, margin_breached, traded_quantity
 from meta_strategy.rl.errors import RLConfigError
@@ -162,7 +164,7 @@ class AccountState:
     stop: float = math.nan
     """the open position's stop price (NaN: none yet)"""
     stopped: bool = False
-    """a stop closed the position during the current decision span (flat until the next)"""
+    """a stop closed the position (flat until the next decision or a new target)"""
     stops: int = 0
 
 
@@ -241,7 +243,7 @@ class FuturesTradingEnv(gym.Env):
         every = np.ones(len(market), dtype=bool) if decisions is None else decisions
         self._next = next_decisions(every).tolist()
         if choices is None:
-            choices = np.tile(np.asarray(self.levels, dtype=np.float64), (len(market), 1))
+            choices = level_choices(self.levels, len(market))
         choices = np.asarray(choices, dtype=np.float64)
         if choices.ndim != 2 or len(choices) != len(market) or not np.isfinite(choices).all():
             raise ValueError(
@@ -321,6 +323,8 @@ class FuturesTradingEnv(gym.Env):
         benchmark = self._b[n]
         while n < last and not s.liquidated:
             n += 1
+            if self._choices[n - 1][a] != self._choices[n - 2][a]:
+                s.stopped = False  # a new target re-arms entries, as the strategy's REARM_TAG
             turnover += self._candle(n, self._choices[n - 1][a])
             benchmark += self._b[n]
         reward = self.reward_fn(

@@ -306,8 +306,10 @@ class PredictorStack:
         """:return: the whole-window models' forecasts, (n, len(models))"""
         if len(self.fitted) != len(self.models):
             raise ValueError("PredictorStack.predict before fit (or a stack loaded incomplete)")
-        out = np.column_stack([f.predict(features) for f in self.fitted]) if self.fitted else None
-        return np.clip(out, -CLIP, CLIP) if out is not None else np.zeros((len(features), 0))
+        if not self.fitted:
+            return np.zeros((len(features), 0))
+        out = np.column_stack([f.predict(features) for f in self.fitted])
+        return np.clip(out, -CLIP, CLIP)
 
     def save(self, path: Path) -> None:
         """Write the fitted stack (joblib)."""

@@ -51,7 +51,7 @@ from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import set_random_seed
 
-from meta_strategy.rl.actions import ActionMode, choice_columns
+from meta_strategy.rl.actions import ActionMode, choice_columns, level_choices
 from meta_strategy.rl.algorithms import accepted_parameters
 from meta_strategy.rl.costs import CostModel, exchange_amount_step
 from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig
@@ -101,8 +101,8 @@ class MetaPPO(ReinforcementLearner):
         self.cloning = CloningConfig.from_rl_config(self.rl_config)
         self._cloning_set: tuple[np.ndarray, np.ndarray] | None = None
         """the training window's decisions as the teacher takes them (behaviour_cloning)"""
-        self._stacks: dict[tuple[str, str], PredictorStack] = {}
-        """(pair, model file name) -> the fitted predictors of that window's agent"""
+        self._stacks: dict[str, tuple[str, PredictorStack]] = {}
+        """pair -> (model file name, the fitted predictors of that window's agent)"""
         self._carry_exposure: dict[str, float] = {}
         self._carry_action: dict[str, int] = {}
         self._decisions: dict[str, np.ndarray] = {}
@@ -228,13 +228,12 @@ class MetaPPO(ReinforcementLearner):
                 train_features, data_dictionary["test_features"], prices_train["close"]
             )
             stack.save(predictors_path(Path(dk.data_path) / f"{dk.model_filename}_model.zip"))
-            self._stacks = {k: v for k, v in self._stacks.items() if k[0] != dk.pair}
-            self._stacks[(dk.pair, dk.model_filename)] = stack
+            self._stacks[dk.pair] = (dk.model_filename, stack)
         self._cloning_set = None
         if self.cloning.teacher is not None:
             choices = self._choice_matrix(prices_train)
             if choices is None:
-                choices = np.tile(np.asarray(self.levels, dtype=np.float64), (len(prices_train), 1))
+                choices = level_choices(self.levels, len(prices_train))
             self._cloning_set = cloning_set(
                 train_features.to_numpy(dtype=np.float32),
                 choices,
@@ -261,12 +260,12 @@ class MetaPPO(ReinforcementLearner):
         """
         if not self.predictors.models:
             return None
-        key = (dk.pair, dk.model_filename)
-        if key not in self._stacks:
+        model_name, stack = self._stacks.get(dk.pair, ("", None))
+        if stack is None or model_name != dk.model_filename:
             model_file = Path(dk.data_path) / f"{dk.model_filename}_model.zip"
-            stacks = {k: v for k, v in self._stacks.items() if k[0] != dk.pair}
-            self._stacks = {**stacks, key: PredictorStack.load(predictors_path(model_file))}
-        return self._stacks[key]
+            stack = PredictorStack.load(predictors_path(model_file))
+            self._stacks[dk.pair] = (dk.model_filename, stack)
+        return stack
 
     def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
         """
@@ -435,7 +434,7 @@ class MetaPPO(ReinforcementLearner):
             decide = np.ones(n, dtype=bool)
         choices = self._choices.pop(dk.pair, None)
         if choices is None or len(choices) != n:
-            choices = np.tile(np.asarray(self.levels, dtype=np.float64), (n, 1))
+            choices = level_choices(self.levels, n)
         model = self.ensemble_of(model, dk)
         recurrent = getattr(self, "model_type", "") == "RecurrentPPO"
         state = None  # RecurrentPPO: the LSTM state, carried from candle to candle

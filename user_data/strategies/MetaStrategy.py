@@ -43,6 +43,7 @@ from meta_strategy.rl.actions import (
     ActionMode,
     combiner_direction,
     held_exposure,
+    level_choices,
 )
 from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
@@ -230,6 +231,8 @@ class MetaStrategy(TargetExposureStrategy):
             features on the last candle only)
         """
         rows = DataFrame(index=dataframe["date"].to_numpy())
+        if self.action_mode.mode == "target" and self.decision_clock.every_candle:
+            return rows.assign(**{DECISION_TAG: True})  # nothing to rebuild: no clock, no choices
         known = self.candle_tables.get(pair)
         if known is None or not rows.index.isin(known.index).all():
             candles = dataframe[["date", "open", "high", "low", "close", "volume"]].copy()
@@ -244,7 +247,7 @@ class MetaStrategy(TargetExposureStrategy):
             :mod:`meta_strategy.rl.actions`); 0 where FreqAI flagged the prediction or the action
             is not one of the mode's
         """
-        choices = np.tile(np.asarray(self.levels, dtype=np.float64), (len(dataframe), 1))
+        choices = level_choices(self.levels, len(dataframe))
         if self.action_mode.mode != "target":
             choices = np.nan_to_num(table.drop(columns=DECISION_TAG).to_numpy(dtype=np.float64))
             if choices.shape[1] == 0:

@@ -357,6 +357,35 @@ def test_after_a_stop_the_position_stays_flat_until_the_next_decision() -> None:
     assert info["quantity"] > 0.0 and info["trades"] == 3
 
 
+def test_after_a_stop_a_new_target_inside_the_span_re_arms_entries() -> None:
+    """In the select mode the chosen strategy may turn between decisions: the strategy's
+    REARM_TAG re-arms entries on that candle, and the environment does the same."""
+    n = 10
+    open_ = np.full(n, 100.0)
+    low = open_.copy()
+    low[2] = 90.0  # the stop on candle 2
+    m = market(open_, low=low)
+    decisions = np.zeros(n, dtype=bool)
+    decisions[[0, 8]] = True
+    chosen = np.ones(n)
+    chosen[4:] = -1.0  # the followed strategy turns short after candle 4
+    choices = np.column_stack([np.zeros(n), chosen])
+    features = np.zeros((n, 1), dtype=np.float32)
+    env = FuturesTradingEnv(
+        features,
+        m,
+        CostModel(fee=0.001),
+        stops=np.full(n, 5.0),
+        decisions=decisions,
+        choices=choices,
+    )
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(1)  # follow it through candle 8
+    assert info["stops"] == 1
+    assert info["quantity"] < 0.0, "short again after the target changed"
+    assert info["trades"] == 3, "the entry, the stop, the short from candle 5's open"
+
+
 def test_no_stop_without_a_distance_and_bad_stops_are_refused() -> None:
     m = market([100.0, 100.0, 50.0, 50.0], low=[100.0, 100.0, 40.0, 50.0])
     env = _stop_env(m, distance=0.0)

@@ -121,6 +121,25 @@ def test_residual_mode_furnishes_its_choices_and_trades_them(
     np.testing.assert_array_equal(again, expected)
 
 
+def test_target_mode_without_a_clock_maps_reused_predictions_without_features(
+    binance_datadir, btc_1h: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strategy = _meta_strategy(binance_datadir)  # the shipped target mode, no clock
+
+    def no_features(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the target mode without a clock needs no feature rebuild")
+
+    monkeypatch.setattr(strategy, "feature_engineering_standard", no_features)
+    reused = btc_1h.iloc[-30:].reset_index(drop=True)
+    reused["&-action"] = np.tile([0, 1, 2], 10)
+    reused["do_predict"] = 1
+    table = strategy.candle_table(reused, PAIR)
+    assert table["decision_candle"].to_numpy().all()
+    np.testing.assert_array_equal(
+        strategy.exposure_of_actions(reused, table), np.tile(strategy.levels, 10)
+    )
+
+
 def test_an_excess_reward_furnishes_its_benchmark(binance_datadir, btc_1h: pd.DataFrame) -> None:
     from meta_strategy.signals.track_record import following_returns
 
