@@ -32,6 +32,7 @@ BITBOT_RL_KEYS = frozenset(
         "train_with_stops",  # rl.env
         "predictors",  # rl.predictors
         "behaviour_cloning",  # rl.imitation
+        "synthetic_pretraining",  # rl.pretraining
     }
 )
 """The keys BitBot adds to ``freqai.rl_config``."""

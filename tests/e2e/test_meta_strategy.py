@@ -190,10 +190,18 @@ def test_stacked_forecasts_come_from_before_their_window(
 
 
 def test_continual_learning_warm_starts_each_window(market_datadir: Path, tmp_path: Path) -> None:
-    """freqai.continual_learning: the second window's agent trains on from the first's."""
+    """freqai.continual_learning: the second window's agent trains on from the first's. With
+    synthetic pre-training the first agent trains on the generated market first (its features
+    computed by the MetaStrategy, scaled by the window's pipeline); the second one, warm-started,
+    is not pre-trained again."""
     results = tmp_path / "results"
     results.mkdir()
-    overlay = _small_agent(tmp_path, "ci-continual", {"continual_learning": True})
+    overlay = _small_agent(
+        tmp_path,
+        "ci-continual",
+        {"continual_learning": True},
+        synthetic_pretraining={"days": 400, "train_cycles": 1},
+    )
     out = freqai_backtest(
         tmp_path,
         "ci-continual",
@@ -204,6 +212,7 @@ def test_continual_learning_warm_starts_each_window(market_datadir: Path, tmp_pa
         env={"BITBOT_DATA": str(market_datadir)},
     )
     assert out.count("MetaPPO: continual learning, training on from the previous agent") == 1
+    assert out.count("MetaPPO: synthetic pre-training") == 1
 
 
 def test_a_seed_ensemble_trains_and_saves_every_member(

@@ -25,8 +25,10 @@ What it changes in FreqAI's reinforcement learner:
   parameters that fit each algorithm; parameters the chosen one does not take are dropped with a
   warning, and ``rl_config.policy_kwargs`` reaches the policy (e.g. ``lstm_hidden_size``);
 * with ``freqai.rl_config.train_with_stops`` the training environment trails the risk layer's
-  stop as the deployed bot does; with ``behaviour_cloning`` each new agent first learns to take
-  a simple combiner's actions (:mod:`meta_strategy.rl.imitation`) before it trains on;
+  stop as the deployed bot does; with ``synthetic_pretraining`` each new agent first trains on
+  a generated market (:mod:`meta_strategy.rl.pretraining`), with ``behaviour_cloning`` it
+  learns to take a simple combiner's actions (:mod:`meta_strategy.rl.imitation`), then it
+  trains on the window;
 * with ``freqai.rl_config.predictors`` (:mod:`meta_strategy.rl.predictors`) a LightGBM and a
   GRU forecast of the next day's return, fitted on each window's training data (out of fold on
   the candles the agent trains on), join the agent's observation; the fitted predictors are
@@ -53,34 +55,20 @@ from stable_baselines3.common.utils import set_random_seed
 
 from meta_strategy.rl.actions import ActionMode, choice_columns, level_choices
 from meta_strategy.rl.algorithms import accepted_parameters
+from meta_strategy.rl.columns import market_frame, observed_columns
 from meta_strategy.rl.costs import CostModel, exchange_amount_step
 from meta_strategy.rl.ensemble import AgentEnsemble, EnsembleConfig
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays, build_observation, exposure_levels
 from meta_strategy.rl.errors import check_rl_config_keys
 from meta_strategy.rl.imitation import CloningConfig, clone_behaviour, cloning_set
 from meta_strategy.rl.predictors import PredictorStack, predictors_path, with_forecasts
+from meta_strategy.rl.pretraining import PretrainingConfig, pretraining_inputs
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.rl.vector import evaluation_interval, n_envs_of, seed_envs, training_envs
 from meta_strategy.trading.exposure import EXPOSURE_TAG
 
 
 logger = logging.getLogger(__name__)
-
-RAW_COLUMNS = {
-    "%-raw_open": "open",
-    "%-raw_high": "high",
-    "%-raw_low": "low",
-    "%-raw_close": "close",
-    "%-raw_funding": "funding_rate",
-    "%-raw_decision": "decision",
-}
-"""The strategy's raw columns the environment trades on (not observed): prices, funding, and the
-decision clock's candles (:mod:`meta_strategy.rl.clock`)."""
-OPTIONAL_RAW_COLUMNS = frozenset({"%-raw_benchmark", "%-raw_scale", "%-raw_stop", "%-raw_teacher"})
-"""Raw columns the strategy furnishes when the setup needs them: the benchmark's net return per
-candle (``excess_log_return``), the volatility-targeting share of the stake (``bitbot.sizing``),
-the stop's distance (``train_with_stops``) and the imitated combiner's exposure
-(``behaviour_cloning``); the action mode's choices are found by their prefix."""
 
 
 class MetaPPO(ReinforcementLearner):
@@ -99,6 +87,12 @@ class MetaPPO(ReinforcementLearner):
         self.n_envs = n_envs_of(self.rl_config)
         self.predictors = PredictorStack.from_rl_config(self.rl_config, self.seed)
         self.cloning = CloningConfig.from_rl_config(self.rl_config)
+        self.pretraining = PretrainingConfig.from_rl_config(self.rl_config)
+        self._strategy: Any = None
+        """the strategy FreqAI serves (it computes the features of the pre-training market)"""
+        self._synthetic: dict[str, pd.DataFrame] = {}
+        """pair -> the strategy's columns on the pre-training market (the same every window)"""
+        self.pretrain_env: Any = None
         self._cloning_set: tuple[np.ndarray, np.ndarray] | None = None
         """the training window's decisions as the teacher takes them (behaviour_cloning)"""
         self._stacks: dict[str, tuple[str, PredictorStack]] = {}
@@ -124,17 +118,7 @@ class MetaPPO(ReinforcementLearner):
 
         :return: train and test market frames (open, high, low, close, funding_rate)
         """
-        frames = []
-        for key in ("train_features", "test_features"):
-            df = data_dictionary[key]
-            missing = [c for c in RAW_COLUMNS if c not in df]
-            if missing:
-                raise ValueError(
-                    f"MetaPPO: the strategy must provide {missing} in "
-                    "feature_engineering_standard() (raw prices and funding for the environment)"
-                )
-            market = [*RAW_COLUMNS, *OPTIONAL_RAW_COLUMNS.intersection(df), *choice_columns(df)]
-            frames.append(df[market].rename(columns=RAW_COLUMNS).reset_index(drop=True))
+        frames = [market_frame(data_dictionary[k]) for k in ("train_features", "test_features")]
         self.drop_ohlc_from_df(data_dictionary["train_features"], dk)
         self.drop_ohlc_from_df(data_dictionary["test_features"], dk)
         return frames[0], frames[1]
@@ -151,8 +135,8 @@ class MetaPPO(ReinforcementLearner):
         choices = choice_columns(df.columns)
         if choices:
             self._choices[dk.pair] = df[choices].to_numpy(dtype=np.float64)
-        raw = [*RAW_COLUMNS, *OPTIONAL_RAW_COLUMNS, *choices]
-        df.drop([c for c in raw if c in df], axis=1, inplace=True)
+        observed = set(observed_columns(df.columns))
+        df.drop([c for c in df if c not in observed], axis=1, inplace=True)
         return df
 
     def define_data_pipeline(self, threads: int = -1) -> Pipeline:
@@ -245,12 +229,44 @@ class MetaPPO(ReinforcementLearner):
             self.n_envs,
         )
         seed_envs(self.train_env, self.seed)
+        self.pretrain_env, self.pretrain_timesteps = None, 0
+        if self.pretraining.active:
+            self.pretrain_env, self.pretrain_timesteps = self._pretraining_envs(
+                dk, costs, episode_length
+            )
         self.eval_env = None
         if len(data_dictionary["test_features"]) > 1:
             self.eval_env = Monitor(
                 self._make_env(data_dictionary["test_features"], prices_test, None, costs)
             )
             self.eval_env.reset(seed=self.seed)
+
+    def start(self, dataframe: pd.DataFrame, metadata: dict, strategy: Any) -> pd.DataFrame:
+        """FreqAI's entry point; keeps the strategy for the pre-training market's features."""
+        self._strategy = strategy
+        return super().start(dataframe, metadata, strategy)
+
+    def _pretraining_envs(
+        self, dk: FreqaiDataKitchen, costs: CostModel, episode_length: int | None
+    ) -> tuple[Any, int]:
+        """
+        :return: training environments on the generated market (:mod:`meta_strategy.rl.
+            pretraining`), its features scaled by this window's fitted pipeline, and the
+            pre-training's timesteps
+        :raises RLConfigError: the strategy cannot compute its features there (named)
+        """
+        if dk.pair not in self._synthetic:  # the same market and features every window
+            self._synthetic[dk.pair] = self.pretraining.strategy_frame(self._strategy, dk.pair)
+        features, prices = pretraining_inputs(
+            self._synthetic[dk.pair], list(dk.training_features_list), dk.feature_pipeline
+        )
+        stack = self.stack_of(dk)
+        if stack is not None:  # the window's predictors forecast the generated market too
+            features = pd.DataFrame(with_forecasts(features, stack.predict(features.to_numpy())))
+        envs = training_envs(
+            lambda: self._make_env(features, prices, episode_length, costs), self.n_envs
+        )
+        return envs, self.pretraining.timesteps(len(prices))
 
     def stack_of(self, dk: FreqaiDataKitchen) -> PredictorStack | None:
         """
@@ -289,6 +305,53 @@ class MetaPPO(ReinforcementLearner):
         self._agents[dk.pair] = model
         return model
 
+    def _new_agent(self, dk: FreqaiDataKitchen, seed: int) -> Any:
+        """
+        :return: a new agent, pre-trained on the generated market with
+            ``synthetic_pretraining``, then taught the teacher's actions with
+            ``behaviour_cloning`` (in that order)
+        """
+        policy_kwargs = {
+            "activation_fn": th.nn.ReLU,
+            "net_arch": self.net_arch,
+            **self.rl_config.get("policy_kwargs", {}),
+        }
+        # With freqai.activate_tensorboard, SB3 logs the losses and the held-out evaluation
+        # reward of every window here (the research report plots them).
+        tensorboard_log = (
+            Path(dk.full_path / "tensorboard" / dk.pair.split("/")[0])
+            if self.activate_tensorboard
+            else None
+        )
+        model = self.MODELCLASS(
+            self.policy_type,
+            self.train_env,
+            policy_kwargs=policy_kwargs,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+            tensorboard_log=tensorboard_log,
+            **accepted_parameters(
+                self.MODELCLASS,
+                self.freqai_info.get("model_training_parameters", {}),
+                self.model_type,
+            ),
+        )
+        if self.pretrain_env is not None:  # first the generated market, then the window
+            logger.info("MetaPPO: synthetic pre-training, %d timesteps.", self.pretrain_timesteps)
+            seed_envs(self.pretrain_env, seed)
+            model.set_env(self.pretrain_env)
+            model.learn(self.pretrain_timesteps)
+            model.set_env(self.train_env)
+        if self._cloning_set is not None:  # a warm start: the teacher's decisions first
+            imitated = clone_behaviour(model, *self._cloning_set, self.cloning.epochs, seed)
+            logger.info(
+                "MetaPPO: behaviour cloning of %s: %s of the window's decisions imitated",
+                self.cloning.teacher,
+                "none" if imitated is None else f"{imitated:.0%}",
+            )
+        return model
+
     def _train_member(
         self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, member: int, previous: Any
     ) -> Any:
@@ -304,18 +367,6 @@ class MetaPPO(ReinforcementLearner):
             seed_envs(self.train_env, seed)
         train_len = len(data_dictionary["train_features"])
         total_timesteps = int(self.rl_config["train_cycles"] * train_len)
-        policy_kwargs = {
-            "activation_fn": th.nn.ReLU,
-            "net_arch": self.net_arch,
-            **self.rl_config.get("policy_kwargs", {}),
-        }
-        # With freqai.activate_tensorboard, SB3 logs the losses and the held-out evaluation
-        # reward of every window here (the research report plots them).
-        tensorboard_log = (
-            Path(dk.full_path / "tensorboard" / dk.pair.split("/")[0])
-            if self.activate_tensorboard
-            else None
-        )
         if isinstance(previous, self.MODELCLASS) and (
             previous.observation_space != self.train_env.observation_space
             or previous.action_space != self.train_env.action_space
@@ -334,27 +385,7 @@ class MetaPPO(ReinforcementLearner):
             model.set_env(self.train_env)
             model.set_random_seed(seed)
         else:
-            model = self.MODELCLASS(
-                self.policy_type,
-                self.train_env,
-                policy_kwargs=policy_kwargs,
-                seed=seed,
-                device="cpu",
-                verbose=0,
-                tensorboard_log=tensorboard_log,
-                **accepted_parameters(
-                    self.MODELCLASS,
-                    self.freqai_info.get("model_training_parameters", {}),
-                    self.model_type,
-                ),
-            )
-            if self._cloning_set is not None:  # a warm start: the teacher's decisions first
-                imitated = clone_behaviour(model, *self._cloning_set, self.cloning.epochs, seed)
-                logger.info(
-                    "MetaPPO: behaviour cloning of %s: %s of the window's decisions imitated",
-                    self.cloning.teacher,
-                    "none" if imitated is None else f"{imitated:.0%}",
-                )
+            model = self._new_agent(dk, seed)
         folder = Path(dk.data_path) if member == 0 else Path(dk.data_path) / f"member{member}"
         callbacks = []
         if self.eval_env is not None:

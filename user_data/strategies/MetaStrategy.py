@@ -26,6 +26,7 @@ position adjustments. Run it with the FreqAI overlay::
         --timerange 20241117-20251116
 """
 
+import copy
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,8 @@ import pandas as pd
 from freqtrade.exchange import timeframe_to_msecs
 from pandas import DataFrame, Series
 
+from meta_strategy.data.synthetic.config import SyntheticMarket
+from meta_strategy.data.synthetic.provider import SyntheticMarketData
 from meta_strategy.data.timeframes import days_to_candles, merge_closed, resample_ohlcv
 from meta_strategy.models.promotion import PromotedInputError, check_promoted_inputs
 from meta_strategy.rl.actions import (
@@ -216,6 +219,19 @@ class MetaStrategy(TargetExposureStrategy):
         self.candle_tables[pair] = DataFrame(table, index=dataframe["date"].to_numpy())
         # one insert, not one per column (the frame holds every feature already)
         return pd.concat([dataframe, DataFrame(raw, index=dataframe.index)], axis=1)
+
+    def synthetic_features(self, market: SyntheticMarket, pair: str) -> DataFrame:
+        """
+        :param market: a generated market (synthetic pre-training,
+            :mod:`meta_strategy.rl.pretraining`)
+        :return: :meth:`feature_engineering_standard` on its candles, with its own funding and
+            reference prices; this strategy's state (data provider, candle tables) untouched
+        """
+        twin = copy.copy(self)
+        twin.dp = SyntheticMarketData(market, pair)
+        twin.candle_tables = {}
+        candles = market.candles_at(self.timeframe)
+        return twin.feature_engineering_standard(candles, {"pair": pair})
 
     def action_count(self, pair: str) -> int:
         """:return: how many actions the agent has (the levels, or the choice matrix's)"""

@@ -256,3 +256,11 @@ class SyntheticMarket:
             index[column] = index[column].to_numpy() / scale
         index["volume"] = 0.0
         return resample_ohlcv(index, timeframe, source_timeframe=self.config.base_timeframe)
+
+    def spot_at(self, timeframe: str) -> pd.DataFrame:
+        """
+        :param timeframe: e.g. ``1h``
+        :return: the spot pair's candles: the index's prices, the perpetual's volume
+        """
+        volume = self.candles_at(timeframe)["volume"].to_numpy()
+        return self.index_at(timeframe).assign(volume=volume)

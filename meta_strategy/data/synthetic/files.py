@@ -64,17 +64,11 @@ def _market_frames(
         frames += [
             ((pair, tf, "mark"), partial(resample_ohlcv, market.mark, tf, src)),
             ((pair, tf, "index"), partial(market.index_at, tf)),
-            ((spot_pair(pair), tf, "spot"), partial(_spot_at, market, tf)),
+            ((spot_pair(pair), tf, "spot"), partial(market.spot_at, tf)),
         ]
     funding = market.funding.loc[:, ["date", "funding_rate"]]
     frames.append(((pair, "1h", "funding_rate"), lambda: funding))
     return frames
-
-
-def _spot_at(market: SyntheticMarket, timeframe: str) -> pd.DataFrame:
-    """:return: the spot pair's candles: the index's prices, the perpetual's volume"""
-    volume = market.candles_at(timeframe)["volume"].to_numpy()
-    return market.index_at(timeframe).assign(volume=volume)
 
 
 def write_freqtrade_data(

@@ -380,3 +380,23 @@ def test_index_and_spot_are_the_reference_price(
     assert (index["low"] <= index[["open", "close"]].min(axis=1)).all()
     np.testing.assert_array_equal(spot["close"].to_numpy(), index["close"].to_numpy())
     np.testing.assert_array_equal(spot["volume"].to_numpy(), perp["volume"].to_numpy())
+
+
+def test_the_market_served_as_freqtrades_data_provider_serves_its_files(
+    written: tuple[Path, list[Path]], short_market: SyntheticMarket
+) -> None:
+    """What a strategy reads through the provider is what the written files hold."""
+    from meta_strategy.data.synthetic.provider import SyntheticMarketData
+
+    datadir, _ = written
+    provider = SyntheticMarketData(short_market, PAIR)
+    assert provider.current_whitelist() == [PAIR]
+    for pair, candle_type in ((PAIR, "futures"), (PAIR, "mark"), ("BTC/USD", "spot")):
+        written = pd.read_feather(candle_file(datadir, pair, "1h", candle_type))
+        served = provider.get_pair_dataframe(pair, "1h", candle_type)
+        np.testing.assert_array_equal(served["close"].to_numpy(), written["close"].to_numpy())
+    funding = pd.read_feather(candle_file(datadir, PAIR, "1h", "funding_rate"))
+    served = provider.get_pair_dataframe(PAIR, "1h", candle_type="funding_rate")
+    np.testing.assert_array_equal(served["funding_rate"], funding["funding_rate"])
+    with pytest.raises(ValueError, match="unknown candle type 'premium'"):
+        provider.get_pair_dataframe(PAIR, "1h", "premium")

@@ -398,3 +398,30 @@ def test_behaviour_cloning_furnishes_the_teachers_exposure(
     )
     np.testing.assert_allclose(features["%-raw_teacher"], expected)
     assert "%-raw_teacher" not in _features(_meta_strategy(binance_datadir), candles)
+
+
+def test_synthetic_features_are_the_real_ones_on_the_generated_market(
+    meta_strategy, btc_1h: pd.DataFrame
+) -> None:
+    """Synthetic pre-training: the same feature code runs on the generated market, with its own
+    funding and spot prices, and leaves the strategy's state for the real pair alone."""
+    from meta_strategy.rl.pretraining import PretrainingConfig
+
+    real = meta_strategy.feature_engineering_standard(
+        btc_1h.iloc[-meta_strategy.startup_candle_count - 50 :].reset_index(drop=True),
+        {"pair": PAIR},
+    )
+    table, provider = meta_strategy.candle_tables[PAIR], meta_strategy.dp
+    market = PretrainingConfig(days=400, seed=3).market()
+    synthetic = meta_strategy.synthetic_features(market, PAIR)
+    assert list(synthetic.columns) == list(real.columns)
+    candles = market.candles_at("1h")
+    np.testing.assert_array_equal(synthetic["%-raw_close"], candles["close"])
+    funding = synthetic["%-raw_funding"]
+    assert (funding != 0).sum() > 0.9 * len(candles), "the generated market's hourly funding"
+    rows = synthetic.iloc[meta_strategy.startup_candle_count :]
+    features = [c for c in rows.columns if c.startswith("%-")]
+    assert not rows[features].isna().any(axis=None)
+    directions = rows[[c for c in features if c.endswith("_direction")]]
+    assert (directions.abs().mean() > 0).all(), "every registered strategy trades on it"
+    assert meta_strategy.candle_tables[PAIR] is table and meta_strategy.dp is provider
