@@ -121,6 +121,22 @@ def _add_report_parser(sub: Any) -> None:
         help="a config file merged into the meta-learner's runs only (repeatable), e.g. a "
         "decision clock or an action mode; each variant is its own configuration in the ledger",
     )
+    p_report.add_argument(
+        "--deployed-overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a config file merged into the as-deployed runs only (repeatable), e.g. a risk "
+        "setting; they trade the models already trained, so nothing retrains",
+    )
+    p_report.add_argument(
+        "--as-deployed",
+        choices=("first", "all"),
+        default="first",
+        help="as-deployed runs (risk controls on) for the first seed (default), or for every "
+        "seed and for the rule strategies and votes too",
+    )
+    p_report.add_argument("--train-days", type=int, help="days each model trains on (shipped)")
     p_report.add_argument("--train-cycles", type=int, help="RL passes over each window (shipped)")
     p_report.add_argument(
         "--jobs", type=positive_int, default=2, help="backtests at a time (cores)"
@@ -212,9 +228,12 @@ def run_report(ns: argparse.Namespace) -> int:
                 ("seeds", tuple(ns.seeds) if ns.seeds else None),
                 ("extra_seeds", tuple(ns.extra_seeds) if ns.extra_seeds else None),
                 ("backtest_period_days", ns.window_days),
+                ("train_period_days", ns.train_days),
                 ("train_cycles", ns.train_cycles),
                 ("overlays", tuple(ns.overlay) or None),
                 ("meta_overlays", tuple(ns.meta_overlay) or None),
+                ("deployed_overlays", tuple(ns.deployed_overlay) or None),
+                ("deployed_all_seeds", ns.as_deployed == "all" or None),
             )
             if v is not None
         }

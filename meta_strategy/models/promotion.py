@@ -125,8 +125,9 @@ class PromotionRule:
         )
         if deployed is not None and best_rule is not None and deployed <= best_rule:
             out.append(
-                f"as deployed (risk controls on) its Sharpe {deployed:.2f} is not above the best "
-                f"rule strategy's {best_rule:.2f}"
+                f"as deployed (risk controls on) its Sharpe {deployed:.2f} (mean over "
+                f"{evidence.get('deployed_seeds', 1)} seeds) is not above the best rule "
+                f"strategy's {best_rule:.2f}"
             )
         dsr = metric(evidence, "config_deflated_sharpe")
         if dsr is None or dsr < self.min_deflated_sharpe:

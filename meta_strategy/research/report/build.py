@@ -51,7 +51,7 @@ from meta_strategy.research.report.equity import (
     period_candles,
 )
 from meta_strategy.research.report.html import render_html
-from meta_strategy.research.report.plan import ReportSettings, build_plan
+from meta_strategy.research.report.plan import RULES_AS_DEPLOYED, ReportSettings, build_plan
 from meta_strategy.research.report.recording import try_record_models
 from meta_strategy.research.report.runs import RunResult, merged_cost_per_fill, run_plan
 from meta_strategy.research.report.training import read_training_curves
@@ -134,7 +134,7 @@ def _curve_of(stats: dict, candles: pd.DataFrame) -> tuple:
 
 
 def _group_of(result: RunResult, strategy: str) -> str:
-    if result.spec.models_of is not None:
+    if result.spec.models_of is not None or result.spec.name == RULES_AS_DEPLOYED:
         return "deployed"
     if result.spec.kind == "rl":
         return "meta"
@@ -144,6 +144,8 @@ def _group_of(result: RunResult, strategy: str) -> str:
 def _label_of(result: RunResult, strategy: str) -> str:
     if result.spec.models_of is not None:
         return f"Meta {result.spec.algorithm} seed {result.spec.seed} as deployed (risk on)"
+    if result.spec.name == RULES_AS_DEPLOYED:
+        return f"{LABELS.get(strategy, strategy)} as deployed (risk on)"
     if result.spec.kind == "rl":
         return f"Meta {result.spec.algorithm} seed {result.spec.seed}"
     return LABELS.get(strategy, strategy)
@@ -175,6 +177,8 @@ def analyse(
             curve, trades, window = _curve_of(all_stats[strategy], candles)
             curve = liquidate(curve, window, maintenance_margin)
             name = result.spec.name if result.spec.kind == "rl" else strategy
+            if result.spec.name == RULES_AS_DEPLOYED:
+                name = f"{strategy}-as-deployed"
             metrics, by_year, by_regime = curve_metrics(curve, trades, regimes)
             figures.append(
                 RunFigures(

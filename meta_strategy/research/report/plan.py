@@ -89,6 +89,12 @@ class ReportSettings:
     :param meta_overlays: config files merged last into the meta-learner's runs only (e.g. a
         decision clock or an action mode); each file's content is part of the runs' keys, so
         every variant is its own configuration in the ledger
+    :param deployed_overlays: config files merged last into the as-deployed runs only (e.g. a
+        risk setting): they trade the models already trained, so the training runs (and their
+        keys) are unchanged
+    :param deployed_all_seeds: an as-deployed run for every seed of the headline algorithm
+        (not only the first), and the rule strategies and votes as deployed too (risk on, the
+        same ``deployed_overlays``), to compare like for like
     """
 
     name: str = "validation"
@@ -103,9 +109,11 @@ class ReportSettings:
     extra_seeds: tuple[int, ...] | None = None
     overlays: tuple[str, ...] = ()
     meta_overlays: tuple[str, ...] = ()
+    deployed_overlays: tuple[str, ...] = ()
+    deployed_all_seeds: bool = False
 
     def __post_init__(self) -> None:
-        for path in (*self.overlays, *self.meta_overlays):
+        for path in (*self.overlays, *self.meta_overlays, *self.deployed_overlays):
             _result_relevant(Path(path))  # readable JSON, or a named error before any run
         unknown = [a for a in self.algorithms if a not in ALGORITHMS]
         if unknown:
@@ -180,6 +188,7 @@ class ReportSettings:
             out.insert(0, "quick: tiny agents and training parameters, for plumbing only")
         out += [f"every run with {path}" for path in self.overlays]
         out += [f"the meta-learner with {path}" for path in self.meta_overlays]
+        out += [f"as deployed with {path}" for path in self.deployed_overlays]
         return out
 
 
@@ -344,29 +353,54 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
                     seed=seed,
                 )
             )
-    shipped = next(r for r in runs if r.kind == "rl")  # the first seed of the shipped algorithm
-    runs.append(as_deployed(shipped))
+    headline = [r for r in runs if r.kind == "rl" and r.algorithm == settings.algorithms[0]]
+    deployed = settings.deployed_overlays
+    for i, shipped in enumerate(headline if settings.deployed_all_seeds else headline[:1]):
+        runs.append(as_deployed(shipped, deployed, AS_DEPLOYED if i == 0 else None))
+    if settings.deployed_all_seeds:
+        rules = runs[0]
+        runs.append(
+            RunSpec(
+                RULES_AS_DEPLOYED,
+                "rules",
+                rules.strategies,
+                (*rules.configs, *deployed),
+                overlay=_risk_applied({}),
+            )
+        )
     return runs
 
 
 AS_DEPLOYED = "meta-as-deployed"
-"""The run of the shipped default as dry-run and live trade it: the risk controls on."""
+"""The run of the shipped default as dry-run and live trade it: the risk controls on (the first
+seed; the others' are ``meta-as-deployed-s<seed>``)."""
+RULES_AS_DEPLOYED = "rules-as-deployed"
+"""The rule strategies and votes as dry-run and live trade them: the risk controls on."""
 
 
-def as_deployed(shipped: RunSpec) -> RunSpec:
+def _risk_applied(overlay: dict[str, Any]) -> dict[str, Any]:
+    """:return: a copy of ``overlay`` with ``bitbot.risk`` applied in backtests"""
+    out = json.loads(json.dumps(overlay))
+    out.setdefault("bitbot", {}).setdefault("risk", {})["apply_in_backtests"] = True
+    return out
+
+
+def as_deployed(
+    shipped: RunSpec, overlays: tuple[str, ...] = (), name: str | None = AS_DEPLOYED
+) -> RunSpec:
     """
-    :param shipped: the first seed of the shipped algorithm
+    :param shipped: a seed of the shipped algorithm
+    :param overlays: config files merged after its own (``deployed_overlays``)
+    :param name: the run's name (None: ``meta-as-deployed-s<seed>``)
     :return: the same configuration with ``bitbot.risk`` applied in the backtest, trading the
         models ``shipped`` trained (so it differs from it only by the risk controls)
     """
-    overlay = json.loads(json.dumps(shipped.overlay))
-    overlay.setdefault("bitbot", {}).setdefault("risk", {})["apply_in_backtests"] = True
     return RunSpec(
-        AS_DEPLOYED,
+        name or f"{AS_DEPLOYED}-s{shipped.seed}",
         "rl",
         shipped.strategies,
-        shipped.configs,
-        overlay=overlay,
+        (*shipped.configs, *overlays),
+        overlay=_risk_applied(shipped.overlay),
         algorithm=shipped.algorithm,
         seed=shipped.seed,
         models_of=shipped.name,

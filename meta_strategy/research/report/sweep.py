@@ -46,8 +46,10 @@ class SweepRow:
     sharpe_ci: tuple[float, float] | None
     """The pooled run's 95 % interval (a single run's for the reference rows)."""
     deployed_sharpe: float | None = None
-    """The Sharpe of the report's as-deployed run (first seed, risk controls on), for the
-    configuration it traded; None without one."""
+    """The mean Sharpe of the report's as-deployed runs (risk controls on: the first seed, or
+    every seed with ``deployed_all_seeds``), for the configuration they traded; None without."""
+    deployed_seeds: int = 0
+    """How many seeds ``deployed_sharpe`` is the mean of."""
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -66,19 +68,23 @@ def _variant(data: dict[str, Any]) -> str:
     settings = data.get("settings") or {}
     shared = [Path(p).stem for p in settings.get("overlays") or []]
     meta = [Path(p).stem for p in settings.get("meta_overlays") or []]
-    if shared or meta:
-        parts = ([f"all: {' + '.join(shared)}"] if shared else []) + (
-            [f"meta: {' + '.join(meta)}"] if meta else []
-        )
-        return "; ".join(parts)
+    deployed = [Path(p).stem for p in settings.get("deployed_overlays") or []]
+    if shared or meta or deployed:
+        named = (("all", shared), ("meta", meta), ("deployed", deployed))
+        return "; ".join(f"{kind}: {' + '.join(files)}" for kind, files in named if files)
     differences = data.get("differences_from_shipped") or []
     return "; ".join(differences) if differences else "shipped"
 
 
-def _deployed_sharpe(data: dict[str, Any]) -> float | None:
+def _deployed_sharpes(data: dict[str, Any]) -> list[float]:
+    """:return: the Sharpe ratios of the meta-learner's as-deployed runs (the rules' have no
+    seed)"""
     runs = [r for r in data["runs"] if r.get("group") == "deployed" and r.get("metrics")]
-    sharpe = runs[0]["metrics"].get("sharpe") if runs else None
-    return None if sharpe is None else float(sharpe)
+    return [
+        float(r["metrics"]["sharpe"])
+        for r in runs
+        if r.get("seed") is not None and r["metrics"].get("sharpe") is not None
+    ]
 
 
 def _interval(figures: dict[str, Any]) -> tuple[float, float] | None:
@@ -90,6 +96,7 @@ def _interval(figures: dict[str, Any]) -> tuple[float, float] | None:
 
 def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
     rows = []
+    deployed = _deployed_sharpes(data)
     for i, conf in enumerate(data["configurations"]):
         rows.append(
             SweepRow(
@@ -104,15 +111,21 @@ def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
                 total_return_mean=float(conf["total_return"]["mean"]),
                 max_drawdown_mean=float(conf["max_drawdown"]["mean"]),
                 sharpe_ci=_interval(conf.get("pooled") or {}),
-                # the as-deployed run trades the first configuration's first seed
-                deployed_sharpe=_deployed_sharpe(data) if i == 0 else None,
+                # the as-deployed runs trade the first configuration's models
+                deployed_sharpe=float(sum(deployed) / len(deployed))
+                if i == 0 and deployed
+                else None,
+                deployed_seeds=len(deployed) if i == 0 else 0,
             )
         )
     return rows
 
 
 def _best_of_group(data: dict[str, Any], group: str) -> SweepRow | None:
+    """:return: the best run of ``group``; for ``deployed``, of the rules as deployed"""
     runs = [r for r in data["runs"] if r.get("group") == group and r.get("metrics")]
+    if group == "deployed":
+        runs = [r for r in runs if r.get("seed") is None]
     runs = [r for r in runs if r["metrics"].get("sharpe") is not None]
     if not runs:
         return None
@@ -160,7 +173,7 @@ def sweep_table(reports_dir: Path, period: str) -> Sweep:
     rows = [row for data in reports for row in _meta_rows(data)]
     references = []
     if reports:
-        for group in ("strategy", "baseline"):
+        for group in ("strategy", "baseline", "deployed"):
             best = _best_of_group(reports[-1], group)
             if best is not None:
                 references.append(best)
@@ -170,7 +183,9 @@ def sweep_table(reports_dir: Path, period: str) -> Sweep:
 def _line(row: SweepRow) -> str:
     ci = f"[{row.sharpe_ci[0]:+.2f}, {row.sharpe_ci[1]:+.2f}]" if row.sharpe_ci else "-"
     seeds = ",".join(str(s) for s in row.seeds) or "-"
-    deployed = "-" if row.deployed_sharpe is None else f"{row.deployed_sharpe:+.2f}"
+    deployed = "-"
+    if row.deployed_sharpe is not None:
+        deployed = f"{row.deployed_sharpe:+.2f} ({row.deployed_seeds})"
     return (
         f"| {row.report} | {row.configuration} | {row.variant} | {seeds} | "
         f"{row.sharpe_mean:+.2f} ± {row.sharpe_spread:.2f} | {row.sharpe_worst:+.2f} | {ci} | "
@@ -183,7 +198,7 @@ def format_sweep(sweep: Sweep) -> str:
     """:return: the sweep as a Markdown table (for a terminal and for notes)"""
     header = (
         "| report | configuration | variant | seeds | Sharpe mean ± sd | worst | pooled 95 % CI "
-        "| return (mean) | max DD (mean) | as deployed (1st seed, risk on) |\n|" + " --- |" * 10
+        "| return (mean) | max DD (mean) | as deployed (risk on; mean, seeds) |\n|" + " --- |" * 10
     )
     lines = [
         f"Meta-learner configurations tried over the {sweep.period} period "

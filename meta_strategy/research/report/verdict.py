@@ -254,9 +254,13 @@ def judge(
         )
         for c in configs
     }
-    deployed = [f for f in figures if f.group == "deployed"]
-    if configs and deployed:  # the first seed of the first configuration, risk controls on
-        evidence[configs[0].name]["deployed_sharpe"] = float(deployed[0].metrics["sharpe"])
+    # the first configuration's as-deployed runs (risk controls on): its first seed, or every
+    # seed with ``deployed_all_seeds``; the rules as deployed have no algorithm
+    deployed = [f for f in figures if f.group == "deployed" and f.algorithm is not None]
+    if configs and deployed:
+        sharpes = [float(f.metrics["sharpe"]) for f in deployed]
+        evidence[configs[0].name]["deployed_sharpe"] = float(np.mean(sharpes))
+        evidence[configs[0].name]["deployed_seeds"] = len(sharpes)
     by_run = {run: evidence[c.name] for c in configs for run in c.runs}
     return Judgement(configs, headline_verdict(configs, baselines, evidence), by_run)
 

@@ -121,8 +121,9 @@ RULE_CASES = {
     "interval": ({"config_sharpe_ci_low": -0.05}, "interval starts at -0.05, not above 0"),
     "deflated": ({"config_deflated_sharpe": 0.42}, "deflated Sharpe 0.42 (over 12 configurations)"),
     "as deployed": (
-        {"deployed_sharpe": -1.25},
-        "as deployed (risk controls on) its Sharpe -1.25 is not above the best rule strategy's",
+        {"deployed_sharpe": -1.25, "deployed_seeds": 3},
+        "as deployed (risk controls on) its Sharpe -1.25 (mean over 3 seeds) is not above the "
+        "best rule strategy's",
     ),
 }
 

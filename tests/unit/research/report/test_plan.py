@@ -125,6 +125,35 @@ def test_the_as_deployed_run_trades_the_shipped_models_with_risk_on() -> None:
     assert deployed.configs == shipped.configs
 
 
+def test_as_deployed_for_every_seed_and_the_rules_with_a_deployed_overlay(
+    tmp_path: Path,
+) -> None:
+    """A risk setting tried as deployed trades the trained models: the training runs and
+    their keys stay as they were; every seed and the rules and votes run with the risk on."""
+    risk = tmp_path / "risk-wide.json"
+    risk.write_text(json.dumps({"bitbot": {"risk": {"stop_atr_multiple": 10}}}))
+    plain = ReportSettings()
+    settings = ReportSettings(deployed_overlays=(str(risk),), deployed_all_seeds=True)
+    plan, before = build_plan(settings, BASE), build_plan(plain, BASE)
+    trained = [r for r in plan if r.models_of is None and r.name != "rules-as-deployed"]
+    assert [r.key(settings, "d", INPUTS) for r in trained] == [
+        r.key(plain, "d", INPUTS) for r in before if r.models_of is None
+    ], "the training runs are reused"
+    deployed = {r.models_of: r for r in plan if r.models_of is not None}
+    assert sorted(deployed) == ["meta-ppo-s42", "meta-ppo-s43", "meta-ppo-s44"]
+    assert deployed["meta-ppo-s42"].name == "meta-as-deployed"
+    assert deployed["meta-ppo-s44"].name == "meta-as-deployed-s44"
+    for run in deployed.values():
+        assert run.configs[-1] == str(risk)
+        assert run.overlay["bitbot"]["risk"]["apply_in_backtests"] is True
+    rules = next(r for r in plan if r.name == "rules-as-deployed")
+    assert rules.strategies == SIGNAL_STRATEGIES + VOTE_STRATEGIES
+    assert rules.configs[-1] == str(risk) and rules.overlay["bitbot"]["risk"]["apply_in_backtests"]
+    assert "as deployed with " + str(risk) in settings.differences_from_shipped()
+    with pytest.raises(ReportSettingsError, match="cannot read config"):
+        ReportSettings(deployed_overlays=(str(tmp_path / "missing.json"),))
+
+
 def test_run_keys_change_with_what_decides_the_result(tmp_path: Path) -> None:
     settings = ReportSettings(timerange="20240101-20240401")
     plan = build_plan(settings, BASE)

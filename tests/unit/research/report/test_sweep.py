@@ -18,7 +18,7 @@ def _spread(values: list[float]) -> dict[str, float]:
     return {"mean": mean, "median": mean, "worst": min(values), "best": max(values), "spread": sd}
 
 
-def _run(name: str, group: str, label: str, sharpe: float) -> dict:
+def _run(name: str, group: str, label: str, sharpe: float, seed: int | None = None) -> dict:
     metrics = {
         "sharpe": sharpe,
         "sharpe_ci_low": sharpe - 1.0,
@@ -26,7 +26,7 @@ def _run(name: str, group: str, label: str, sharpe: float) -> dict:
         "total_return": sharpe / 2,
         "max_drawdown": 0.3,
     }
-    return {"name": name, "group": group, "label": label, "metrics": metrics}
+    return {"name": name, "group": group, "label": label, "seed": seed, "metrics": metrics}
 
 
 def _write_report(
@@ -60,9 +60,16 @@ def _write_report(
             _run("OTTStrategy", "strategy", "OTT", -0.4),
             _run("FollowTheLeaderStrategy", "baseline", "Follow the leader", 0.76),
             _run("flat", "baseline", "Flat", 0.0),
-            _run("meta-as-deployed", "deployed", "Meta PPO seed 42 as deployed", sharpes[0] - 1),
+            _run(
+                "meta-as-deployed", "deployed", "Meta PPO seed 42 as deployed", sharpes[0] - 1, 42
+            ),
         ],
     }
+    if len(sharpes) > 2:  # as deployed for every seed (--as-deployed all), the rules too
+        results["runs"] += [
+            _run("meta-as-deployed-s43", "deployed", "seed 43 as deployed", sharpes[1] - 1, 43),
+            _run("VolatilitySystem-as-deployed", "deployed", "Volatility System as deployed", 1.1),
+        ]
     (folder / "results.json").write_text(json.dumps(results))
 
 
@@ -86,7 +93,9 @@ def test_sweep_lists_each_configuration_of_the_period_with_its_spread(tmp_path: 
     assert [r.report for r in sweep.rows] == ["val-a", "val-b"]  # oldest first, no test report
     assert sweep.rows[0].variant == "shipped"
     assert sweep.rows[1].variant == "meta: select"
-    assert sweep.rows[1].deployed_sharpe == pytest.approx(-0.8), "its first seed, risk on"
+    assert sweep.rows[0].deployed_sharpe == pytest.approx(-1.4), "its first seed, risk on"
+    assert sweep.rows[1].deployed_sharpe == pytest.approx(-0.7), "the mean of two seeds"
+    assert sweep.rows[1].deployed_seeds == 2
     assert sweep.rows[1].seeds == (42, 43, 44)
     assert sweep.rows[1].sharpe_mean == pytest.approx(0.4)
     assert sweep.rows[1].sharpe_spread == pytest.approx(0.2)
@@ -94,10 +103,11 @@ def test_sweep_lists_each_configuration_of_the_period_with_its_spread(tmp_path: 
     assert [r.configuration for r in sweep.references] == [
         "best strategy: Volatility System",
         "best baseline: Follow the leader",
+        "best deployed: Volatility System as deployed",
     ]
     assert sweep.trials == 2
     text = format_sweep(sweep)
-    assert "+0.40 ± 0.20" in text
+    assert "+0.40 ± 0.20" in text and "-0.70 (2)" in text
     assert "the ledger counts 2 configurations" in text
 
 
@@ -113,4 +123,4 @@ def test_bitbot_sweep_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["sweep", "--reports-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "| val-a | Meta PPO | shipped | 42,43 | +0.20 ± 0.14 |" in out
-    assert "| 50.0 % | -0.90 |" in out, "the as-deployed column"
+    assert "| 50.0 % | -0.90 (1) |" in out, "the as-deployed column"

@@ -89,6 +89,26 @@ def test_the_as_deployed_run_counts_in_the_shipped_configurations_verdict() -> N
     assert any("as deployed (risk controls on) its Sharpe -1.20" in f for f in failed), failed
 
 
+def test_with_every_seed_as_deployed_the_verdict_takes_their_mean() -> None:
+    figures = [
+        _run("meta-ppo-s42", "meta", 1.5, "PPO", 42),
+        _run("meta-ppo-s43", "meta", 1.4, "PPO", 43),
+        _run("meta-as-deployed", "deployed", 1.2, "PPO", 42),
+        _run("meta-as-deployed-s43", "deployed", 0.6, "PPO", 43),
+        _run("OTTStrategy-as-deployed", "deployed", 3.0),  # the rules as deployed: no seed
+        _run("OTTStrategy", "strategy", 1.0),
+        _run("flat", "baseline", 0.0),
+    ]
+    keys = {f.name: "key" for f in figures}
+    judgement = judge(
+        figures, _returns([f.name for f in figures]), keys, "PPO", 9, 1e-4, "validation"
+    )
+    evidence = judgement.evidence_by_run["meta-ppo-s42"]
+    assert evidence["deployed_sharpe"] == pytest.approx(0.9) and evidence["deployed_seeds"] == 2
+    failed = judgement.verdict["promotion"]["meta-ppo"]
+    assert any("its Sharpe 0.90 (mean over 2 seeds) is not above" in f for f in failed), failed
+
+
 def test_the_ledger_counts_each_configuration_once_per_period(tmp_path: Path) -> None:
     assert read_trials(tmp_path) == []
     first = [
