@@ -13,7 +13,8 @@ MetaStrategy computes from the registry's directions and hands over as ``%-raw_c
 * ``residual``: take a base combiner's position whole (action 2), at half size (1) or veto it
   (0): the agent can only improve on the base's timing by standing aside or sizing down
   (residual policy learning, Silver et al. 2018; Johannink et al. 2019). ``residual_base``:
-  ``equal_vote`` or ``follow_the_leader`` (:mod:`meta_strategy.signals.votes`).
+  ``equal_vote``, ``follow_the_leader`` (:mod:`meta_strategy.signals.votes`) or one registered
+  strategy, ``strategy:<registry entry>`` (e.g. ``strategy:volatility``).
 
 Every mode trades through the same environment, so the same cost model applies to all.
 """
@@ -35,6 +36,11 @@ from meta_strategy.signals.votes import equal_vote, follow_the_leader
 logger = logging.getLogger(__name__)
 
 ACTION_MODES: tuple[str, ...] = ("target", "select", "residual")
+COMBINERS: tuple[str, ...] = ("equal_vote", "follow_the_leader", "buy_and_hold")
+"""Combiners of the registered strategies' directions (:func:`combiner_direction`); besides
+these, ``strategy:<registry entry>`` is that one strategy alone."""
+STRATEGY_COMBINER = "strategy:"
+"""Prefix of the combiner that follows one registered strategy (``strategy:volatility``)."""
 RESIDUAL_BASES: tuple[str, ...] = ("equal_vote", "follow_the_leader")
 RESIDUAL_SIZES: tuple[float, ...] = (0.0, 0.5, 1.0)
 """Residual mode: the share of the base combiner's position each action takes."""
@@ -65,10 +71,10 @@ class ActionMode:
                 f"{', '.join(ACTION_MODES)}."
             )
         base = rl_config.get("residual_base", "equal_vote")
-        if base not in RESIDUAL_BASES:
+        if base not in RESIDUAL_BASES and not is_single_strategy(base):
             raise RLConfigError(
                 f"freqai.rl_config.residual_base is {base!r}; expected one of "
-                f"{', '.join(RESIDUAL_BASES)}."
+                f"{', '.join(RESIDUAL_BASES)} or {STRATEGY_COMBINER}<registry entry>."
             )
         return cls(mode, base)
 
@@ -150,6 +156,30 @@ def held_exposure(
     return np.where(ok, picked, 0.0)
 
 
+def is_single_strategy(name: Any) -> bool:
+    """:return: whether ``name`` is the combiner ``strategy:<registry entry>``"""
+    return isinstance(name, str) and name.startswith(STRATEGY_COMBINER) and len(name) > 9
+
+
+def is_combiner(name: Any) -> bool:
+    """:return: whether ``name`` is one of :data:`COMBINERS` or ``strategy:<registry entry>``"""
+    return name in COMBINERS or is_single_strategy(name)
+
+
+def check_combiner_entries(names: list[str | None], registered: list[str]) -> None:
+    """
+    :param names: the combiners a configuration uses (None: unused)
+    :param registered: the registry's enabled entry names
+    :raises RLConfigError: a ``strategy:<entry>`` names no enabled registry entry (named)
+    """
+    for name in names:
+        if is_single_strategy(name) and name[len(STRATEGY_COMBINER) :] not in registered:
+            raise RLConfigError(
+                f"freqai.rl_config: the combiner {name!r} names no enabled registry entry; "
+                f"registered: {', '.join(registered)}"
+            )
+
+
 def combiner_direction(
     name: str,
     directions: pd.DataFrame,
@@ -160,8 +190,8 @@ def combiner_direction(
     leader_window: int,
 ) -> pd.Series:
     """
-    :param name: ``equal_vote``, ``follow_the_leader`` (:mod:`meta_strategy.signals.votes`) or
-        ``buy_and_hold`` (long throughout)
+    :param name: ``equal_vote``, ``follow_the_leader`` (:mod:`meta_strategy.signals.votes`),
+        ``buy_and_hold`` (long throughout) or ``strategy:<entry>`` (that registered strategy)
     :param directions: the registered strategies' directions per candle
     :param close: closes, same index
     :param funding: funding rate charged at each candle's open, same index
@@ -176,4 +206,7 @@ def combiner_direction(
         return follow_the_leader(directions, close, funding, dates, fee, leader_window)["vote"]
     if name == "buy_and_hold":
         return pd.Series(1.0, index=directions.index)
+    column = f"%-sig_{name[len(STRATEGY_COMBINER) :]}_direction"
+    if is_single_strategy(name) and column in directions:
+        return directions[column].fillna(0.0)
     raise ValueError(f"unknown combiner {name!r}")

@@ -31,9 +31,9 @@ import numpy.typing as npt
 import torch as th
 
 from meta_strategy.config_keys import check_known_keys
+from meta_strategy.rl.actions import COMBINERS, STRATEGY_COMBINER, is_combiner
 from meta_strategy.rl.env import build_observation
 from meta_strategy.rl.errors import RLConfigError, is_whole_number
-from meta_strategy.rl.rewards import BENCHMARKS
 
 
 logger = logging.getLogger(__name__)
@@ -63,10 +63,10 @@ class CloningConfig:
             raise RLConfigError(f"{where} must be an object, got {section!r}")
         check_known_keys(section, CLONING_KEYS, where, RLConfigError)
         teacher = section.get("teacher", "follow_the_leader")
-        if teacher not in BENCHMARKS:
+        if not is_combiner(teacher):
             raise RLConfigError(
                 f"{where}.teacher: unknown teacher {teacher!r}; expected one of "
-                f"{', '.join(BENCHMARKS)}"
+                f"{', '.join(COMBINERS)} or {STRATEGY_COMBINER}<registry entry>"
             )
         epochs = section.get("epochs", 20)
         if not is_whole_number(epochs, 1, 1000):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meta_strategy.config_keys import check_known_keys
+from meta_strategy.rl.actions import COMBINERS, STRATEGY_COMBINER, is_combiner
 from meta_strategy.rl.errors import RLConfigError
 
 
@@ -95,8 +96,9 @@ class LogReturnReward(RewardFunction):
         return self.scale * (growth - self.turnover_penalty * context.turnover)
 
 
-BENCHMARKS: tuple[str, ...] = ("equal_vote", "follow_the_leader", "buy_and_hold")
-"""The combiners :class:`ExcessLogReturnReward` can be measured against."""
+BENCHMARKS: tuple[str, ...] = COMBINERS
+"""The combiners :class:`ExcessLogReturnReward` can be measured against (and
+``strategy:<registry entry>``, one registered strategy)."""
 
 
 class ExcessLogReturnReward(LogReturnReward):
@@ -107,10 +109,10 @@ class ExcessLogReturnReward(LogReturnReward):
     def __init__(
         self, benchmark: str = "equal_vote", scale: float = 1.0, turnover_penalty: float = 0.0
     ) -> None:
-        if benchmark not in BENCHMARKS:
+        if not is_combiner(benchmark):
             raise RLConfigError(
                 f"freqai.rl_config.model_reward_parameters.benchmark is {benchmark!r}; "
-                f"expected one of {', '.join(BENCHMARKS)}"
+                f"expected one of {', '.join(BENCHMARKS)} or {STRATEGY_COMBINER}<registry entry>"
             )
         super().__init__(scale, turnover_penalty)
         self.benchmark = benchmark

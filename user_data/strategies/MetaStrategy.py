@@ -44,6 +44,7 @@ from meta_strategy.models.promotion import PromotedInputError, check_promoted_in
 from meta_strategy.rl.actions import (
     CHOICE_PREFIX,
     ActionMode,
+    check_combiner_entries,
     combiner_direction,
     held_exposure,
     level_choices,
@@ -106,6 +107,10 @@ class MetaStrategy(TargetExposureStrategy):
         reward = make_reward(rl_config.get("model_reward_parameters", {}))
         self.benchmark: str | None = getattr(reward, "benchmark", None)
         """the combiner the reward measures the agent against (None: no benchmark)"""
+        residual = self.action_mode.residual_base if self.action_mode.mode == "residual" else None
+        check_combiner_entries(
+            [residual, self.teacher, self.benchmark], [e.name for e in self.registry.enabled]
+        )
         self.candle_tables: dict[str, DataFrame] = {}
         """pair -> by candle date, the decision clock's candles (:data:`DECISION_TAG`) and the
         action mode's choice matrix (columns 0 ..): FreqAI hands back the predictions without

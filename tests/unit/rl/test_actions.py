@@ -8,7 +8,9 @@ import pytest
 
 from meta_strategy.rl.actions import (
     ActionMode,
+    check_combiner_entries,
     choice_columns,
+    combiner_direction,
     held_exposure,
 )
 from meta_strategy.rl.costs import CostModel
@@ -48,11 +50,28 @@ def test_residual_mode_vetoes_halves_or_takes_the_base() -> None:
         mode.choices(THREE_LEVELS, DIRECTIONS)
 
 
+def test_a_residual_over_one_registered_strategy() -> None:
+    """``strategy:<entry>``: the agent vetoes, halves or takes that strategy's own position."""
+    directions = DIRECTIONS.rename(columns=lambda c: f"%-sig_{c}_direction")
+    mode = ActionMode.from_rl_config({"action_mode": "residual", "residual_base": "strategy:trend"})
+    dates = pd.Series(pd.date_range("2024-01-01", periods=6, freq="1h", tz="UTC"))
+    close = pd.Series(np.linspace(100, 105, 6))
+    base = mode.base_direction(directions, close, close * 0, dates, 0.0007, 24)
+    assert base.tolist() == [0, 1, 1, -1, -1, -1], "the trend strategy's direction, 0 unknown"
+    assert mode.choices(THREE_LEVELS, directions, base)[:, 1].tolist() == list(0.5 * base)
+    with pytest.raises(ValueError, match="unknown combiner 'strategy:other'"):
+        combiner_direction("strategy:other", directions, close, close * 0, dates, 0.0, 24)
+    check_combiner_entries(["strategy:trend", None, "equal_vote"], ["trend", "fade"])
+    with pytest.raises(RLConfigError, match="'strategy:other' names no enabled registry entry"):
+        check_combiner_entries(["strategy:other"], ["trend", "fade"])
+
+
 @pytest.mark.parametrize(
     ("rl_config", "names"),
     [
         ({"action_mode": "pick"}, "action_mode is 'pick'; expected one of target, select"),
         ({"action_mode": "residual", "residual_base": "best"}, "residual_base is 'best'"),
+        ({"action_mode": "residual", "residual_base": "strategy:"}, "or strategy:<registry"),
     ],
 )
 def test_unknown_modes_are_named(rl_config: dict, names: str) -> None:

@@ -76,6 +76,8 @@ def test_cloning_config() -> None:
     assert CloningConfig.from_rl_config({}).teacher is None
     config = CloningConfig.from_rl_config({"behaviour_cloning": {"epochs": 3}})
     assert (config.teacher, config.epochs) == ("follow_the_leader", 3)
+    one = CloningConfig.from_rl_config({"behaviour_cloning": {"teacher": "strategy:volatility"}})
+    assert one.teacher == "strategy:volatility", "one registered strategy may teach"
     bad = {
         "unknown teacher 'oracle'; expected one of equal_vote, follow_the_leader": {
             "teacher": "oracle"

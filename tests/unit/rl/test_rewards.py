@@ -30,6 +30,11 @@ def test_excess_log_return_by_hand() -> None:
     assert ExcessLogReturnReward.uses_benchmark and not LogReturnReward.uses_benchmark
 
 
+def test_the_benchmark_may_be_one_registered_strategy() -> None:
+    reward = make_reward({"reward": "excess_log_return", "benchmark": "strategy:volatility"})
+    assert reward.benchmark == "strategy:volatility"
+
+
 def test_turnover_penalty_on_the_log_return() -> None:
     reward = make_reward({"reward": "log_return", "turnover_penalty": 0.01})
     assert reward(1.0, 1.0, StepContext(turnover=1.5)) == pytest.approx(-0.015)

@@ -15,6 +15,7 @@ from freqtrade.configuration import Configuration
 from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.rl.env import build_observation
+from meta_strategy.rl.errors import RLConfigError
 from tests.helpers.frames import prices_scaled_after
 from tests.helpers.freqtrade import REPO, MarketDataProvider
 
@@ -425,3 +426,18 @@ def test_synthetic_features_are_the_real_ones_on_the_generated_market(
     directions = rows[[c for c in features if c.endswith("_direction")]]
     assert (directions.abs().mean() > 0).all(), "every registered strategy trades on it"
     assert meta_strategy.candle_tables[PAIR] is table and meta_strategy.dp is provider
+
+
+def test_a_residual_over_one_registered_strategy_furnishes_its_choices(
+    binance_datadir, btc_1h: pd.DataFrame
+) -> None:
+    strategy = _meta_strategy(
+        binance_datadir, action_mode="residual", residual_base="strategy:volatility"
+    )
+    candles = btc_1h.iloc[-(strategy.startup_candle_count + 300) :].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    base = features["%-sig_volatility_direction"].fillna(0.0).to_numpy()
+    for action, share in enumerate((0.0, 0.5, 1.0)):
+        np.testing.assert_array_equal(features[f"%-raw_choice_{action}"], share * base)
+    with pytest.raises(RLConfigError, match="'strategy:nope' names no enabled registry entry"):
+        _meta_strategy(binance_datadir, action_mode="residual", residual_base="strategy:nope")
