@@ -451,7 +451,7 @@ class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage,
         API (Telegram, webhooks) and lock or unlock the whitelist (the lock shows the reason in
         the REST API and FreqUI and blocks entries).
 
-        :param cause: ``model``, ``prediction``, ``candles`` or ``exchange``
+        :param cause: ``model``, ``prediction``, ``reference``, ``candles`` or ``exchange``
         :param problem: what is wrong, None when clear
         :param now: current time
         """

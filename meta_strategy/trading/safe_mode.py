@@ -85,7 +85,7 @@ class SafeMode:
         """
         Record the state of one cause.
 
-        :param cause: ``model``, ``prediction``, ``candles`` or ``exchange``
+        :param cause: ``model``, ``prediction``, ``reference``, ``candles`` or ``exchange``
         :param problem: what is wrong, or None when the cause is clear
         :return: a message when the cause started or cleared, else None
         """

@@ -37,6 +37,7 @@ import pandas as pd
 from freqtrade.exchange import timeframe_to_msecs
 from pandas import DataFrame, Series
 
+from meta_strategy.data.reference import ReferencePriceError
 from meta_strategy.data.synthetic.config import SyntheticMarket
 from meta_strategy.data.synthetic.provider import SyntheticMarketData
 from meta_strategy.data.timeframes import days_to_candles, merge_closed, resample_ohlcv
@@ -296,18 +297,20 @@ class MetaStrategy(TargetExposureStrategy):
         except Exception as e:  # Freqtrade would log it and go on without safe mode
             if not self.trading_live:
                 raise
-            logger.error("FreqAI could not load or run the model for %s: %s", metadata["pair"], e)
+            # the registry's reference price (spot or index) missing is a data problem, not
+            # the model's: safe mode names it so, and clears it once the price is back
+            cause = "reference" if isinstance(e, ReferencePriceError) else "model"
+            what = "read the reference price" if cause == "reference" else "load or run the model"
+            logger.error("FreqAI could not %s for %s: %s", what, metadata["pair"], e)
             dataframe[EXPOSURE_TAG] = 0.0
-            self.report_safe_mode(
-                "model",
-                f"FreqAI could not load or run the model: {type(e).__name__}: {e}",
-                datetime.now(tz=UTC),
-            )
+            problem = f"FreqAI could not {what}: {type(e).__name__}: {e}"
+            self.report_safe_mode(cause, problem, datetime.now(tz=UTC))
             return dataframe
         table = self.candle_table(dataframe, metadata["pair"])
         dataframe[EXPOSURE_TAG] = self.exposure_of_actions(dataframe, table)
         dataframe[DECISION_TAG] = table[DECISION_TAG].fillna(False).to_numpy(dtype=bool)
         if self.trading_live and not dataframe.empty:
+            self.report_safe_mode("reference", None, datetime.now(tz=UTC))  # it was read
             self.check_model_and_prediction(dataframe, metadata["pair"])
         return dataframe
 

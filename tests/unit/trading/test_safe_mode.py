@@ -287,3 +287,32 @@ def test_a_model_that_fails_to_load_puts_the_bot_in_safe_mode(tmp_path: Path) ->
     backtest.freqai = SimpleNamespace(start=broken)
     with pytest.raises(ValueError, match="zip"):  # a backtest fails loud instead
         backtest.populate_indicators(candles, {"pair": PAIR})
+
+
+def test_a_missing_reference_price_is_safe_mode_for_the_reference_not_the_model() -> None:
+    """The registry's spot or index price missing live: safe mode says so, and clears once the
+    price is back (the model was never the problem)."""
+    from meta_strategy.data.reference import ReferencePriceError
+
+    init_db("sqlite://")
+    PairLocks.timeframe = "1h"
+    strategy = _strategy("MetaStrategy", "config.json", "config.binance.json", "config.freqai.json")
+
+    def no_reference(dataframe: pd.DataFrame, metadata: dict, strategy: object) -> pd.DataFrame:
+        raise ReferencePriceError("no BTC/USDT spot candles: the exchange binance returned none")
+
+    strategy.freqai = SimpleNamespace(start=no_reference)
+    candles = pd.DataFrame({"date": [NOW], "close": [1.0]})
+    out = strategy.populate_indicators(candles, {"pair": PAIR})
+    assert out["target_exposure"].tolist() == [0.0]
+    assert "model" not in strategy.safe_mode.causes
+    assert "could not read the reference price" in strategy.safe_mode.causes["reference"]
+    assert _flat_and_blocked(strategy)
+
+
+    def predicted(dataframe: pd.DataFrame, metadata: dict, strategy: object) -> pd.DataFrame:
+        return dataframe.assign(**{"&-action": 1, "do_predict": 1})
+
+    strategy.freqai = SimpleNamespace(start=predicted, dd=SimpleNamespace(pair_dict={}))
+    strategy.populate_indicators(candles, {"pair": PAIR})  # the price is back
+    assert "reference" not in strategy.safe_mode.causes
