@@ -8,6 +8,8 @@ Benchmark of the meta layer. Prints figures, asserts nothing.
   its example reward), on the same data in the same process (floor: 5x);
 * PPO training timesteps per second (MetaPPO's settings: MlpPolicy [64, 64], n_steps 1024,
   batch 128, 5 epochs, on 1 thread as on a 2-core machine);
+* the stacked predictors' fitting time per window, and synthetic pre-training's set-up (the
+  generated market and its features) with the timesteps it adds per new agent;
 * with ``--walk-forward``: wall time of the one-year walk-forward backtest
   (2024-11-17 to 2025-11-16, Binance proxy, 1h) through ``bitbot backtesting``.
 
@@ -214,6 +216,38 @@ def bench_predictors(candles: pd.DataFrame) -> None:
         print(f"stacked predictor {name:<8}: {fitted:5.1f} s per 180-day window (3 folds + whole)")
 
 
+def bench_pretraining() -> None:
+    """
+    Synthetic pre-training's set-up (``rl_config.synthetic_pretraining``, shipped off): the
+    generated market and the MetaStrategy's features on it, once per run; then each new agent
+    trains ``train_cycles`` x its usable candles timesteps (at the PPO rate above).
+    """
+    from freqtrade.configuration import Configuration
+    from freqtrade.resolvers import StrategyResolver
+
+    from meta_strategy.rl.pretraining import PretrainingConfig
+
+    config = Configuration.from_files(
+        [str(REPO / "user_data" / f) for f in ("config.json", "config.binance.json")]
+        + [str(REPO / "user_data" / "config.freqai.json")]
+    )
+    config["strategy"] = "MetaStrategy"
+    config["strategy_path"] = str(REPO / "user_data" / "strategies")
+    strategy = StrategyResolver.load_strategy(config)
+    pretraining = PretrainingConfig(days=730)
+    start = time.perf_counter()
+    market = pretraining.market()
+    generated = time.perf_counter() - start
+    frame = strategy.synthetic_features(market, PAIR)
+    total = time.perf_counter() - start
+    usable = int(frame[[c for c in frame.columns if c.startswith("%-")]].notna().all(axis=1).sum())
+    print(
+        f"synthetic pre-training set-up, 730 days: {total:.1f} s (market {generated:.1f} s, "
+        f"features {total - generated:.1f} s); {usable} usable candles -> "
+        f"{pretraining.timesteps(usable):,} timesteps per new agent (train_cycles 5)"
+    )
+
+
 def bench_walk_forward(datadir: Path) -> None:
     cmd = [
         str(Path(sys.executable).parent / "bitbot"),
@@ -256,6 +290,7 @@ def main() -> None:
     bench_envs(candles)
     bench_ppo(candles)
     bench_predictors(candles)
+    bench_pretraining()
     if args.walk_forward:
         bench_walk_forward(Path(args.datadir))
 
