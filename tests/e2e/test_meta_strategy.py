@@ -136,6 +136,19 @@ def test_a_decision_clock_trades_only_after_its_candles(
                 "behaviour_cloning": {"teacher": "follow_the_leader", "epochs": 2},
             },
         ),
+        # one registered strategy as the residual's base, the teacher and the benchmark
+        (
+            "residual-strategy",
+            {
+                "action_mode": "residual",
+                "residual_base": "strategy:volatility",
+                "behaviour_cloning": {"teacher": "strategy:volatility", "epochs": 2},
+                "model_reward_parameters": {
+                    "reward": "excess_log_return",
+                    "benchmark": "strategy:volatility",
+                },
+            },
+        ),
         ("vectorised", {"n_envs": 4}),  # rl.vector: four copies of the environment
         (
             "excess",

@@ -309,7 +309,6 @@ def test_a_missing_reference_price_is_safe_mode_for_the_reference_not_the_model(
     assert "could not read the reference price" in strategy.safe_mode.causes["reference"]
     assert _flat_and_blocked(strategy)
 
-
     def predicted(dataframe: pd.DataFrame, metadata: dict, strategy: object) -> pd.DataFrame:
         return dataframe.assign(**{"&-action": 1, "do_predict": 1})
 
