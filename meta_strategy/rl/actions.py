@@ -158,7 +158,8 @@ def held_exposure(
 
 def is_single_strategy(name: Any) -> bool:
     """:return: whether ``name`` is the combiner ``strategy:<registry entry>``"""
-    return isinstance(name, str) and name.startswith(STRATEGY_COMBINER) and len(name) > 9
+    prefix = STRATEGY_COMBINER
+    return isinstance(name, str) and name.startswith(prefix) and len(name) > len(prefix)
 
 
 def is_combiner(name: Any) -> bool:
