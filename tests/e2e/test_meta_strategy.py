@@ -254,6 +254,21 @@ def test_a_seed_ensemble_trains_and_saves_every_member(
         assert len(list(models.rglob(name))) == 2, name  # two walk-forward windows
 
 
+def test_a_seed_ensemble_walk_forward_is_deterministic(
+    market_datadir: Path, tmp_path: Path
+) -> None:
+    """The same config trains the same three members and votes the same trades (cloned from
+    buy-and-hold first, so that CI-sized agents trade at all)."""
+    rl = {
+        "ensemble": {"members": 3, "vote": "majority"},
+        "behaviour_cloning": {"teacher": "buy_and_hold", "epochs": 5},
+    }
+    first = _backtest(market_datadir, tmp_path, "ci-ens-det-a", **rl)
+    second = _backtest(market_datadir, tmp_path, "ci-ens-det-b", **rl)
+    assert first, "the ensemble made no trade at all"
+    assert [_trade_key(t) for t in first] == [_trade_key(t) for t in second]
+
+
 def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
     """The Kraken futures config (BTC/USD:USD, markets from the snapshot) on synthetic data."""
     from meta_strategy.data.synthetic.config import SyntheticMarketConfig
