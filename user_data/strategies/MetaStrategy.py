@@ -103,6 +103,11 @@ class MetaStrategy(TargetExposureStrategy):
         self.action_mode = ActionMode.from_rl_config(rl_config)
         self.ensemble = EnsembleConfig.from_rl_config(rl_config)
         self.train_with_stops = trains_with_stops(rl_config)
+        if self.train_with_stops and self.risk_limits.stop_atr_multiple <= 0:
+            logger.warning(
+                "freqai.rl_config.train_with_stops is on but bitbot.risk.stop_atr_multiple is 0 "
+                "(the stop is off): the agent trains without a stop."
+            )
         self.teacher = CloningConfig.from_rl_config(rl_config).teacher
         """the combiner the agent imitates before it learns (None: no behaviour cloning)"""
         reward = make_reward(rl_config.get("model_reward_parameters", {}))

@@ -23,7 +23,7 @@ from tests.helpers.freqtrade import REPO, MarketDataProvider
 PAIR = "BTC/USDT:USDT"
 
 
-def _meta_strategy(datadir, **rl_config: object):
+def _meta_strategy(datadir, risk: dict | None = None, **rl_config: object):
     config = Configuration.from_files(
         [
             str(REPO / "user_data" / f)
@@ -31,6 +31,7 @@ def _meta_strategy(datadir, **rl_config: object):
         ]
     )
     config["freqai"]["rl_config"].update(rl_config)
+    config.setdefault("bitbot", {}).setdefault("risk", {}).update(risk or {})
     config["strategy"] = "MetaStrategy"
     config["strategy_path"] = str(REPO / "user_data" / "strategies")
     strategy = StrategyResolver.load_strategy(config)
@@ -372,7 +373,9 @@ def test_train_with_stops_furnishes_the_stops_distance(
     """The environment trails the distance custom_stoploss trails: k x ATR of bitbot.risk."""
     from meta_strategy.signals.indicators import atr
 
-    strategy = _meta_strategy(binance_datadir, train_with_stops=True)
+    strategy = _meta_strategy(
+        binance_datadir, risk={"stop_atr_multiple": 4.0}, train_with_stops=True
+    )
     n = strategy.startup_candle_count + 50
     candles = btc_1h.iloc[-n:].reset_index(drop=True)
     features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
