@@ -47,7 +47,8 @@ TEST_CONFIG = {
     "internals": {"process_throttle_secs": 2},
     # Telegram on, at the stub (BITBOT_TELEGRAM_API_URL); a decision message every candle.
     "telegram": {"enabled": True, "allow_custom_messages": True},
-    "bitbot": {"decisions": {"notify": "every_candle"}},
+    # the volatility stop (off by default) on, so that the restarted bot has a stop to move
+    "bitbot": {"decisions": {"notify": "every_candle"}, "risk": {"stop_atr_multiple": 4.0}},
 }
 
 
