@@ -67,6 +67,15 @@ def unexpected_tracebacks(log_text: str) -> list[str]:
     ]
 
 
+def _ctrl_c_stops_it() -> None:
+    """
+    In the bot's process before it starts: Ctrl-C (SIGINT) acts. A test run started as a
+    background job of a non-interactive shell (``bash .ci/run &``) ignores SIGINT, and its
+    children inherit that: the bot would never stop on :meth:`ReplayBot.interrupt`.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ReplayBot:
     """One ``bitbot replay`` process, its log, and a REST client."""
 
@@ -133,6 +142,7 @@ class ReplayBot:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
+            preexec_fn=_ctrl_c_stops_it,
             text=True,
             bufsize=1,
         )
