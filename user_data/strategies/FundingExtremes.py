@@ -23,8 +23,7 @@ from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from pandas import DataFrame, Series
 
 from meta_strategy.data.candles import align_funding
-from meta_strategy.data.timeframes import days_to_candles
-from meta_strategy.signals.crowding import crowding_entries, crowding_exits, crowding_strength
+from meta_strategy.signals.crowding import CrowdingContrarian
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.sizing import VolatilitySizing
@@ -33,12 +32,13 @@ from meta_strategy.trading.sizing import VolatilitySizing
 logger = logging.getLogger(__name__)
 
 
-class FundingExtremes(VolatilitySizing, ConfiguredLeverage, IStrategy):
+class FundingExtremes(CrowdingContrarian, VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True
     minimal_roi = {"0": 100}  # the score's return to normal exits
     stoploss = -0.15
+    score_column = "funding_z"
 
     zscore_days = IntParameter(7, 60, default=30, space="buy")
     entry_z = DecimalParameter(1.0, 3.5, default=2.0, decimals=1, space="buy")
@@ -47,14 +47,6 @@ class FundingExtremes(VolatilitySizing, ConfiguredLeverage, IStrategy):
     # At 1h, the score's window at the top of its hyperopt range (60 days) and a day for the
     # first funding event.
     startup_candle_count = 61 * 24
-
-    def startup_candles(self) -> int:
-        """:return: the score's window as set and a day, in candles of the timeframe in use"""
-        return self.candles(self.zscore_days.value + 1)
-
-    def candles(self, days: float) -> int:
-        """:return: ``days`` in candles of the strategy's timeframe (at least 2: a z-score)"""
-        return max(2, days_to_candles(days, self.timeframe))
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         return [(pair, self.timeframe, "funding_rate") for pair in self.dp.current_whitelist()]
@@ -80,13 +72,3 @@ class FundingExtremes(VolatilitySizing, ConfiguredLeverage, IStrategy):
         scores = rolling_zscore(dataframe[["funding_in_force"]], window, clip=10.0)
         dataframe["funding_z"] = scores["funding_in_force"]
         return dataframe
-
-    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return crowding_entries(dataframe, "funding_z", self.entry_z.value)
-
-    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return crowding_exits(dataframe, "funding_z", self.exit_z.value)
-
-    def signal_strength(self, dataframe: DataFrame) -> Series:
-        """Conviction for the meta layer: -tanh(score / entry_z), positive when shorts crowd."""
-        return crowding_strength(dataframe["funding_z"], self.entry_z.value)

@@ -31,8 +31,7 @@ from meta_strategy.data.reference import (
     missing_reference_message,
     reference_market_of,
 )
-from meta_strategy.data.timeframes import days_to_candles
-from meta_strategy.signals.crowding import crowding_entries, crowding_exits, crowding_strength
+from meta_strategy.signals.crowding import CrowdingContrarian
 from meta_strategy.signals.indicators import perp_premium
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
@@ -42,12 +41,13 @@ from meta_strategy.trading.sizing import VolatilitySizing
 logger = logging.getLogger(__name__)
 
 
-class PerpSpotBasis(VolatilitySizing, ConfiguredLeverage, IStrategy):
+class PerpSpotBasis(CrowdingContrarian, VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True
     minimal_roi = {"0": 100}  # the score's return to normal exits
     stoploss = -0.15
+    score_column = "premium_z"
     reads_reference_price = True
     """The signal engine hands this strategy the reference price (``reference_close``)."""
 
@@ -63,14 +63,6 @@ class PerpSpotBasis(VolatilitySizing, ConfiguredLeverage, IStrategy):
     plot_config = {
         "subplots": {"premium": {"premium": {"color": "orange"}, "premium_z": {"color": "blue"}}}
     }
-
-    def startup_candles(self) -> int:
-        """:return: the score's window as set and a day, in candles of the timeframe in use"""
-        return self.candles(self.zscore_days.value + 1)
-
-    def candles(self, days: float) -> int:
-        """:return: ``days`` in candles of the strategy's timeframe (at least 2: a z-score)"""
-        return max(2, days_to_candles(days, self.timeframe))
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         markets = (reference_market_of(self.config, p) for p in self.dp.current_whitelist())
@@ -98,13 +90,3 @@ class PerpSpotBasis(VolatilitySizing, ConfiguredLeverage, IStrategy):
         scores = rolling_zscore(dataframe[["premium"]], window, clip=10.0)
         dataframe["premium_z"] = scores["premium"]
         return dataframe
-
-    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return crowding_entries(dataframe, "premium_z", self.entry_z.value)
-
-    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return crowding_exits(dataframe, "premium_z", self.exit_z.value)
-
-    def signal_strength(self, dataframe: DataFrame) -> Series:
-        """Conviction for the meta layer: -tanh(score / entry_z), positive when shorts crowd."""
-        return crowding_strength(dataframe["premium_z"], self.entry_z.value)
