@@ -47,10 +47,39 @@ def shipped_config(configs: tuple[str, ...] = ("config.json", "config.binance.js
     return config
 
 
+META_LEARNER_LEVERS = (
+    "decision_clock",
+    "action_mode",
+    "residual_base",
+    "behaviour_cloning",
+    "ensemble",
+    "synthetic_pretraining",
+    "predictors",
+)
+"""Keys of ``freqai.rl_config`` that switch on one of the meta-learner's levers (issue 14)."""
+
+
+def without_levers(config: dict) -> dict:
+    """
+    The meta-learner of ``config`` without its levers: a decision every candle, the target
+    action mode, the log-return reward. A test of one lever starts from it, so that it tests
+    that lever whatever the shipped default turns on.
+
+    :param config: a configuration with a ``freqai.rl_config`` section (changed in place)
+    :return: ``config``
+    """
+    rl_config = config["freqai"]["rl_config"]
+    for key in META_LEARNER_LEVERS:
+        rl_config.pop(key, None)
+    rl_config["model_reward_parameters"] = {"reward": "log_return", "scale": 100.0}
+    return config
+
+
 def load_strategy(
     name: str,
     configs: tuple[str, ...] = ("config.json", "config.binance.json"),
     runmode: Any = None,
+    plain_meta_learner: bool = False,
     **bitbot: Any,
 ) -> Any:
     """
@@ -59,12 +88,15 @@ def load_strategy(
     :param name: strategy class name (in ``user_data/strategies``)
     :param configs: files of ``user_data`` to merge
     :param runmode: Freqtrade ``RunMode`` to set (None: leave it out)
+    :param plain_meta_learner: the meta-learner without its levers (:func:`without_levers`)
     :param bitbot: keys merged into the ``bitbot`` section
     :return: the strategy
     """
     from freqtrade.resolvers import StrategyResolver
 
     config = shipped_config(configs)
+    if plain_meta_learner:
+        without_levers(config)
     config["strategy"] = name
     if runmode is not None:
         config["runmode"] = runmode

@@ -17,19 +17,25 @@ from freqtrade.resolvers import StrategyResolver
 from meta_strategy.rl.env import build_observation
 from meta_strategy.rl.errors import RLConfigError
 from tests.helpers.frames import prices_scaled_after
-from tests.helpers.freqtrade import REPO, MarketDataProvider
+from tests.helpers.freqtrade import REPO, MarketDataProvider, without_levers
 
 
 PAIR = "BTC/USDT:USDT"
 
 
-def _meta_strategy(datadir, risk: dict | None = None, **rl_config: object):
+def _meta_strategy(datadir, risk: dict | None = None, shipped: bool = False, **rl_config: object):
+    """
+    :param shipped: the shipped meta-learner; else without its levers (each test adds the one
+        it tests)
+    """
     config = Configuration.from_files(
         [
             str(REPO / "user_data" / f)
             for f in ("config.json", "config.binance.json", "config.freqai.json")
         ]
     )
+    if not shipped:
+        without_levers(config)
     config["freqai"]["rl_config"].update(rl_config)
     config.setdefault("bitbot", {}).setdefault("risk", {}).update(risk or {})
     config["strategy"] = "MetaStrategy"
@@ -47,8 +53,8 @@ def meta_strategy(binance_datadir):
 
 @pytest.fixture(scope="module")
 def any_meta_strategy(any_market_datadir):
-    """The MetaStrategy with the funding rates and spot prices of each market in turn."""
-    return _meta_strategy(any_market_datadir)
+    """The shipped MetaStrategy with the funding rates and spot prices of each market in turn."""
+    return _meta_strategy(any_market_datadir, shipped=True)
 
 
 def _features(strategy, candles: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +87,7 @@ def test_feature_set(meta_strategy, btc_1h: pd.DataFrame) -> None:
     ):
         assert name in features
     assert (features["%-raw_funding"] != 0).sum() > 300, "funding events every 8h"
-    assert (features["%-raw_decision"] == 1.0).all(), "the shipped clock decides every candle"
+    assert (features["%-raw_decision"] == 1.0).all(), "without a clock every candle is a decision"
     last = features.iloc[-500:]
     assert not last.isna().any(axis=None), last.columns[last.isna().any()].tolist()
     assert meta_strategy.startup_candle_count >= meta_strategy.registry.max_lookback_hours
@@ -126,7 +132,7 @@ def test_residual_mode_furnishes_its_choices_and_trades_them(
 def test_target_mode_without_a_clock_maps_reused_predictions_without_features(
     binance_datadir, btc_1h: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    strategy = _meta_strategy(binance_datadir)  # the shipped target mode, no clock
+    strategy = _meta_strategy(binance_datadir)  # the target mode, no clock
 
     def no_features(*args: object, **kwargs: object) -> None:
         raise AssertionError("the target mode without a clock needs no feature rebuild")

@@ -58,7 +58,8 @@ class FakeProvider:
 
 
 def _strategy(name: str, *configs: str):
-    strategy = load_strategy(name, configs, RunMode.DRY_RUN)
+    plain = "config.freqai.json" in configs  # these tests check safe mode, not the levers
+    strategy = load_strategy(name, configs, RunMode.DRY_RUN, plain_meta_learner=plain)
     strategy.dp = FakeProvider()
     return strategy
 
