@@ -174,6 +174,11 @@ def _strategy_config(config: dict[str, Any], entry: RegistryEntry) -> dict[str, 
     cfg = deepcopy({k: v for k, v in config.items() if k not in dropped})
     cfg["strategy"] = entry.strategy
     cfg["timeframe"] = entry.timeframe
+    bitbot = cfg.get("bitbot")
+    if isinstance(bitbot, dict) and "sizing" in bitbot:
+        # A sub-strategy only signals: its stake is never used, and the warm-up of its
+        # volatility sizing would count against the entry's lookback_hours.
+        cfg["bitbot"] = {k: v for k, v in bitbot.items() if k != "sizing"}
     return cfg
 
 

@@ -28,6 +28,20 @@ def engine() -> SignalEngine:
     return SignalEngine(load_registry(REGISTRY, "1h"), shipped_config())
 
 
+def test_volatility_sizing_leaves_the_sub_strategies_signals_alone() -> None:
+    """With ``bitbot.sizing`` on, every strategy's warm-up covers its volatility window (30 days
+    here); the registry's sub-strategies only signal, so their warm-up stays their own and the
+    entries' ``lookback_hours`` still cover it (this failed with "lookback_hours 200 is shorter
+    than the 721 startup candles" before)."""
+    config = shipped_config()
+    config["bitbot"] = {**config.get("bitbot", {}), "sizing": {"target_volatility": 0.4}}
+    sized = SignalEngine(load_registry(REGISTRY, "1h"), config)
+    plain = SignalEngine(load_registry(REGISTRY, "1h"), shipped_config())
+    for name, strategy in sized.strategies.items():
+        assert strategy.startup_candle_count == plain.strategies[name].startup_candle_count
+        assert not strategy.volatility_target.active
+
+
 def test_direction_state_machine() -> None:
     df = pd.DataFrame(
         {
