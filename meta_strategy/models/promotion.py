@@ -77,6 +77,7 @@ class PromotionRule:
     BEAT = (
         ("best_rule_sharpe", "the best rule strategy"),
         ("best_vote_sharpe", "the best vote"),
+        ("best_vol_targeted_sharpe", "the best volatility-targeted baseline"),
         ("flat_sharpe", "flat"),
     )
 
@@ -85,8 +86,9 @@ class PromotionRule:
         return (
             "Promotion rule: a configuration (every seed of one meta-learner setting, over one "
             "report's period) is promotable only if its mean-over-seeds Sharpe is above the best "
-            "rule strategy's, the best vote's and flat's; as deployed (its first seed traded "
-            "with the risk controls on, when the report ran it) its Sharpe is above the best "
+            "rule strategy's, the best vote's, the best volatility-targeted baseline's and "
+            "flat's; as deployed (its first seed traded with the risk controls on, when the "
+            "report ran it) its Sharpe is above the best "
             "rule strategy's too; the 95 % interval of its Sharpe lies "
             f"above {self.min_sharpe_ci_low:g}; and its deflated Sharpe (trials: every "
             "configuration recorded for that period) is at least "

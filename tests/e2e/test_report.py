@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from meta_strategy.paths import SIGNAL_STRATEGIES, VOTE_STRATEGIES
+from meta_strategy.research.report.plan import VOL_TARGETED_STRATEGIES
 from meta_strategy.rl.algorithms import ALGORITHMS
 from tests.helpers.freqtrade import run_bitbot
 
@@ -85,6 +86,7 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
         {f"meta-{a.lower()}-s1" for a in ALGORITHMS}
         | set(SIGNAL_STRATEGIES)
         | set(VOTE_STRATEGIES)
+        | {f"{s}-vol-targeted" for s in VOL_TARGETED_STRATEGIES}
         | {
             "StackerStrategy",
             "buy_and_hold",
@@ -97,13 +99,14 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
         assert METRICS <= set(run["metrics"]), run["name"]
         assert run["by_year"] and run["by_regime"], run["name"]
     # every configuration run on this period is in the ledger: the registry's strategies and
-    # the votes, the stacker, 5 RL algorithms (seeds are one configuration each), the
-    # as-deployed run
-    rules = len(SIGNAL_STRATEGIES) + len(VOTE_STRATEGIES)
+    # the votes, their volatility-targeted runs, the stacker, 5 RL algorithms (seeds are one
+    # configuration each), the as-deployed run
+    rules = len(SIGNAL_STRATEGIES) + len(VOTE_STRATEGIES) + len(VOL_TARGETED_STRATEGIES)
     assert results["configurations_tried"] == rules + 1 + 5 + 1
     assert results["ledger"]["period"] == "custom"
     assert runs["meta-as-deployed"]["group"] == "deployed"
     assert runs["flat"]["metrics"]["total_return"] == 0.0
+    assert runs["VolatilitySystem-vol-targeted"]["group"] == "baseline"
     # the same costs for every run: the fee + slippage Freqtrade charged is the report's
     assert results["settings"]["fee_per_fill_incl_slippage"] == pytest.approx(0.0007)
     assert set(results["winners"]["by_year"]) == {"2025"}
@@ -117,6 +120,7 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
     assert {r["baseline"] for r in verdict["against"]} == {
         "best_rule",
         "best_vote",
+        "best_vol_targeted",
         "stacker",
         "buy_and_hold",
         "flat",
@@ -126,7 +130,13 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
     assert "NOT the shipped bot: quick" in quick_report["second"]
     timings = results["timings_s"]
     # results.json is the second (reusing) run's: a reused backtest costs next to nothing
-    names = {"rules", "stacker", "meta-as-deployed", *(f"meta-{a.lower()}-s1" for a in ALGORITHMS)}
+    names = {
+        "rules",
+        "rules-vol-targeted",
+        "stacker",
+        "meta-as-deployed",
+        *(f"meta-{a.lower()}-s1" for a in ALGORITHMS),
+    }
     assert set(timings["per_run"]) == set(timings["reused"]) == names
     assert timings["total"] >= timings["analysis"] > 0 and timings["runs"] >= 0
 
@@ -136,25 +146,27 @@ def test_equity_matches_freqtrade_final_balance(quick_report: dict) -> None:
 
     results = json.loads((quick_report["dir"] / "results.json").read_text())
     runs = {r["name"]: r for r in results["runs"]}
-    folder = quick_report["dir"] / "runs" / "rules"
-    stats = load_backtest_stats(folder / get_latest_backtest_filename(folder))
-    for name, s in stats["strategy"].items():
-        freqtrade_return = s["final_balance"] / s["starting_balance"] - 1
-        assert runs[name]["metrics"]["total_return"] == pytest.approx(freqtrade_return, abs=1e-9)
-        assert s["trades"][0]["fee_open"] == pytest.approx(0.0007)
+    for run, suffix in (("rules", ""), ("rules-vol-targeted", "-vol-targeted")):
+        folder = quick_report["dir"] / "runs" / run
+        stats = load_backtest_stats(folder / get_latest_backtest_filename(folder))
+        for name, s in stats["strategy"].items():
+            freqtrade_return = s["final_balance"] / s["starting_balance"] - 1
+            figure = runs[f"{name}{suffix}"]["metrics"]["total_return"]
+            assert figure == pytest.approx(freqtrade_return, abs=1e-9)
+            assert s["trades"][0]["fee_open"] == pytest.approx(0.0007)
 
 
 def test_tables_and_reuse(quick_report: dict) -> None:
     with (quick_report["dir"] / "runs.csv").open() as f:
         rows = list(csv.DictReader(f))
-    # the registry's strategies, the votes, the stacker, 5 RL algorithms, the as-deployed run,
-    # buy-and-hold and flat
-    rules = len(SIGNAL_STRATEGIES) + len(VOTE_STRATEGIES)
+    # the registry's strategies, the votes, their volatility-targeted runs, the stacker, 5 RL
+    # algorithms, the as-deployed run, buy-and-hold and flat
+    rules = len(SIGNAL_STRATEGIES) + len(VOTE_STRATEGIES) + len(VOL_TARGETED_STRATEGIES)
     assert len(rows) == rules + 1 + 5 + 1 + 2 and "btc_multiple" in rows[0]
     for name in ("by_year.csv", "by_regime.csv", "daily_equity.csv"):
         assert (quick_report["dir"] / name).stat().st_size > 0
     reused = re.findall(r"reusing the saved result", quick_report["second"])
-    assert len(reused) == 3 + len(ALGORITHMS), quick_report["second"][-3000:]
+    assert len(reused) == 4 + len(ALGORITHMS), quick_report["second"][-3000:]
 
 
 def test_models_are_recorded_and_listed(quick_report: dict) -> None:

@@ -148,6 +148,7 @@ def make_record(
             "config_seeds": 3,
             "best_rule_sharpe": 0.5,
             "best_vote_sharpe": 0.4,
+            "best_vol_targeted_sharpe": 0.45,
             "flat_sharpe": 0.0,
             "config_sharpe_ci_low": 0.1,
             "config_deflated_sharpe": 0.7,

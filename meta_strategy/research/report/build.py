@@ -51,7 +51,14 @@ from meta_strategy.research.report.equity import (
     period_candles,
 )
 from meta_strategy.research.report.html import render_html
-from meta_strategy.research.report.plan import RULES_AS_DEPLOYED, ReportSettings, build_plan
+from meta_strategy.research.report.plan import (
+    RULES_AS_DEPLOYED,
+    VOL_TARGET,
+    VOL_TARGETED,
+    VOL_TARGETED_SUFFIX,
+    ReportSettings,
+    build_plan,
+)
 from meta_strategy.research.report.recording import try_record_models
 from meta_strategy.research.report.runs import RunResult, merged_cost_per_fill, run_plan
 from meta_strategy.research.report.training import read_training_curves
@@ -138,6 +145,8 @@ def _group_of(result: RunResult, strategy: str) -> str:
         return "deployed"
     if result.spec.kind == "rl":
         return "meta"
+    if result.spec.name == VOL_TARGETED:
+        return "baseline"
     return "strategy" if strategy in SIGNAL_STRATEGIES else "baseline"
 
 
@@ -146,6 +155,9 @@ def _label_of(result: RunResult, strategy: str) -> str:
         return f"Meta {result.spec.algorithm} seed {result.spec.seed} as deployed (risk on)"
     if result.spec.name == RULES_AS_DEPLOYED:
         return f"{LABELS.get(strategy, strategy)} as deployed (risk on)"
+    if result.spec.name == VOL_TARGETED:
+        target = VOL_TARGET["target_volatility"]
+        return f"{LABELS.get(strategy, strategy)}, {target:.0%} volatility target"
     if result.spec.kind == "rl":
         return f"Meta {result.spec.algorithm} seed {result.spec.seed}"
     return LABELS.get(strategy, strategy)
@@ -179,6 +191,8 @@ def analyse(
             name = result.spec.name if result.spec.kind == "rl" else strategy
             if result.spec.name == RULES_AS_DEPLOYED:
                 name = f"{strategy}-as-deployed"
+            elif result.spec.name == VOL_TARGETED:
+                name = f"{strategy}{VOL_TARGETED_SUFFIX}"
             metrics, by_year, by_regime = curve_metrics(curve, trades, regimes)
             figures.append(
                 RunFigures(

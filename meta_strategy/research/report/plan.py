@@ -324,8 +324,9 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
     :param settings: the report settings
     :param base_configs: exchange configs (``config.json`` and, on the Binance proxy, its
         overlay)
-    :return: the runs: rule strategies (POC and votes, one backtest), the stacker, and one
-        meta-learner run per algorithm and seed
+    :return: the runs: rule strategies (POC and votes, one backtest), the volatility-targeted
+        baselines (:data:`VOL_TARGETED`), the stacker, and one meta-learner run per algorithm
+        and seed
     """
     shared = tuple(settings.overlays)
     runs = [
@@ -353,6 +354,16 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
                     seed=seed,
                 )
             )
+    runs.insert(
+        1,
+        RunSpec(
+            VOL_TARGETED,
+            "rules",
+            VOL_TARGETED_STRATEGIES,
+            (*base_configs, *shared),
+            overlay={"bitbot": {"sizing": dict(VOL_TARGET)}},
+        ),
+    )
     headline = [r for r in runs if r.kind == "rl" and r.algorithm == settings.algorithms[0]]
     deployed = settings.deployed_overlays
     for i, shipped in enumerate(headline if settings.deployed_all_seeds else headline[:1]):
@@ -371,6 +382,15 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
     return runs
 
 
+VOL_TARGETED = "rules-vol-targeted"
+"""The stronger baselines of issue 14: the best rule strategy and the votes sized to a target
+volatility (:data:`VOL_TARGET`), beside their full-stake runs; their results are named
+``<strategy>-vol-targeted``."""
+VOL_TARGETED_SUFFIX = "-vol-targeted"
+VOL_TARGETED_STRATEGIES = ("VolatilitySystem", "EqualVoteStrategy", "FollowTheLeaderStrategy")
+VOL_TARGET = {"target_volatility": 0.4, "volatility_days": 30, "max_scale": 1.0}
+"""``bitbot.sizing`` of the volatility-targeted baselines: 40 % a year over 30 days, never more
+than the full stake (Moskowitz, Ooi & Pedersen 2012)."""
 AS_DEPLOYED = "meta-as-deployed"
 """The run of the shipped default as dry-run and live trade it: the risk controls on (the first
 seed; the others' are ``meta-as-deployed-s<seed>``)."""

@@ -36,6 +36,7 @@ from meta_strategy.research.report.analysis import (
     DAYS,
     RunFigures,
 )
+from meta_strategy.research.report.plan import VOL_TARGETED_SUFFIX
 
 
 logger = logging.getLogger(__name__)
@@ -131,8 +132,8 @@ def summarise_configurations(
 def baseline_sharpes(figures: list[RunFigures]) -> dict[str, tuple[str, float]]:
     """
     :return: the baselines the rule and the headline compare with, as (label, Sharpe):
-        ``best_rule`` (best POC strategy), ``best_vote``, ``stacker``, ``buy_and_hold``,
-        ``flat``
+        ``best_rule`` (best POC strategy), ``best_vote``, ``best_vol_targeted`` (the best
+        volatility-targeted rule or vote), ``stacker``, ``buy_and_hold``, ``flat``
     """
 
     def best(runs: list[RunFigures]) -> tuple[str, float] | None:
@@ -145,6 +146,7 @@ def baseline_sharpes(figures: list[RunFigures]) -> dict[str, tuple[str, float]]:
     found = {
         "best_rule": best([f for f in figures if f.group == "strategy"]),
         "best_vote": best([f for f in figures if f.name in VOTE_STRATEGIES]),
+        "best_vol_targeted": best([f for f in figures if f.name.endswith(VOL_TARGETED_SUFFIX)]),
         "stacker": best([f for f in figures if f.name == "StackerStrategy"]),
         "buy_and_hold": best([by_name["buy_and_hold"]] if "buy_and_hold" in by_name else []),
         "flat": best([by_name["flat"]] if "flat" in by_name else []),
@@ -173,6 +175,7 @@ def promotion_evidence(
         "config_deflated_sharpe": config.pooled["deflated_sharpe"],
         "best_rule_sharpe": baselines.get("best_rule", (None, None))[1],
         "best_vote_sharpe": baselines.get("best_vote", (None, None))[1],
+        "best_vol_targeted_sharpe": baselines.get("best_vol_targeted", (None, None))[1],
         "flat_sharpe": baselines.get("flat", (None, 0.0))[1],
         "trials": trials,
         "period_name": period,

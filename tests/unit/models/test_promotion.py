@@ -114,8 +114,17 @@ def test_promote_recurrent_ppo_sets_its_policy(saves: dict[str, Path], tmp_path:
 RULE_CASES = {
     "best_rule_sharpe": ({"best_rule_sharpe": 1.2}, "not above the best rule strategy's 1.20"),
     "best_vote_sharpe": ({"best_vote_sharpe": 1.0}, "not above the best vote's 1.00"),
+    "best_vol_targeted_sharpe": (
+        {"best_vol_targeted_sharpe": 1.1},
+        "not above the best volatility-targeted baseline's 1.10",
+    ),
     "flat_sharpe": (
-        {"config_sharpe_mean": -0.1, "best_rule_sharpe": -1, "best_vote_sharpe": -1},
+        {
+            "config_sharpe_mean": -0.1,
+            "best_rule_sharpe": -1,
+            "best_vote_sharpe": -1,
+            "best_vol_targeted_sharpe": -1,
+        },
         "not above flat's 0.00",
     ),
     "interval": ({"config_sharpe_ci_low": -0.05}, "interval starts at -0.05, not above 0"),

@@ -12,12 +12,15 @@ import pytest
 from meta_strategy.paths import FREQAI_OVERLAY
 from meta_strategy.research.report.plan import (
     SIGNAL_STRATEGIES,
+    VOL_TARGET,
+    VOL_TARGETED,
     VOTE_STRATEGIES,
     ReportSettings,
     ReportSettingsError,
     build_plan,
 )
 from meta_strategy.rl.algorithms import ALGORITHMS, UnknownAlgorithmError, algorithm_overlay
+from meta_strategy.trading.sizing import VolatilityTarget
 
 
 BASE = ("user_data/config.json", "user_data/config.binance.json")
@@ -238,3 +241,16 @@ def test_overlays_reach_their_runs_and_make_their_own_configurations(tmp_path: P
     ]
     with pytest.raises(ReportSettingsError, match=r"missing\.json"):
         ReportSettings(meta_overlays=(str(tmp_path / "missing.json"),))
+
+
+def test_the_volatility_targeted_baselines_run_beside_the_full_stake_ones() -> None:
+    """Issue 14's stronger baselines: the Volatility System and the votes sized to a 40 %
+    volatility target, with the same configs (costs) as the full-stake rules."""
+    plan = build_plan(ReportSettings(), BASE)
+    rules = next(r for r in plan if r.name == "rules")
+    sized = next(r for r in plan if r.name == VOL_TARGETED)
+    assert sized.kind == "rules" and sized.configs == rules.configs
+    assert sized.strategies == ("VolatilitySystem", "EqualVoteStrategy", "FollowTheLeaderStrategy")
+    assert set(sized.strategies) <= set(rules.strategies)
+    assert sized.overlay == {"bitbot": {"sizing": VOL_TARGET}}
+    assert VolatilityTarget.from_config(sized.overlay).active

@@ -39,6 +39,8 @@ def test_the_headline_is_the_shipped_mean_over_seeds_not_the_best_seed() -> None
         _run("meta-a2c-s42", "meta", 3.0, "A2C", 42),  # another configuration, not shipped
         _run("OTTStrategy", "strategy", 1.0),
         _run("EqualVoteStrategy", "baseline", 0.4),
+        _run("VolatilitySystem-vol-targeted", "baseline", 0.95),
+        _run("EqualVoteStrategy-vol-targeted", "baseline", 0.3),
         _run("buy_and_hold", "baseline", 0.6),
         _run("flat", "baseline", 0.0),
     ]
@@ -57,12 +59,16 @@ def test_the_headline_is_the_shipped_mean_over_seeds_not_the_best_seed() -> None
     assert not against["best_rule"]["beaten"], "0.9 mean does not beat OTT's 1.0"
     assert against["best_vote"]["beaten"] and against["flat"]["beaten"]
     assert against["buy_and_hold"]["beaten"]
+    assert not against["best_vol_targeted"]["beaten"], "0.9 does not beat the sized 0.95"
+    assert against["best_vol_targeted"]["sharpe"] == 0.95
+    assert any("volatility-targeted baseline's 0.95" in f for f in verdict["promotion"]["meta-ppo"])
     # the best seed (2.0) would have beaten OTT: the verdict does not use it
     assert any("best rule strategy's 1.00" in f for f in verdict["promotion"]["meta-ppo"])
     evidence = judgement.evidence_by_run["meta-ppo-s43"]
     assert evidence["config_sharpe_mean"] == pytest.approx(0.9)
     assert evidence["configuration"] == "key-PPO" and evidence["trials"] == 9
     assert evidence["best_rule_sharpe"] == 1.0 and evidence["best_vote_sharpe"] == 0.4
+    assert evidence["best_vol_targeted_sharpe"] == 0.95
     assert "deployed_sharpe" not in evidence, "no as-deployed run in this report"
 
 
