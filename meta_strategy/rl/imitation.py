@@ -22,6 +22,7 @@ Config::
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,18 @@ def cloning_set(
     return observations, actions[rows]
 
 
+def _clonable(policy: Any, observation: th.Tensor) -> bool:
+    """
+    :return: whether the policy gives a categorical action distribution from an observation
+        alone (a recurrent policy also needs its hidden state and episode starts)
+    """
+    get = getattr(policy, "get_distribution", None)
+    if get is None:
+        return False
+    needed = [p for p in inspect.signature(get).parameters.values() if p.default is p.empty]
+    return len(needed) == 1 and hasattr(get(observation).distribution, "logits")
+
+
 def clone_behaviour(
     model: Any,
     observations: npt.NDArray[np.float32],
@@ -128,10 +141,12 @@ def clone_behaviour(
     policy = model.policy
     obs = th.as_tensor(observations, device=policy.device)
     target = th.as_tensor(actions, device=policy.device)
-    if not hasattr(policy, "get_distribution") or not hasattr(
-        policy.get_distribution(obs[:1]).distribution, "logits"
-    ):
-        logger.warning("Behaviour cloning: %s has no categorical policy; skipped", type(model))
+    if not _clonable(policy, obs[:1]):
+        logger.warning(
+            "Behaviour cloning: %s has no categorical policy of the observation alone (DQN's "
+            "Q-values, RecurrentPPO's hidden state); skipped",
+            type(model).__name__,
+        )
         return None
     optimiser = th.optim.Adam(policy.parameters(), lr=1e-3)
     order = np.random.default_rng(seed)

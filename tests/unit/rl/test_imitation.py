@@ -72,6 +72,27 @@ def test_a_policy_without_action_logits_is_not_cloned() -> None:
     assert clone_behaviour(model, obs, actions, epochs=1, seed=1) is None
 
 
+def test_a_recurrent_policy_is_not_cloned() -> None:
+    """RecurrentPPO's policy needs its LSTM state for a distribution: cloning skips it (it
+    raised a TypeError, and the window's training failed, before)."""
+    from sb3_contrib import RecurrentPPO
+
+    env, features = _env()
+    model = RecurrentPPO(
+        "MlpLstmPolicy",
+        env,
+        seed=1,
+        device="cpu",
+        n_steps=16,
+        batch_size=16,
+        policy_kwargs={"lstm_hidden_size": 8, "net_arch": [8]},
+    )
+    obs, actions = cloning_set(
+        features, np.tile(LEVELS, (len(features), 1)), np.ones(len(features)), np.ones(200, bool)
+    )
+    assert clone_behaviour(model, obs, actions, epochs=1, seed=1) is None
+
+
 def test_cloning_config() -> None:
     assert CloningConfig.from_rl_config({}).teacher is None
     config = CloningConfig.from_rl_config({"behaviour_cloning": {"epochs": 3}})
