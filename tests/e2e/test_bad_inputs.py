@@ -258,7 +258,17 @@ BACKTEST_CASES: dict[str, tuple[dict, str, Any, str]] = {
         "bitbot.sizing has unknown key(s) 'target_vol' (did you mean 'target_volatility'?)",
     ),
     "meta: a reward coefficient the reward does not take": (
-        {"freqai": {"rl_config": {"model_reward_parameters": {"reward": "log_return", "scal": 9}}}},
+        {
+            "freqai": {
+                "rl_config": {
+                    "model_reward_parameters": {
+                        "reward": "excess_log_return",
+                        "benchmark": "equal_vote",
+                        "scal": 9,
+                    }
+                }
+            }
+        },
         "MetaStrategy",
         None,
         "has unknown key(s) 'scal' (did you mean 'scale'?)",
@@ -352,8 +362,9 @@ def test_a_failed_training_fails_the_backtest(market_datadir: Path, tmp_path: Pa
                     "identifier": "ci-bad-training",
                     "train_period_days": 30,
                     "backtest_period_days": 15,
+                    # one environment of one step: PPO refuses a rollout of one transition
                     "model_training_parameters": {"n_steps": 1, "batch_size": 64, "n_epochs": 1},
-                    "rl_config": {"train_cycles": 1, "net_arch": [8]},
+                    "rl_config": {"train_cycles": 1, "net_arch": [8], "n_envs": 1},
                 }
             }
         )

@@ -12,7 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers.freqtrade import backtest_predictions, freqai_backtest, market_jumping_at
+from tests.helpers.freqtrade import (
+    REPO,
+    backtest_predictions,
+    freqai_backtest,
+    market_jumping_at,
+    without_levers,
+)
 
 
 pytestmark = pytest.mark.slow
@@ -25,6 +31,20 @@ CONFIGS = [
     "-c",
     "user_data/config.freqai.json",
 ]
+
+
+def _configs(tmp_path: Path, shipped: bool = False) -> list[str]:
+    """
+    :param shipped: the shipped meta-learner; else without its levers (``without_levers``): a
+        test of one lever adds it to a plain agent, whatever the shipped default turns on
+    :return: the ``-c`` arguments of the exchange and meta-learner configs
+    """
+    if shipped:
+        return CONFIGS
+    path = tmp_path / "config.freqai.plain.json"
+    shipped_freqai = json.loads((REPO / "user_data" / "config.freqai.json").read_text())
+    path.write_text(json.dumps(without_levers(shipped_freqai)))
+    return [*CONFIGS[:4], "-c", str(path)]
 
 
 def _small_agent(tmp_path: Path, identifier: str, freqai: dict | None = None, **rl: object) -> str:
@@ -48,14 +68,19 @@ def _small_agent(tmp_path: Path, identifier: str, freqai: dict | None = None, **
 
 
 def _backtest(
-    datadir: Path, tmp_path: Path, identifier: str, freqai: dict | None = None, **rl: object
+    datadir: Path,
+    tmp_path: Path,
+    identifier: str,
+    freqai: dict | None = None,
+    shipped: bool = False,
+    **rl: object,
 ) -> list[dict]:
     results = tmp_path / f"results-{identifier}"
     results.mkdir(exist_ok=True)
     freqai_backtest(
         tmp_path,
         identifier,
-        [*CONFIGS, "-c", _small_agent(tmp_path, identifier, freqai, **rl)],
+        [*_configs(tmp_path, shipped), "-c", _small_agent(tmp_path, identifier, freqai, **rl)],
         "MetaStrategy",
         "20250601-20250701",
         results,
@@ -81,13 +106,13 @@ def _trade_key(t: dict) -> tuple:
 def test_walk_forward_backtest_is_deterministic(market_datadir: Path, tmp_path: Path) -> None:
     """Real data when present, else the synthetic market: a checkout without data proves it."""
     binance_datadir = market_datadir
-    first = _backtest(binance_datadir, tmp_path, "ci-det-a")
-    second = _backtest(binance_datadir, tmp_path, "ci-det-b")
+    first = _backtest(binance_datadir, tmp_path, "ci-det-a", shipped=True)
+    second = _backtest(binance_datadir, tmp_path, "ci-det-b", shipped=True)
     assert first, "the agent made no trade at all"
     assert [_trade_key(t) for t in first] == [_trade_key(t) for t in second]
     assert any(abs(t["funding_fees"]) > 0 for t in first), "funding must be charged"
     # A second run with the same identifier reuses the trained models and their predictions.
-    again = _backtest(binance_datadir, tmp_path, "ci-det-a")
+    again = _backtest(binance_datadir, tmp_path, "ci-det-a", shipped=True)
     assert [_trade_key(t) for t in again] == [_trade_key(t) for t in first]
 
 
@@ -218,7 +243,7 @@ def test_continual_learning_warm_starts_each_window(market_datadir: Path, tmp_pa
     out = freqai_backtest(
         tmp_path,
         "ci-continual",
-        [*CONFIGS, "-c", overlay],
+        [*_configs(tmp_path), "-c", overlay],
         "MetaStrategy",
         "20250601-20250701",
         results,
@@ -243,7 +268,7 @@ def test_a_seed_ensemble_trains_and_saves_every_member(
     freqai_backtest(
         tmp_path,
         "ci-ensemble",
-        [*CONFIGS, "-c", overlay],
+        [*_configs(tmp_path), "-c", overlay],
         "MetaStrategy",
         "20250601-20250701",
         results,
