@@ -332,6 +332,13 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
     runs = [
         RunSpec("rules", "rules", SIGNAL_STRATEGIES + VOTE_STRATEGIES, (*base_configs, *shared)),
         RunSpec(
+            VOL_TARGETED,
+            "rules",
+            VOL_TARGETED_STRATEGIES,
+            (*base_configs, *shared),
+            overlay={"bitbot": {"sizing": dict(VOL_TARGET)}},
+        ),
+        RunSpec(
             "stacker",
             "stacker",
             ("StackerStrategy",),
@@ -354,16 +361,6 @@ def build_plan(settings: ReportSettings, base_configs: tuple[str, ...]) -> list[
                     seed=seed,
                 )
             )
-    runs.insert(
-        1,
-        RunSpec(
-            VOL_TARGETED,
-            "rules",
-            VOL_TARGETED_STRATEGIES,
-            (*base_configs, *shared),
-            overlay={"bitbot": {"sizing": dict(VOL_TARGET)}},
-        ),
-    )
     headline = [r for r in runs if r.kind == "rl" and r.algorithm == settings.algorithms[0]]
     deployed = settings.deployed_overlays
     for i, shipped in enumerate(headline if settings.deployed_all_seeds else headline[:1]):
