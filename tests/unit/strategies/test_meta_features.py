@@ -11,13 +11,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from freqtrade.configuration import Configuration
 from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.rl.env import build_observation
 from meta_strategy.rl.errors import RLConfigError
 from tests.helpers.frames import prices_scaled_after
-from tests.helpers.freqtrade import REPO, MarketDataProvider, without_levers
+from tests.helpers.freqtrade import REPO, MarketDataProvider, shipped_config, without_levers
 
 
 PAIR = "BTC/USDT:USDT"
@@ -28,18 +27,12 @@ def _meta_strategy(datadir, risk: dict | None = None, shipped: bool = False, **r
     :param shipped: the shipped meta-learner; else without its levers (each test adds the one
         it tests)
     """
-    config = Configuration.from_files(
-        [
-            str(REPO / "user_data" / f)
-            for f in ("config.json", "config.binance.json", "config.freqai.json")
-        ]
-    )
+    config = shipped_config(("config.json", "config.binance.json", "config.freqai.json"))
     if not shipped:
         without_levers(config)
     config["freqai"]["rl_config"].update(rl_config)
     config.setdefault("bitbot", {}).setdefault("risk", {}).update(risk or {})
     config["strategy"] = "MetaStrategy"
-    config["strategy_path"] = str(REPO / "user_data" / "strategies")
     strategy = StrategyResolver.load_strategy(config)
     strategy.dp = MarketDataProvider(datadir)
     return strategy
