@@ -5,11 +5,12 @@ Strategies that listen to the registry and hold a target exposure.
 the learned model) and the vote baselines (it comes from a vote): it loads the registry, runs
 the registered strategies on first use, and turns the ``target_exposure`` column its subclass
 computes into Freqtrade entries and exits: long above 0, short below 0, flat at 0. On the way
-it applies the risk controls of :mod:`meta_strategy.trading.risk`, which no model can override: the
-exposure cap, the daily loss limit, the maximum drawdown and the volatility-scaled stop; and, in
-dry-run and live, safe mode (:mod:`meta_strategy.trading.safe_mode`). In dry-run and live it also
-says what it decided on each new candle, through Freqtrade's message API
-(:mod:`meta_strategy.trading.decisions`).
+it applies the risk controls of :mod:`meta_strategy.trading.risk`, which no model can override:
+the daily loss limit and the maximum drawdown that every shipped strategy has
+(:mod:`meta_strategy.trading.risk_controls`), and the exposure cap and the volatility-scaled stop
+on top of them; and, in dry-run and live, safe mode (:mod:`meta_strategy.trading.safe_mode`).
+In dry-run and live it also says what it decided on each new candle, through Freqtrade's
+message API (:mod:`meta_strategy.trading.decisions`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
-from pandas import DataFrame
+from pandas import DataFrame, Series
 
 from meta_strategy.rl.costs import stake_fraction
 from meta_strategy.signals.engine import SignalEngine
@@ -41,12 +41,8 @@ from meta_strategy.trading.decisions import (
 )
 from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.market_inputs import MarketInputs
-from meta_strategy.trading.risk import (
-    RiskState,
-    protective_exit,
-    rearmed_since,
-    volatility_stop_price,
-)
+from meta_strategy.trading.risk import volatility_stop_price
+from meta_strategy.trading.risk_controls import RiskControls
 from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 from meta_strategy.trading.sizing import VolatilitySizing
 
@@ -62,8 +58,6 @@ MARKET_REGIME = "market_regime"
 when ``bitbot.risk.max_exposure_by_regime`` caps the exposure by regime."""
 SAFE_MODE_LOCK = "bitbot safe mode"
 """Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
-RISK_LOCK = "bitbot risk"
-"""Reason of the pair lock that a risk limit sets."""
 DECISION_TAG = "decision_candle"
 """Optional column a subclass sets: True on the candles its model decides after (they re-arm
 entries after a protective exit as a new target does)."""
@@ -71,7 +65,9 @@ REARM_TAG = "rearm"
 """Column: True on the candles after whose close an entry may follow a protective exit."""
 
 
-class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage, IStrategy):
+class TargetExposureStrategy(
+    MarketInputs, RiskControls, VolatilitySizing, ConfiguredLeverage, IStrategy
+):
     """
     Base class: subclasses set ``dataframe["target_exposure"]`` (-1 .. 1) in
     ``populate_indicators``; ``entry_tag_prefix`` names their entries; ``extra_warmup`` adds
@@ -108,11 +104,7 @@ class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage,
             self.volatility_target.warmup_candles(self.timeframe),
         )
         self._signal_engine: SignalEngine | None = None
-        self.risk = RiskState(self.risk_limits)
         self.stake_fraction = stake_fraction(config)
-        runmode = RunMode(config.get("runmode", RunMode.OTHER))
-        self.trading_live = runmode in (RunMode.LIVE, RunMode.DRY_RUN)
-        self.risk_active = self.trading_live or self.risk_limits.apply_in_backtests
         self.safe_mode_config = SafeModeConfig.from_config(config)
         self.safe_mode = SafeMode()
         self._ticker_failures = 0
@@ -229,104 +221,30 @@ class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage,
 
     # ------------------------------------------------------------------ risk controls
 
-    def _equity(
-        self, trade: Trade | None = None, current_rate: float | None = None
-    ) -> float | None:
-        """:return: wallet total plus the open trade's unrealised profit (None without wallets)"""
-        if self.wallets is None:
-            return None
-        total = float(self.wallets.get_total(self.config["stake_currency"]))
-        if trade is not None and current_rate is not None:
-            total += float(trade.calc_profit(current_rate))
-        return total
-
-    def _risk_blocks(self, now: datetime, equity: float) -> bool:
-        """
-        Update the risk state; when a limit starts blocking in dry-run / live, lock the
-        whitelist until the block ends, so the block shows in the REST API and FreqUI and
-        outlasts a restart (Freqtrade keeps pair locks in its database).
-
-        :return: True while a limit blocks trading
-        """
-        before = self.risk.blocked_until
-        verdict = self.risk.update(now, equity)
-        blocked_until = self.risk.blocked_until
-        if self.trading_live and blocked_until is not None and blocked_until != before:
-            for pair in self.dp.current_whitelist():
-                self.lock_pair(pair, blocked_until, reason=f"{RISK_LOCK}: {self.risk.short_reason}")
-        return verdict.flatten
-
     def block_reason(
         self, now: datetime, trade: Trade | None = None, current_rate: float | None = None
     ) -> str | None:
         """
         The one gate of exits and entries: ``safe_mode`` while safe mode holds (dry-run /
-        live), ``risk_<limit>`` while a risk limit blocks trading, else None.
+        live), else :meth:`RiskControls.block_reason` (``risk_<limit>`` while a risk limit
+        blocks trading, else None).
 
         :param trade: the open trade, whose unrealised profit counts in the equity
         """
         if self.trading_live and self.safe_mode.active:
             return "safe_mode"
-        if not self.risk_active:
-            return None
-        equity = self._equity(trade, current_rate)
-        if equity is None or not self._risk_blocks(now, equity):
-            return None
-        return f"risk_{self.risk.short_reason}"
+        return super().block_reason(now, trade, current_rate)
 
-    def custom_exit(
-        self,
-        pair: str,
-        trade: Trade,
-        current_time: datetime,
-        current_rate: float,
-        current_profit: float,
-        **kwargs: Any,
-    ) -> str | None:
-        """
-        Close the position in safe mode, or when the daily loss limit or the maximum drawdown
-        is reached.
-        """
-        return self.block_reason(current_time, trade, current_rate)
+    def describe_block(self, reason: str) -> str:
+        """:return: what a :meth:`block_reason` means now, for the log"""
+        if reason == "safe_mode":
+            return self.safe_mode.describe()
+        return super().describe_block(reason)
 
-    def confirm_trade_entry(
-        self,
-        pair: str,
-        order_type: str,
-        amount: float,
-        rate: float,
-        time_in_force: str,
-        current_time: datetime,
-        entry_tag: str | None,
-        side: str,
-        **kwargs: Any,
-    ) -> bool:
-        """
-        No new position in safe mode, while a risk limit blocks trading, or after a protective
-        exit until a candle re-arms entries (:mod:`meta_strategy.trading.risk`).
-        """
-        reason = self.block_reason(current_time)
-        if reason is not None:
-            why = self.safe_mode.describe() if reason == "safe_mode" else self.risk.block_reason
-            logger.info("Entry on %s refused (%s): %s", pair, reason, why)
-            return False
-        if self.risk_active and not self.rearmed(pair):
-            logger.info("Entry on %s refused: flat after a stop until a candle re-arms it", pair)
-            return False
-        return True
-
-    def rearmed(self, pair: str) -> bool:
-        """:return: False while the pair's last trade ended on a protective exit and no
-        re-arming candle (:data:`REARM_TAG`) has closed since"""
-        closed = Trade.get_trades_proxy(pair=pair, is_open=False)
-        last = max(closed, key=lambda t: t.close_date_utc, default=None)
-        if last is None or not protective_exit(last.exit_reason):
-            return True
-        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-        if dataframe.empty or REARM_TAG not in dataframe:
-            return True
-        closes = dataframe["date"] + timedelta(seconds=timeframe_to_seconds(self.timeframe))
-        return rearmed_since(closes, dataframe[REARM_TAG], last.close_date_utc)
+    def rearm_candles(self, dataframe: DataFrame) -> Series | None:
+        """:return: the :data:`REARM_TAG` column (a new target or a decision candle), None
+        before :meth:`apply_exposure_cap` added it"""
+        return dataframe[REARM_TAG] if REARM_TAG in dataframe else None
 
     def custom_stoploss(
         self,
@@ -358,7 +276,7 @@ class TargetExposureStrategy(MarketInputs, VolatilitySizing, ConfiguredLeverage,
 
     def bot_start(self, **kwargs: Any) -> None:
         """A fresh risk and safe-mode state for every run (hyperopt reuses the strategy)."""
-        self.risk = RiskState(self.risk_limits)
+        super().bot_start(**kwargs)
         self.safe_mode = SafeMode()
         self._ticker_failures = 0
         self._decisions = {}

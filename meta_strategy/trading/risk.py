@@ -1,9 +1,11 @@
 """
 Risk controls that the meta-learner cannot override.
 
-They sit in :class:`~meta_strategy.trading.exposure.TargetExposureStrategy`, between the exposure a
-model (or a vote) asks for and the orders Freqtrade sends, and are configured under
-``bitbot.risk`` (every key optional; :class:`RiskLimits` holds the defaults):
+The daily loss limit and the maximum drawdown hold for every shipped strategy
+(:class:`~meta_strategy.trading.risk_controls.RiskControls`); all of them sit in
+:class:`~meta_strategy.trading.exposure.TargetExposureStrategy`, between the exposure a model (or
+a vote) asks for and the orders Freqtrade sends. They are configured under ``bitbot.risk``
+(every key optional; :class:`RiskLimits` holds the defaults):
 
 =========================  ====================================================================
 ``max_leverage``           ceiling for ``bitbot.leverage``; a config above it does not start
@@ -22,14 +24,15 @@ model (or a vote) asks for and the orders Freqtrade sends, and are configured un
                            (regimes of :mod:`meta_strategy.signals.regimes`, known at each
                            candle's close); the caps apply wherever ``max_exposure`` does
 ``apply_in_backtests``     also in backtesting (default off: backtests and the research report
-                           measure the strategies themselves, like the POC strategies and
-                           buy-and-hold beside them; dry-run and live always apply the limits)
+                           measure the strategies themselves, like buy-and-hold beside them;
+                           dry-run and live always apply the limits)
 =========================  ====================================================================
 
 After a protective exit (the stop, a liquidation, the daily loss limit or the maximum drawdown:
 :func:`protective_exit`) the position stays flat until the strategy re-arms: a candle whose
 target exposure differs from the one before, or, for the MetaStrategy, one of the agent's
-decision candles (:func:`rearmed_since`). Without it the unchanged target re-enters on the next
+decision candles; for a rule strategy, its entry signal switching on again
+(:func:`rearmed_since`). Without it the unchanged target re-enters on the next
 candle, and a stop-out, re-entry, stop-out churn pays fees each time.
 
 Equity is the wallet's total plus the open trade's unrealised profit, checked on every candle

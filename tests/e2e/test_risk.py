@@ -15,7 +15,13 @@ from tests.helpers.freqtrade import run_bitbot
 pytestmark = pytest.mark.slow
 
 
-def test_each_limit_fires_in_a_backtest(binance_datadir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("strategy", ["EqualVoteStrategy", "SupertrendStrategy"])
+def test_each_limit_fires_in_a_backtest(
+    binance_datadir: Path, tmp_path: Path, strategy: str
+) -> None:
+    """The vote (a target-exposure strategy) and a rule strategy alike: the daily loss limit
+    and the maximum drawdown close the position and block entries as long as they should; the
+    volatility stop is the target-exposure strategies' own."""
     overlay = tmp_path / "risk.json"
     overlay.write_text(
         json.dumps(
@@ -43,7 +49,7 @@ def test_each_limit_fires_in_a_backtest(binance_datadir: Path, tmp_path: Path) -
         "-c",
         str(overlay),
         "--strategy",
-        "EqualVoteStrategy",
+        strategy,
         "--timerange",
         "20240101-20240701",
         "--export",
@@ -59,10 +65,11 @@ def test_each_limit_fires_in_a_backtest(binance_datadir: Path, tmp_path: Path) -
     from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
     stats = load_backtest_stats(results / get_latest_backtest_filename(results))
-    trades = stats["strategy"]["EqualVoteStrategy"]["trades"]
+    trades = stats["strategy"][strategy]["trades"]
     reasons = {t["exit_reason"] for t in trades}
     assert {"risk_daily_loss", "risk_max_drawdown"} <= reasons, reasons
-    assert reasons & {"trailing_stop_loss", "stop_loss"}, reasons
+    if strategy == "EqualVoteStrategy":
+        assert reasons & {"trailing_stop_loss", "stop_loss"}, reasons
     for before, after in itertools.pairwise(trades):
         closed = datetime.fromisoformat(before["close_date"])
         opened = datetime.fromisoformat(after["open_date"])
@@ -70,3 +77,29 @@ def test_each_limit_fires_in_a_backtest(binance_datadir: Path, tmp_path: Path) -
             assert opened.date() > closed.date(), (before, after)
         if before["exit_reason"] == "risk_max_drawdown":
             assert opened >= closed + timedelta(hours=71), (before, after)
+    if strategy == "SupertrendStrategy":  # its entry signal holds for the whole trend
+        _assert_rule_entries_re_arm_on_fresh_signals(trades, binance_datadir)
+
+
+def _assert_rule_entries_re_arm_on_fresh_signals(trades: list[dict], datadir: Path) -> None:
+    """After a protective exit a rule strategy enters only once its entry signal switched on
+    again (at or after the exit's candle), not on the held signal when the block ends."""
+    import pandas as pd
+
+    from meta_strategy.trading.risk_controls import fresh_entry_signals
+    from tests.helpers.freqtrade import load_strategy, strategy_signals
+
+    candles = pd.read_feather(datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather")
+    candles = candles[candles["date"] < "2024-07-02"].reset_index(drop=True)
+    signals = strategy_signals(load_strategy("SupertrendStrategy"), candles)
+    fresh = signals.loc[fresh_entry_signals(signals).to_numpy(), "date"]
+    checked = 0
+    for before, after in itertools.pairwise(trades):
+        if not before["exit_reason"].startswith("risk_"):
+            continue
+        closed = pd.Timestamp(before["close_date"])
+        opened = pd.Timestamp(after["open_date"])
+        # the entry fills at the open after its signal candle; a fresh signal closed in between
+        assert ((fresh >= closed - timedelta(hours=1)) & (fresh < opened)).any(), (before, after)
+        checked += 1
+    assert checked >= 3

@@ -14,13 +14,14 @@ from pandas import DataFrame, Series
 
 from meta_strategy.signals.indicators import bollinger_bands, rsi, typical_price
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.risk_controls import RiskControls
 from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class BbandRsi(VolatilitySizing, ConfiguredLeverage, IStrategy):
+class BbandRsi(RiskControls, VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True

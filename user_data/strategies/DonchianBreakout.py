@@ -24,6 +24,7 @@ from pandas import DataFrame, Series
 from meta_strategy.data.timeframes import days_to_candles
 from meta_strategy.signals.indicators import donchian_ensemble
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.risk_controls import RiskControls
 from meta_strategy.trading.sizing import VolatilitySizing
 
 
@@ -33,7 +34,7 @@ SYSTEMS = 5
 """Breakout systems in the ensemble."""
 
 
-class DonchianBreakout(VolatilitySizing, ConfiguredLeverage, IStrategy):
+class DonchianBreakout(RiskControls, VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True

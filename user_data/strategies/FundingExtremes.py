@@ -26,13 +26,16 @@ from meta_strategy.data.candles import align_funding
 from meta_strategy.signals.crowding import CrowdingContrarian
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.risk_controls import RiskControls
 from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class FundingExtremes(CrowdingContrarian, VolatilitySizing, ConfiguredLeverage, IStrategy):
+class FundingExtremes(
+    CrowdingContrarian, RiskControls, VolatilitySizing, ConfiguredLeverage, IStrategy
+):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True

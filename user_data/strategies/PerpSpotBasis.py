@@ -35,13 +35,16 @@ from meta_strategy.signals.crowding import CrowdingContrarian
 from meta_strategy.signals.indicators import perp_premium
 from meta_strategy.signals.scaling import rolling_zscore
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.risk_controls import RiskControls
 from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class PerpSpotBasis(CrowdingContrarian, VolatilitySizing, ConfiguredLeverage, IStrategy):
+class PerpSpotBasis(
+    CrowdingContrarian, RiskControls, VolatilitySizing, ConfiguredLeverage, IStrategy
+):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True

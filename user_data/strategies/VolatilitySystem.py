@@ -23,13 +23,14 @@ from pandas import DataFrame, Series
 from meta_strategy.data.timeframes import htf_label, merge_closed, resample_ohlcv
 from meta_strategy.signals.indicators import atr
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.risk_controls import RiskControls
 from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class VolatilitySystem(VolatilitySizing, ConfiguredLeverage, IStrategy):
+class VolatilitySystem(RiskControls, VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True

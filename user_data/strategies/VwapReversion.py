@@ -20,13 +20,14 @@ from pandas import DataFrame, Series
 
 from meta_strategy.signals.indicators import atr, rolling_vwap
 from meta_strategy.trading.leverage import ConfiguredLeverage
+from meta_strategy.trading.risk_controls import RiskControls
 from meta_strategy.trading.sizing import VolatilitySizing
 
 
 logger = logging.getLogger(__name__)
 
 
-class VwapReversion(VolatilitySizing, ConfiguredLeverage, IStrategy):
+class VwapReversion(RiskControls, VolatilitySizing, ConfiguredLeverage, IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = True
