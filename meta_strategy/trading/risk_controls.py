@@ -186,4 +186,5 @@ class RiskControls:
 
     def bot_start(self, **kwargs: Any) -> None:
         """A fresh risk state for every run (hyperopt reuses the strategy)."""
+        super().bot_start(**kwargs)  # type: ignore[misc]
         self.risk = RiskState(self.risk_limits)
