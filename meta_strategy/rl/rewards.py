@@ -15,6 +15,10 @@ Reward functions of the futures environment. All receive the step's equity befor
   the same step (``benchmark``: ``equal_vote``, ``follow_the_leader`` or ``buy_and_hold``, its
   net return per candle handed over by the strategy), so the agent is paid only for beating
   what a rule gets for free (the active return of portfolio management; Grinold & Kahn 2000).
+  Its ``drawdown_penalty`` (default 0) also subtracts that coefficient x the increase of the
+  agent's own drawdown in the step, as :class:`DrawdownPenalisedReward` does: a residual agent
+  that only matches its base earns nothing, and one that stands aside as its equity falls from
+  the peak is paid for the drawdown it avoided.
 
 ``log_return`` and ``excess_log_return`` take a ``turnover_penalty``: minus that coefficient x
 the exposure traded in the step (``|new - old|`` summed), on top of the costs the equity already
@@ -101,13 +105,42 @@ BENCHMARKS: tuple[str, ...] = COMBINERS
 ``strategy:<registry entry>``, one registered strategy)."""
 
 
+class DrawdownTracker:
+    """The drawdown of equity from its running peak, and how much each step deepened it."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self.drawdown = 0.0
+
+    def reset(self, equity: float) -> None:
+        """:param equity: equity at the start of an episode (the first peak)"""
+        self.peak = equity
+        self.drawdown = 0.0
+
+    def deepened(self, equity: float) -> float:
+        """
+        :param equity: equity after the step
+        :return: ``max(0, DD_t - DD_{t-1})`` with ``DD_t = 1 - E_t / max_{s<=t} E_s``
+        """
+        self.peak = max(self.peak, equity)
+        drawdown = 1.0 - equity / self.peak if self.peak > 0 else 0.0
+        increase = max(0.0, drawdown - self.drawdown)
+        self.drawdown = drawdown
+        return increase
+
+
 class ExcessLogReturnReward(LogReturnReward):
-    """Log return minus the benchmark's over the step, minus the turnover penalty, scaled."""
+    """Log return minus the benchmark's over the step, minus the turnover penalty and the
+    drawdown penalty, scaled."""
 
     uses_benchmark = True
 
     def __init__(
-        self, benchmark: str = "equal_vote", scale: float = 1.0, turnover_penalty: float = 0.0
+        self,
+        benchmark: str = "equal_vote",
+        scale: float = 1.0,
+        turnover_penalty: float = 0.0,
+        drawdown_penalty: float = 0.0,
     ) -> None:
         if not is_combiner(benchmark):
             raise RLConfigError(
@@ -116,12 +149,18 @@ class ExcessLogReturnReward(LogReturnReward):
             )
         super().__init__(scale, turnover_penalty)
         self.benchmark = benchmark
+        self.drawdown_penalty = _non_negative("drawdown_penalty", drawdown_penalty)
+        self.drawdown = DrawdownTracker()
+
+    def reset(self, equity: float) -> None:
+        self.drawdown.reset(equity)
 
     def __call__(
         self, equity_before: float, equity_after: float, context: StepContext = NO_CONTEXT
     ) -> float:
         own = super().__call__(equity_before, equity_after, context)
-        return own - self.scale * context.benchmark_log_return
+        deepened = self.drawdown.deepened(equity_after)
+        return own - self.scale * (context.benchmark_log_return + self.drawdown_penalty * deepened)
 
 
 class DifferentialSharpeReward(RewardFunction):
@@ -160,20 +199,15 @@ class DrawdownPenalisedReward(RewardFunction):
     def __init__(self, penalty: float = 1.0, scale: float = 1.0) -> None:
         self.penalty = penalty
         self.scale = scale
-        self.peak = 0.0
-        self.drawdown = 0.0
+        self.drawdown = DrawdownTracker()
 
     def reset(self, equity: float) -> None:
-        self.peak = equity
-        self.drawdown = 0.0
+        self.drawdown.reset(equity)
 
     def __call__(
         self, equity_before: float, equity_after: float, context: StepContext = NO_CONTEXT
     ) -> float:
-        self.peak = max(self.peak, equity_after)
-        drawdown = 1.0 - equity_after / self.peak if self.peak > 0 else 0.0
-        increase = max(0.0, drawdown - self.drawdown)
-        self.drawdown = drawdown
+        increase = self.drawdown.deepened(equity_after)
         return self.scale * (_log_return(equity_before, equity_after) - self.penalty * increase)
 
 

@@ -1,4 +1,4 @@
-"""Excess return over a benchmark and the turnover penalty (meta_strategy.rl.rewards)."""
+"""Excess return over a benchmark, turnover and drawdown penalties (meta_strategy.rl.rewards)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,22 @@ def test_excess_log_return_by_hand() -> None:
     assert ExcessLogReturnReward.uses_benchmark and not LogReturnReward.uses_benchmark
 
 
+def test_the_excess_return_pays_for_drawdown_avoided() -> None:
+    reward = make_reward({"reward": "excess_log_return", "drawdown_penalty": 2.0, "scale": 10.0})
+    reward.reset(100.0)
+    context = StepContext(benchmark_log_return=math.log(0.9))  # the base lost 10 %
+    assert reward(100.0, 100.0, context) == pytest.approx(-10.0 * math.log(0.9))  # stood aside
+    fell = reward(100.0, 90.0, StepContext())  # then its own equity fell 10 % from the peak
+    assert fell == pytest.approx(10.0 * (math.log(0.9) - 2.0 * 0.1))
+    deeper = reward(90.0, 81.0, StepContext())  # 19 % below the peak: 9 points deeper
+    assert deeper == pytest.approx(10.0 * (math.log(0.9) - 2.0 * 0.09))
+    recovered = reward(81.0, 90.0, StepContext())  # a rise deepens nothing
+    assert recovered == pytest.approx(10.0 * math.log(90 / 81))
+    reward.reset(50.0)  # a new episode: a new peak
+    assert reward(50.0, 50.0, StepContext()) == 0.0
+    assert make_reward({"reward": "excess_log_return"}).drawdown_penalty == 0.0
+
+
 def test_the_benchmark_may_be_one_registered_strategy() -> None:
     reward = make_reward({"reward": "excess_log_return", "benchmark": "strategy:volatility"})
     assert reward.benchmark == "strategy:volatility"
@@ -47,6 +63,10 @@ def test_turnover_penalty_on_the_log_return() -> None:
         ({"reward": "excess_log_return", "benchmark": "hodl"}, "benchmark is 'hodl'"),
         ({"reward": "log_return", "turnover_penalty": -1}, "turnover_penalty must be a number"),
         ({"reward": "excess_log_return", "benchmrk": "x"}, "did you mean 'benchmark'"),
+        (
+            {"reward": "excess_log_return", "drawdown_penalty": -0.5},
+            "drawdown_penalty must be a number >= 0",
+        ),
     ],
 )
 def test_bad_reward_settings_are_named(params: dict, names: str) -> None:
