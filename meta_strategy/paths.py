@@ -66,7 +66,12 @@ SIGNAL_STRATEGIES = (
     "PerpSpotBasis",
 )
 """Every strategy class of the registry: what ``make backtest`` and ``bitbot bias-check`` run."""
-VOTE_STRATEGIES = ("EqualVoteStrategy", "PerformanceVoteStrategy", "FollowTheLeaderStrategy")
+VOTE_STRATEGIES = (
+    "EqualVoteStrategy",
+    "PortfolioStrategy",
+    "PerformanceVoteStrategy",
+    "FollowTheLeaderStrategy",
+)
 """The vote baselines of the registered strategies."""
 
 # ------------------------------------------------------------------ environment variables

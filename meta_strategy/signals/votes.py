@@ -2,6 +2,9 @@
 Vote baselines: the registered strategies' directions combined without learning.
 
 * :func:`equal_vote`: the sign of the sum of directions (ties are flat).
+* :func:`portfolio`: the mean of the directions: each strategy trades ``1/N`` of the stake and
+  the positions net out (the ``1/N`` portfolio, which DeMiguel, Garlappi & Uppal 2009 find hard
+  to beat out of sample with any optimised weights).
 * :func:`performance_weighted_vote`: each strategy's direction weighted by its trailing
   performance. Strategy ``i`` earns ``d_i(t-1) x r(t)`` on candle ``t`` (the direction it held
   after candle ``t-1`` closed, times candle ``t``'s log return). Its weight at ``t`` is the mean
@@ -32,6 +35,14 @@ def equal_vote(directions: pd.DataFrame) -> pd.Series:
     :return: the voted direction per candle (-1 / 0 / +1)
     """
     return np.sign(directions.fillna(0.0).sum(axis=1))
+
+
+def portfolio(directions: pd.DataFrame) -> pd.Series:
+    """
+    :param directions: one column per strategy, values -1 / 0 / +1 (NaN = not yet known: flat)
+    :return: the net exposure per candle of giving each strategy ``1/N`` of the stake (-1 .. 1)
+    """
+    return directions.fillna(0.0).mean(axis=1)
 
 
 def trailing_earnings(directions: pd.DataFrame, close: pd.Series, window: int) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """
 Vote baselines for the meta layer (no learning): the registered strategies' directions
-(``user_data/strategies_registry.json``) combined by an equal-weight vote, by a vote weighted
-with each strategy's trailing performance, or by following the strategy with the best trailing
-net return, re-chosen monthly (``meta_strategy.signals.votes``). They trade the same pair with
+(``user_data/strategies_registry.json``) combined by an equal-weight vote, by an equal-weight
+portfolio (each strategy trades ``1/N`` of the stake), by a vote weighted with each strategy's
+trailing performance, or by following the strategy with the best trailing net return, re-chosen
+monthly (``meta_strategy.signals.votes``). They trade the same pair with
 the same costs as the MetaStrategy, so the learned layer can be judged against them.
 """
 
@@ -14,7 +15,12 @@ from pandas import DataFrame, Series
 
 from meta_strategy.data.timeframes import days_to_candles
 from meta_strategy.rl.costs import explicit_fee
-from meta_strategy.signals.votes import equal_vote, follow_the_leader, performance_weighted_vote
+from meta_strategy.signals.votes import (
+    equal_vote,
+    follow_the_leader,
+    performance_weighted_vote,
+    portfolio,
+)
 from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
 
 
@@ -43,6 +49,22 @@ class EqualVoteStrategy(TargetExposureStrategy):
         dataframe["vote"] = self.vote(directions, dataframe, funding)
         dataframe[EXPOSURE_TAG] = dataframe["vote"]
         return dataframe
+
+
+class PortfolioStrategy(EqualVoteStrategy):
+    """
+    Holds the mean of the registered strategies' directions: each trades ``1/N`` of the stake
+    and the positions net out (``|exposure|`` of the stake, adjusted as the directions change).
+    """
+
+    entry_tag_prefix = "portfolio"
+    size_by_exposure = True
+    position_adjustment_enable = True
+    max_entry_position_adjustment = -1
+
+    def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
+        """:return: the portfolio's net exposure per candle"""
+        return portfolio(directions)
 
 
 class PerformanceVoteStrategy(EqualVoteStrategy):

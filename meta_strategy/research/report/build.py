@@ -77,6 +77,7 @@ LABELS = {
     "OTTStrategy": "OTT",
     "BbandRsi": "BbandRsi",
     "EqualVoteStrategy": "Equal-weight vote",
+    "PortfolioStrategy": "Equal-weight portfolio",
     "PerformanceVoteStrategy": "Performance-weighted vote",
     "FollowTheLeaderStrategy": "Follow the leader",
     "StackerStrategy": "LightGBM stacker (24 h, cost band)",

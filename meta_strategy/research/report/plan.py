@@ -384,7 +384,12 @@ VOL_TARGETED = "rules-vol-targeted"
 volatility (:data:`VOL_TARGET`), beside their full-stake runs; their results are named
 ``<strategy>-vol-targeted``."""
 VOL_TARGETED_SUFFIX = "-vol-targeted"
-VOL_TARGETED_STRATEGIES = ("VolatilitySystem", "EqualVoteStrategy", "FollowTheLeaderStrategy")
+VOL_TARGETED_STRATEGIES = (
+    "VolatilitySystem",
+    "EqualVoteStrategy",
+    "PortfolioStrategy",
+    "FollowTheLeaderStrategy",
+)
 VOL_TARGET = {"target_volatility": 0.4, "volatility_days": 30, "max_scale": 1.0}
 """``bitbot.sizing`` of the volatility-targeted baselines: 40 % a year over 30 days, never more
 than the full stake (Moskowitz, Ooi & Pedersen 2012)."""

@@ -50,6 +50,16 @@ def test_residual_mode_vetoes_halves_or_takes_the_base() -> None:
         mode.choices(THREE_LEVELS, DIRECTIONS)
 
 
+def test_a_residual_over_the_portfolio_scales_its_net_exposure() -> None:
+    mode = ActionMode.from_rl_config({"action_mode": "residual", "residual_base": "portfolio"})
+    dates = pd.Series(pd.date_range("2024-01-01", periods=6, freq="1h", tz="UTC"))
+    close = pd.Series(np.linspace(100, 105, 6))
+    base = mode.base_direction(DIRECTIONS, close, close * 0, dates, 0.0007, 24)
+    assert base.tolist() == [0, 0.5, 0, -1, -0.5, 0]  # the mean direction, unknown as flat
+    choices = mode.choices(THREE_LEVELS, DIRECTIONS, base)
+    assert choices[:, 1].tolist() == [0, 0.25, 0, -0.5, -0.25, 0]
+
+
 def test_a_residual_over_one_registered_strategy() -> None:
     """``strategy:<entry>``: the agent vetoes, halves or takes that strategy's own position."""
     directions = DIRECTIONS.rename(columns=lambda c: f"%-sig_{c}_direction")

@@ -100,7 +100,7 @@ def test_cloning_config() -> None:
     one = CloningConfig.from_rl_config({"behaviour_cloning": {"teacher": "strategy:volatility"}})
     assert one.teacher == "strategy:volatility", "one registered strategy may teach"
     bad = {
-        "unknown teacher 'oracle'; expected one of equal_vote, follow_the_leader": {
+        "unknown teacher 'oracle'; expected one of equal_vote, portfolio, follow_the_leader": {
             "teacher": "oracle"
         },
         "epochs is 0; expected a whole number": {"epochs": 0},

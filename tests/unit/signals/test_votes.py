@@ -12,6 +12,7 @@ from meta_strategy.signals.votes import (
     equal_vote,
     follow_the_leader,
     performance_weighted_vote,
+    portfolio,
     trailing_earnings,
 )
 from tests.helpers.freqtrade import MarketDataProvider, load_strategy, strategy_signals
@@ -20,6 +21,11 @@ from tests.helpers.freqtrade import MarketDataProvider, load_strategy, strategy_
 def test_equal_vote() -> None:
     d = pd.DataFrame({"a": [1, 1, -1, np.nan], "b": [1, -1, -1, 1], "c": [0, 0, 1, np.nan]})
     assert equal_vote(d).tolist() == [1, 0, -1, 1]
+
+
+def test_portfolio_is_the_mean_direction() -> None:
+    d = pd.DataFrame({"a": [1, 1, -1, np.nan], "b": [1, -1, -1, 1], "c": [0, 0, 1, np.nan]})
+    assert portfolio(d).tolist() == pytest.approx([2 / 3, 0, -1 / 3, 1 / 3])  # unknown: flat
 
 
 def test_weights_follow_trailing_earnings_by_hand() -> None:
@@ -91,7 +97,13 @@ def test_follow_the_leader_uses_only_past_information() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["EqualVoteStrategy", "PerformanceVoteStrategy", "FollowTheLeaderStrategy"]
+    "name",
+    [
+        "EqualVoteStrategy",
+        "PortfolioStrategy",
+        "PerformanceVoteStrategy",
+        "FollowTheLeaderStrategy",
+    ],
 )
 def test_vote_strategies_trade_both_ways(
     name: str, btc_1h: pd.DataFrame, binance_datadir: Path

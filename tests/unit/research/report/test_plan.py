@@ -250,7 +250,12 @@ def test_the_volatility_targeted_baselines_run_beside_the_full_stake_ones() -> N
     rules = next(r for r in plan if r.name == "rules")
     sized = next(r for r in plan if r.name == VOL_TARGETED)
     assert sized.kind == "rules" and sized.configs == rules.configs
-    assert sized.strategies == ("VolatilitySystem", "EqualVoteStrategy", "FollowTheLeaderStrategy")
+    assert sized.strategies == (
+        "VolatilitySystem",
+        "EqualVoteStrategy",
+        "PortfolioStrategy",
+        "FollowTheLeaderStrategy",
+    )
     assert set(sized.strategies) <= set(rules.strategies)
     assert sized.overlay == {"bitbot": {"sizing": VOL_TARGET}}
     assert VolatilityTarget.from_config(sized.overlay).active
