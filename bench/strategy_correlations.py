@@ -30,10 +30,12 @@ sys.path.insert(0, str(REPO))
 
 from freqtrade.configuration import Configuration  # noqa: E402
 
-from meta_strategy.data.candles import align_funding, load_funding  # noqa: E402
+from meta_strategy.data.candles import align_funding, load_candles, load_funding  # noqa: E402
+from meta_strategy.data.files import candle_file  # noqa: E402
 from meta_strategy.data.reference import load_reference_closes  # noqa: E402
 from meta_strategy.paths import BINANCE_PAIR as PAIR  # noqa: E402
 from meta_strategy.paths import STRATEGY_REGISTRY  # noqa: E402
+from meta_strategy.research.metrics import max_drawdown, sharpe_ratio  # noqa: E402
 from meta_strategy.rl.costs import cost_per_fill  # noqa: E402
 from meta_strategy.signals.engine import SignalEngine  # noqa: E402
 from meta_strategy.signals.registry import load_registry  # noqa: E402
@@ -49,12 +51,12 @@ WARMUP = pd.Timedelta(days=200)
 def daily_returns(args: argparse.Namespace, config: dict, fee: float) -> pd.DataFrame:
     """:return: one column per registry entry: its daily log return of following it"""
     datadir = Path(args.datadir)
-    candles = pd.read_feather(datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather")
+    candles = load_candles(candle_file(datadir, PAIR, "1h"))
     start, end = pd.Timestamp(args.start, tz="UTC"), pd.Timestamp(args.end, tz="UTC")
     candles = candles[(candles["date"] >= start - WARMUP) & (candles["date"] < end)]
     candles = candles.reset_index(drop=True)
     funding = align_funding(
-        candles["date"], load_funding(datadir / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
+        candles["date"], load_funding(candle_file(datadir, PAIR, "1h", "funding_rate"))
     )
     reference = load_reference_closes(datadir, config, PAIR, "1h", candles["date"])
     engine = SignalEngine(load_registry(Path(args.registry), "1h"), config)
@@ -82,11 +84,10 @@ def main() -> None:
     config = Configuration.from_files([str(REPO / "user_data" / f) for f in CONFIGS])
     fee = cost_per_fill(config) if args.fee is None else args.fee
     daily = daily_returns(args, config, fee)
-    equity = np.exp(daily.cumsum())
     summary = pd.DataFrame(
         {
-            "sharpe": daily.mean() / daily.std() * np.sqrt(365.0),
-            "max_drawdown": (1.0 - equity / equity.cummax()).max(),
+            "sharpe": daily.apply(sharpe_ratio, periods_per_year=365.0),
+            "max_drawdown": np.exp(daily.cumsum()).apply(max_drawdown),
             "days_in_market": (daily != 0).mean(),
         }
     )
