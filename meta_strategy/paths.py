@@ -71,6 +71,7 @@ VOTE_STRATEGIES = (
     "PortfolioStrategy",
     "PerformanceVoteStrategy",
     "FollowTheLeaderStrategy",
+    "WinnersPortfolioStrategy",
 )
 """The vote baselines of the registered strategies."""
 

@@ -13,8 +13,9 @@ MetaStrategy computes from the registry's directions and hands over as ``%-raw_c
 * ``residual``: take a base combiner's position whole (action 2), at half size (1) or veto it
   (0): the agent can only improve on the base's timing by standing aside or sizing down
   (residual policy learning, Silver et al. 2018; Johannink et al. 2019). ``residual_base``:
-  ``equal_vote``, ``portfolio``, ``follow_the_leader`` (:mod:`meta_strategy.signals.votes`) or
-  one registered strategy, ``strategy:<registry entry>`` (e.g. ``strategy:volatility``).
+  ``equal_vote``, ``portfolio``, ``follow_the_leader``, ``winners_portfolio``
+  (:mod:`meta_strategy.signals.votes`) or one registered strategy, ``strategy:<registry entry>``
+  (e.g. ``strategy:volatility``).
 
 Every mode trades through the same environment, so the same cost model applies to all.
 """
@@ -30,18 +31,34 @@ import numpy.typing as npt
 import pandas as pd
 
 from meta_strategy.rl.errors import RLConfigError
-from meta_strategy.signals.votes import equal_vote, follow_the_leader, portfolio
+from meta_strategy.signals.votes import (
+    equal_vote,
+    follow_the_leader,
+    portfolio,
+    winners_portfolio,
+)
 
 
 logger = logging.getLogger(__name__)
 
 ACTION_MODES: tuple[str, ...] = ("target", "select", "residual")
-COMBINERS: tuple[str, ...] = ("equal_vote", "portfolio", "follow_the_leader", "buy_and_hold")
+COMBINERS: tuple[str, ...] = (
+    "equal_vote",
+    "portfolio",
+    "follow_the_leader",
+    "winners_portfolio",
+    "buy_and_hold",
+)
 """Combiners of the registered strategies' directions (:func:`combiner_direction`); besides
 these, ``strategy:<registry entry>`` is that one strategy alone."""
 STRATEGY_COMBINER = "strategy:"
 """Prefix of the combiner that follows one registered strategy (``strategy:volatility``)."""
-RESIDUAL_BASES: tuple[str, ...] = ("equal_vote", "portfolio", "follow_the_leader")
+RESIDUAL_BASES: tuple[str, ...] = (
+    "equal_vote",
+    "portfolio",
+    "follow_the_leader",
+    "winners_portfolio",
+)
 RESIDUAL_SIZES: tuple[float, ...] = (0.0, 0.5, 1.0)
 """Residual mode: the share of the base combiner's position each action takes."""
 CHOICE_PREFIX = "%-raw_choice_"
@@ -191,7 +208,7 @@ def combiner_direction(
     leader_window: int,
 ) -> pd.Series:
     """
-    :param name: ``equal_vote``, ``portfolio``, ``follow_the_leader``
+    :param name: ``equal_vote``, ``portfolio``, ``follow_the_leader``, ``winners_portfolio``
         (:mod:`meta_strategy.signals.votes`), ``buy_and_hold`` (long throughout) or
         ``strategy:<entry>`` (that registered strategy)
     :param directions: the registered strategies' directions per candle
@@ -199,9 +216,9 @@ def combiner_direction(
     :param funding: funding rate charged at each candle's open, same index
     :param dates: candle open times, same index
     :param fee: cost of one fill
-    :param leader_window: trailing candles of follow-the-leader's choice
+    :param leader_window: trailing candles of follow-the-leader's and the winners' choice
     :return: the combiner's direction per candle (its net exposure, -1 .. 1, for
-        ``portfolio``)
+        ``portfolio`` and ``winners_portfolio``)
     """
     if name == "equal_vote":
         return equal_vote(directions)
@@ -209,6 +226,9 @@ def combiner_direction(
         return portfolio(directions)
     if name == "follow_the_leader":
         return follow_the_leader(directions, close, funding, dates, fee, leader_window)["vote"]
+    if name == "winners_portfolio":
+        chosen = winners_portfolio(directions, close, funding, dates, fee, leader_window)
+        return chosen["exposure"]
     if name == "buy_and_hold":
         return pd.Series(1.0, index=directions.index)
     column = f"%-sig_{name[len(STRATEGY_COMBINER) :]}_direction"

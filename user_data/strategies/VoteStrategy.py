@@ -2,8 +2,9 @@
 Vote baselines for the meta layer (no learning): the registered strategies' directions
 (``user_data/strategies_registry.json``) combined by an equal-weight vote, by an equal-weight
 portfolio (each strategy trades ``1/N`` of the stake), by a vote weighted with each strategy's
-trailing performance, or by following the strategy with the best trailing net return, re-chosen
-monthly (``meta_strategy.signals.votes``). They trade the same pair with
+trailing performance, by following the strategy with the best trailing net return, re-chosen
+monthly, or by the equal-weight portfolio of every strategy with a positive trailing net return,
+re-chosen monthly (``meta_strategy.signals.votes``). They trade the same pair with
 the same costs as the MetaStrategy, so the learned layer can be judged against them.
 """
 
@@ -20,6 +21,7 @@ from meta_strategy.signals.votes import (
     follow_the_leader,
     performance_weighted_vote,
     portfolio,
+    winners_portfolio,
 )
 from meta_strategy.trading.exposure import EXPOSURE_TAG, TargetExposureStrategy
 
@@ -97,3 +99,28 @@ class FollowTheLeaderStrategy(EqualVoteStrategy):
         )
         dataframe["leader"] = chosen["leader"]
         return chosen["vote"]
+
+
+class WinnersPortfolioStrategy(PortfolioStrategy):
+    """
+    Holds the equal-weight portfolio of the registered strategies whose net return (cost per
+    fill, funding) over the trailing ``winners_days`` is positive, re-chosen at the first candle
+    of each month; ``winners`` counts them (flat while none).
+    """
+
+    entry_tag_prefix = "winners"
+    winners_days = IntParameter(30, 180, default=90, space="buy")
+    extra_warmup = 180 * 24 + 2  # the top of the range at 1h, and a position change
+
+    def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
+        """:return: the winners' net exposure per candle"""
+        chosen = winners_portfolio(
+            directions,
+            dataframe["close"],
+            funding,
+            dataframe["date"],
+            explicit_fee(self.config),
+            days_to_candles(self.winners_days.value, self.timeframe),
+        )
+        dataframe["winners"] = chosen["winners"]
+        return chosen["exposure"]

@@ -80,6 +80,7 @@ LABELS = {
     "PortfolioStrategy": "Equal-weight portfolio",
     "PerformanceVoteStrategy": "Performance-weighted vote",
     "FollowTheLeaderStrategy": "Follow the leader",
+    "WinnersPortfolioStrategy": "Portfolio of the trailing winners",
     "StackerStrategy": "LightGBM stacker (24 h, cost band)",
     "buy_and_hold": "Buy-and-hold perp",
     "flat": "Flat",

@@ -389,6 +389,7 @@ VOL_TARGETED_STRATEGIES = (
     "EqualVoteStrategy",
     "PortfolioStrategy",
     "FollowTheLeaderStrategy",
+    "WinnersPortfolioStrategy",
 )
 VOL_TARGET = {"target_volatility": 0.4, "volatility_days": 30, "max_scale": 1.0}
 """``bitbot.sizing`` of the volatility-targeted baselines: 40 % a year over 30 days, never more

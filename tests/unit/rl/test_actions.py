@@ -16,6 +16,7 @@ from meta_strategy.rl.actions import (
 from meta_strategy.rl.costs import CostModel
 from meta_strategy.rl.env import THREE_LEVELS, FuturesTradingEnv, MarketArrays
 from meta_strategy.rl.errors import RLConfigError, check_rl_config_keys
+from meta_strategy.signals.votes import winners_portfolio
 
 
 DIRECTIONS = pd.DataFrame(
@@ -58,6 +59,25 @@ def test_a_residual_over_the_portfolio_scales_its_net_exposure() -> None:
     assert base.tolist() == [0, 0.5, 0, -1, -0.5, 0]  # the mean direction, unknown as flat
     choices = mode.choices(THREE_LEVELS, DIRECTIONS, base)
     assert choices[:, 1].tolist() == [0, 0.25, 0, -0.5, -0.25, 0]
+
+
+def test_a_residual_over_the_winners_portfolio() -> None:
+    """The base is the winners' net exposure, chosen monthly from the trailing window given."""
+    mode = ActionMode.from_rl_config(
+        {"action_mode": "residual", "residual_base": "winners_portfolio"}
+    )
+    rng = np.random.default_rng(3)
+    n = 24 * 70
+    dates = pd.Series(pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC"))
+    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))))
+    daily = rng.choice([-1.0, 0.0, 1.0], size=(n // 24, 3)).repeat(24, axis=0)
+    directions = pd.DataFrame(daily, columns=["a", "b", "c"])
+    base = mode.base_direction(directions, close, close * 0, dates, 0.0007, 24 * 10)
+    expected = winners_portfolio(directions, close, close * 0, dates, 0.0007, 24 * 10)
+    pd.testing.assert_series_equal(base, expected["exposure"])
+    assert base.abs().max() > 0, "the test must see some winners"
+    choices = mode.choices(THREE_LEVELS, directions, base)
+    np.testing.assert_allclose(choices[:, 1], 0.5 * base)
 
 
 def test_a_residual_over_one_registered_strategy() -> None:

@@ -14,6 +14,7 @@ from meta_strategy.signals.votes import (
     performance_weighted_vote,
     portfolio,
     trailing_earnings,
+    winners_portfolio,
 )
 from tests.helpers.freqtrade import MarketDataProvider, load_strategy, strategy_signals
 
@@ -56,9 +57,9 @@ def test_weighted_vote_uses_only_past_information() -> None:
 
 
 def test_follow_the_leader_by_hand() -> None:
-    """A rising market for 40 days, then falling: the long leads, then (monthly) the short."""
-    dates = pd.Series(pd.date_range("2024-01-20", periods=24 * 40, freq="1h", tz="UTC"))
-    up = np.r_[np.linspace(100, 130, 24 * 20), np.linspace(130, 90, 24 * 20)]
+    """A rising market for 20 days, then falling: the long leads, then (monthly) the short."""
+    dates = pd.Series(pd.date_range("2024-01-20", periods=24 * 45, freq="1h", tz="UTC"))
+    up = np.r_[np.linspace(100, 130, 24 * 20), np.linspace(130, 90, 24 * 25)]
     close = pd.Series(up)
     d = pd.DataFrame({"flat": 0.0, "long": 1.0, "short": -1.0, "late": np.nan}, index=close.index)
     funding = pd.Series(0.0, index=close.index)
@@ -68,7 +69,8 @@ def test_follow_the_leader_by_hand() -> None:
     # 1 February: the long made the most over the last five days (the short and flat did not)
     assert (chosen["leader"][feb & ~mar] == 1).all() and (chosen["vote"][feb & ~mar] == 1).all()
     # the market turned on 9 February, but the leader holds until 1 March: then the short
-    assert (chosen["leader"][mar] == 2).all() and (chosen["vote"][mar] == -1).all()
+    assert mar.sum() == 24 * 4 and (chosen["leader"][mar] == 2).all()
+    assert (chosen["vote"][mar] == -1).all()
     # ties go to the first column; never a strategy without a full window
     tie = follow_the_leader(d[["flat", "late"]], close, funding, dates, fee=0.0, window=24)
     assert set(tie["leader"][feb]) == {0}
@@ -76,23 +78,49 @@ def test_follow_the_leader_by_hand() -> None:
         follow_the_leader(d, close, funding, dates, fee=0.0, window=0)
 
 
-def test_follow_the_leader_uses_only_past_information() -> None:
+def test_winners_portfolio_by_hand() -> None:
+    """The same market: in February the three strategies that made money in late January share
+    the stake (one of them has turned short), in March the two that made money falling."""
+    dates = pd.Series(pd.date_range("2024-01-20", periods=24 * 45, freq="1h", tz="UTC"))
+    close = pd.Series(np.r_[np.linspace(100, 130, 24 * 20), np.linspace(130, 90, 24 * 25)])
+    feb, mar = (dates >= "2024-02-01").to_numpy(), (dates >= "2024-03-01").to_numpy()
+    turned = np.where(feb, -1.0, 1.0)  # long through January, short from 1 February
+    d = pd.DataFrame(
+        {"flat": 0.0, "long": 1.0, "long_too": 1.0, "turned": turned, "short": -1.0},
+        index=close.index,
+    )
+    d["late"] = np.nan
+    funding = pd.Series(0.0, index=close.index)
+    chosen = winners_portfolio(d, close, funding, dates, fee=0.0005, window=24 * 5)
+    assert (chosen["winners"][~feb] == 0).all() and (chosen["exposure"][~feb] == 0).all()
+    january_winners = feb & ~mar  # long, long_too and turned (flat made nothing, late unknown)
+    assert (chosen["winners"][january_winners] == 3).all()
+    assert chosen["exposure"][january_winners].to_numpy() == pytest.approx(1 / 3)  # 1 + 1 - 1
+    assert mar.sum() == 24 * 4 and (chosen["winners"][mar] == 2).all()  # turned and short
+    assert (chosen["exposure"][mar] == -1).all()
+    with pytest.raises(ValueError, match="window"):
+        winners_portfolio(d, close, funding, dates, fee=0.0, window=0)
+
+
+@pytest.mark.parametrize(
+    ("choose", "column"), [(follow_the_leader, "leader"), (winners_portfolio, "winners")]
+)
+def test_monthly_choices_use_only_past_information(choose, column: str) -> None:
     rng = np.random.default_rng(9)
     n = 24 * 200
     dates = pd.Series(pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC"))
     close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))))
     funding = pd.Series(np.where(np.arange(n) % 8 == 0, 1e-4, 0.0))
-    d = pd.DataFrame(rng.choice([-1, 0, 1], size=(n, 4)), columns=list("abcd")).astype(float)
-    full = follow_the_leader(d, close, funding, dates, fee=0.0007, window=24 * 30)
-    assert full["leader"].nunique() > 2, "the test must see the leader change"
+    daily = rng.choice([-1, 0, 1], size=(n // 24, 4)).repeat(24, axis=0)  # a day's position
+    d = pd.DataFrame(daily, columns=list("abcd")).astype(float)
+    full = choose(d, close, funding, dates, fee=0.0007, window=24 * 30)
+    assert full[column].nunique() > 2, "the test must see the choice change"
     for cut in (24 * 45, 24 * 91 + 5, n - 10):
         future_close, future_dirs, future_funding = close.copy(), d.copy(), funding.copy()
         future_close.iloc[cut + 1 :] *= rng.uniform(0.5, 2.0, n - cut - 1)
         future_dirs.iloc[cut + 1 :] = -future_dirs.iloc[cut + 1 :]
         future_funding.iloc[cut + 1 :] = 5e-3
-        part = follow_the_leader(
-            future_dirs, future_close, future_funding, dates, fee=0.0007, window=24 * 30
-        )
+        part = choose(future_dirs, future_close, future_funding, dates, fee=0.0007, window=24 * 30)
         pd.testing.assert_frame_equal(full.iloc[: cut + 1], part.iloc[: cut + 1])
 
 
@@ -103,6 +131,7 @@ def test_follow_the_leader_uses_only_past_information() -> None:
         "PortfolioStrategy",
         "PerformanceVoteStrategy",
         "FollowTheLeaderStrategy",
+        "WinnersPortfolioStrategy",
     ],
 )
 def test_vote_strategies_trade_both_ways(

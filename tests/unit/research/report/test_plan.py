@@ -255,6 +255,7 @@ def test_the_volatility_targeted_baselines_run_beside_the_full_stake_ones() -> N
         "EqualVoteStrategy",
         "PortfolioStrategy",
         "FollowTheLeaderStrategy",
+        "WinnersPortfolioStrategy",
     )
     assert set(sized.strategies) <= set(rules.strategies)
     assert sized.overlay == {"bitbot": {"sizing": VOL_TARGET}}
