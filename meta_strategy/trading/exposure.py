@@ -16,10 +16,9 @@ message API (:mod:`meta_strategy.trading.decisions`).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame, Series
@@ -43,7 +42,6 @@ from meta_strategy.trading.leverage import ConfiguredLeverage
 from meta_strategy.trading.market_inputs import MarketInputs
 from meta_strategy.trading.risk import volatility_stop_price
 from meta_strategy.trading.risk_controls import RiskControls
-from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 from meta_strategy.trading.sizing import VolatilitySizing
 
 
@@ -56,8 +54,6 @@ RISK_ATR = "risk_atr"
 MARKET_REGIME = "market_regime"
 """Column of the market regime code (0 .. 3, :data:`meta_strategy.signals.regimes.REGIMES`)
 when ``bitbot.risk.max_exposure_by_regime`` caps the exposure by regime."""
-SAFE_MODE_LOCK = "bitbot safe mode"
-"""Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
 DECISION_TAG = "decision_candle"
 """Optional column a subclass sets: True on the candles its model decides after (they re-arm
 entries after a protective exit as a new target does)."""
@@ -105,9 +101,6 @@ class TargetExposureStrategy(
         )
         self._signal_engine: SignalEngine | None = None
         self.stake_fraction = stake_fraction(config)
-        self.safe_mode_config = SafeModeConfig.from_config(config)
-        self.safe_mode = SafeMode()
-        self._ticker_failures = 0
         self.decision_notify = decision_notify_mode(config)
         self._decisions: dict[str, tuple[datetime, float]] = {}
 
@@ -221,26 +214,6 @@ class TargetExposureStrategy(
 
     # ------------------------------------------------------------------ risk controls
 
-    def block_reason(
-        self, now: datetime, trade: Trade | None = None, current_rate: float | None = None
-    ) -> str | None:
-        """
-        The one gate of exits and entries: ``safe_mode`` while safe mode holds (dry-run /
-        live), else :meth:`RiskControls.block_reason` (``risk_<limit>`` while a risk limit
-        blocks trading, else None).
-
-        :param trade: the open trade, whose unrealised profit counts in the equity
-        """
-        if self.trading_live and self.safe_mode.active:
-            return "safe_mode"
-        return super().block_reason(now, trade, current_rate)
-
-    def describe_block(self, reason: str) -> str:
-        """:return: what a :meth:`block_reason` means now, for the log"""
-        if reason == "safe_mode":
-            return self.safe_mode.describe()
-        return super().describe_block(reason)
-
     def rearm_candles(self, dataframe: DataFrame) -> Series | None:
         """:return: the :data:`REARM_TAG` column (a new target or a decision candle), None
         before :meth:`apply_exposure_cap` added it"""
@@ -275,10 +248,9 @@ class TargetExposureStrategy(
         )
 
     def bot_start(self, **kwargs: Any) -> None:
-        """A fresh risk and safe-mode state for every run (hyperopt reuses the strategy)."""
+        """A fresh risk, safe-mode and decision state for every run (hyperopt reuses the
+        strategy)."""
         super().bot_start(**kwargs)
-        self.safe_mode = SafeMode()
-        self._ticker_failures = 0
         self._decisions = {}
 
     # ------------------------------------------------------------------ decision messages
@@ -360,53 +332,3 @@ class TargetExposureStrategy(
             until = f"{self.risk.blocked_until:%Y-%m-%d %H:%M}"
             return f"risk limit {self.risk.short_reason} until {until} UTC"
         return None
-
-    # ------------------------------------------------------------------ safe mode
-
-    def report_safe_mode(self, cause: str, problem: str | None, now: datetime) -> None:
-        """
-        Record one safe-mode cause; on a change, log it, send it through Freqtrade's message
-        API (Telegram, webhooks) and lock or unlock the whitelist (the lock shows the reason in
-        the REST API and FreqUI and blocks entries).
-
-        :param cause: ``model``, ``prediction``, ``reference``, ``candles`` or ``exchange``
-        :param problem: what is wrong, None when clear
-        :param now: current time
-        """
-        was_active = self.safe_mode.active
-        message = self.safe_mode.report(cause, problem)
-        if message is None:
-            return
-        logger.warning(message)
-        if self.dp is not None:
-            self.dp.send_msg(telegram_markdown(message), always_send=True)
-            if self.safe_mode.active and not was_active:
-                for pair in self.dp.current_whitelist():
-                    self.lock_pair(pair, now + timedelta(days=3650), reason=SAFE_MODE_LOCK)
-            elif was_active and not self.safe_mode.active:
-                self.unlock_reason(SAFE_MODE_LOCK)
-
-    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Dry-run / live: check that candles arrive on time and the exchange answers."""
-        if not self.trading_live or self.dp is None:
-            return
-        config = self.safe_mode_config
-        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
-        for pair in self.dp.current_whitelist():
-            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-            if not dataframe.empty:  # empty: not analysed yet (the first loop after a start)
-                last = dataframe["date"].iloc[-1].to_pydatetime()
-                self.report_safe_mode(
-                    "candles",
-                    candle_problem(last, current_time, timeframe, config.max_candle_delay),
-                    current_time,
-                )
-            self._ticker_failures = 0 if self.dp.ticker(pair) else self._ticker_failures + 1
-            failing = self._ticker_failures >= config.max_exchange_failures
-            self.report_safe_mode(
-                "exchange",
-                f"{self._ticker_failures} ticker requests for {pair} in a row failed"
-                if failing
-                else None,
-                current_time,
-            )

@@ -1,10 +1,13 @@
 """
-The daily loss limit and the maximum drawdown of ``bitbot.risk``, for every shipped strategy.
+The daily loss limit and the maximum drawdown of ``bitbot.risk``, and safe mode, for every
+shipped strategy.
 
 :class:`RiskControls` is a strategy mixin: the rule strategies of the registry use it as they
 are, and :class:`~meta_strategy.trading.exposure.TargetExposureStrategy` (the MetaStrategy and
-the votes) adds safe mode, the exposure cap and the volatility stop on top of it. So a rule
-strategy traded alone in dry-run or live stops at the same limits as the meta layer, and a
+the votes) adds the exposure cap and the volatility stop on top of it. So a rule strategy
+traded alone in dry-run or live stops at the same limits as the meta layer, and goes flat in
+safe mode when its candles arrive late or the exchange stops answering
+(:mod:`meta_strategy.trading.safe_mode`; the MetaStrategy adds its model's causes); and a
 backtest with ``apply_in_backtests`` (the report's ``--as-deployed all``) compares them like for
 like.
 
@@ -28,13 +31,17 @@ from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from pandas import DataFrame, Series
 
+from meta_strategy.trading.decisions import telegram_markdown
 from meta_strategy.trading.risk import RiskLimits, RiskState, protective_exit, rearmed_since
+from meta_strategy.trading.safe_mode import SafeMode, SafeModeConfig, candle_problem
 
 
 logger = logging.getLogger(__name__)
 
 RISK_LOCK = "bitbot risk"
 """Reason of the pair lock that a risk limit sets."""
+SAFE_MODE_LOCK = "bitbot safe mode"
+"""Reason of the pair lock that safe mode sets (REST API ``/locks``, FreqUI)."""
 ENTRY_SIGNALS = ("enter_long", "enter_short")
 """Freqtrade's entry signal columns; one switching on re-arms a rule strategy's entries."""
 
@@ -59,8 +66,8 @@ class RiskControls:
     """
     Strategy mixin: close the position and block entries when ``bitbot.risk``'s daily loss
     limit or maximum drawdown is reached, in dry-run and live, and in backtests with
-    ``apply_in_backtests``. Put it before ``ConfiguredLeverage`` (which reads ``bitbot.risk``)
-    and ``IStrategy`` in the bases.
+    ``apply_in_backtests``; and while safe mode holds (dry-run and live only). Put it before
+    ``ConfiguredLeverage`` (which reads ``bitbot.risk``) and ``IStrategy`` in the bases.
     """
 
     config: dict[str, Any]
@@ -75,6 +82,9 @@ class RiskControls:
         runmode = RunMode(config.get("runmode", RunMode.OTHER))
         self.trading_live = runmode in (RunMode.LIVE, RunMode.DRY_RUN)
         self.risk_active = self.trading_live or self.risk_limits.apply_in_backtests
+        self.safe_mode_config = SafeModeConfig.from_config(config)
+        self.safe_mode = SafeMode()
+        self._ticker_failures = 0
 
     def _equity(
         self, trade: Trade | None = None, current_rate: float | None = None
@@ -107,13 +117,16 @@ class RiskControls:
         self, now: datetime, trade: Trade | None = None, current_rate: float | None = None
     ) -> str | None:
         """
-        The gate of exits and entries: ``risk_<limit>`` while a risk limit blocks trading.
+        The one gate of exits and entries: ``safe_mode`` while safe mode holds (dry-run /
+        live), else ``risk_<limit>`` while a risk limit blocks trading.
 
         :param now: current time (UTC)
         :param trade: the open trade, whose unrealised profit counts in the equity
         :param current_rate: the trade's current rate
         :return: the exit reason to close with and refuse entries for, None to trade
         """
+        if self.trading_live and self.safe_mode.active:
+            return "safe_mode"
         if not self.risk_active:
             return None
         equity = self._equity(trade, current_rate)
@@ -123,6 +136,8 @@ class RiskControls:
 
     def describe_block(self, reason: str) -> str:
         """:return: what a :meth:`block_reason` means now, for the log"""
+        if reason == "safe_mode":
+            return self.safe_mode.describe()
         return self.risk.block_reason or reason
 
     def custom_exit(
@@ -185,6 +200,58 @@ class RiskControls:
         return rearmed_since(closes, rearm, last.close_date_utc)
 
     def bot_start(self, **kwargs: Any) -> None:
-        """A fresh risk state for every run (hyperopt reuses the strategy)."""
+        """A fresh risk and safe-mode state for every run (hyperopt reuses the strategy)."""
         super().bot_start(**kwargs)  # type: ignore[misc]
         self.risk = RiskState(self.risk_limits)
+        self.safe_mode = SafeMode()
+        self._ticker_failures = 0
+
+    # ------------------------------------------------------------------ safe mode
+
+    def report_safe_mode(self, cause: str, problem: str | None, now: datetime) -> None:
+        """
+        Record one safe-mode cause; on a change, log it, send it through Freqtrade's message
+        API (Telegram, webhooks) and lock or unlock the whitelist (the lock shows the reason in
+        the REST API and FreqUI and blocks entries).
+
+        :param cause: ``model``, ``prediction``, ``reference``, ``candles`` or ``exchange``
+        :param problem: what is wrong, None when clear
+        :param now: current time
+        """
+        was_active = self.safe_mode.active
+        message = self.safe_mode.report(cause, problem)
+        if message is None:
+            return
+        logger.warning(message)
+        if self.dp is not None:
+            self.dp.send_msg(telegram_markdown(message), always_send=True)
+            if self.safe_mode.active and not was_active:
+                for pair in self.dp.current_whitelist():
+                    self.lock_pair(pair, now + timedelta(days=3650), reason=SAFE_MODE_LOCK)
+            elif was_active and not self.safe_mode.active:
+                self.unlock_reason(SAFE_MODE_LOCK)
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        """Dry-run / live: check that candles arrive on time and the exchange answers."""
+        if not self.trading_live or self.dp is None:
+            return
+        config = self.safe_mode_config
+        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self.dp.current_whitelist():
+            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            if not dataframe.empty:  # empty: not analysed yet (the first loop after a start)
+                last = dataframe["date"].iloc[-1].to_pydatetime()
+                self.report_safe_mode(
+                    "candles",
+                    candle_problem(last, current_time, timeframe, config.max_candle_delay),
+                    current_time,
+                )
+            self._ticker_failures = 0 if self.dp.ticker(pair) else self._ticker_failures + 1
+            failing = self._ticker_failures >= config.max_exchange_failures
+            self.report_safe_mode(
+                "exchange",
+                f"{self._ticker_failures} ticker requests for {pair} in a row failed"
+                if failing
+                else None,
+                current_time,
+            )

@@ -16,10 +16,11 @@ Causes (checked in dry-run and live; thresholds under ``bitbot.safe_mode``):
 * ``exchange``: ``max_exchange_failures`` ticker requests in a row failed.
 
 :class:`SafeMode` keeps the active causes; the strategy
-(:class:`~meta_strategy.trading.exposure.TargetExposureStrategy`) exits the open position, refuses
-entries, locks the pair with the reason (visible in the REST API's ``/locks`` and FreqUI) and
-sends the reason through Freqtrade's message API (Telegram, webhooks) when a cause starts or
-clears.
+(:class:`~meta_strategy.trading.risk_controls.RiskControls`, which every shipped strategy uses:
+``candles`` and ``exchange`` for all of them, the other causes for the MetaStrategy) exits the
+open position, refuses entries, locks the pair with the reason (visible in the REST API's
+``/locks`` and FreqUI) and sends the reason through Freqtrade's message API (Telegram,
+webhooks) when a cause starts or clears.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 Safe mode: each cause forced on a dry-run strategy (candles late, exchange failing, model
 missing / corrupt / stale, NaN prediction); the strategy goes flat, refuses entries, locks the
 pair with the reason and says so through the message API; it resumes when the cause clears.
+The market causes (candles, exchange) hold for a rule strategy traded alone as well.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from freqtrade.enums import RunMode
 from freqtrade.persistence import PairLocks, init_db
 
 from meta_strategy.trading.config import BitBotConfigError
-from meta_strategy.trading.exposure import SAFE_MODE_LOCK
+from meta_strategy.trading.risk_controls import SAFE_MODE_LOCK
 from meta_strategy.trading.safe_mode import (
     SafeMode,
     SafeModeConfig,
@@ -64,11 +65,12 @@ def _strategy(name: str, *configs: str):
     return strategy
 
 
-@pytest.fixture
-def dry_run_strategy():
+@pytest.fixture(params=["EqualVoteStrategy", "VolatilitySystem"])
+def dry_run_strategy(request):
+    """A vote and a rule strategy traded alone: the market causes apply to both."""
     init_db("sqlite://")
     PairLocks.timeframe = "1h"
-    return _strategy("EqualVoteStrategy", "config.json", "config.binance.json")
+    return _strategy(request.param, "config.json", "config.binance.json")
 
 
 def _flat_and_blocked(strategy) -> bool:
