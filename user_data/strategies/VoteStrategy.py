@@ -9,6 +9,7 @@ the same costs as the MetaStrategy, so the learned layer can be judged against t
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from freqtrade.strategy import IntParameter
@@ -42,6 +43,23 @@ class EqualVoteStrategy(TargetExposureStrategy):
     def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
         """:return: the voted direction per candle"""
         return equal_vote(directions)
+
+    def monthly_choice(
+        self,
+        choose: Callable[..., DataFrame],
+        directions: DataFrame,
+        dataframe: DataFrame,
+        funding: Series,
+        days: int,
+    ) -> DataFrame:
+        """
+        :param choose: :func:`follow_the_leader` or :func:`winners_portfolio`
+        :param days: the trailing window of their net returns
+        :return: ``choose`` on the candles, with this config's cost per fill
+        """
+        window = days_to_candles(days, self.timeframe)
+        fee = explicit_fee(self.config)
+        return choose(directions, dataframe["close"], funding, dataframe["date"], fee, window)
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         funding = self.funding_rates(dataframe, metadata["pair"])
@@ -89,14 +107,8 @@ class FollowTheLeaderStrategy(EqualVoteStrategy):
     extra_warmup = 180 * 24 + 2  # the top of the range at 1h, and a position change
 
     def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
-        chosen = follow_the_leader(
-            directions,
-            dataframe["close"],
-            funding,
-            dataframe["date"],
-            explicit_fee(self.config),
-            days_to_candles(self.leader_days.value, self.timeframe),
-        )
+        days = self.leader_days.value
+        chosen = self.monthly_choice(follow_the_leader, directions, dataframe, funding, days)
         dataframe["leader"] = chosen["leader"]
         return chosen["vote"]
 
@@ -114,13 +126,7 @@ class WinnersPortfolioStrategy(PortfolioStrategy):
 
     def vote(self, directions: DataFrame, dataframe: DataFrame, funding: Series) -> Any:
         """:return: the winners' net exposure per candle"""
-        chosen = winners_portfolio(
-            directions,
-            dataframe["close"],
-            funding,
-            dataframe["date"],
-            explicit_fee(self.config),
-            days_to_candles(self.winners_days.value, self.timeframe),
-        )
+        days = self.winners_days.value
+        chosen = self.monthly_choice(winners_portfolio, directions, dataframe, funding, days)
         dataframe["winners"] = chosen["winners"]
         return chosen["exposure"]
