@@ -7,9 +7,12 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
 
-from tests.helpers.freqtrade import run_bitbot
+from meta_strategy.trading.risk_controls import fresh_entry_signals
+from tests.helpers.freqtrade import load_strategy, run_bitbot, strategy_signals
 
 
 pytestmark = pytest.mark.slow
@@ -17,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("strategy", ["EqualVoteStrategy", "SupertrendStrategy"])
 def test_each_limit_fires_in_a_backtest(
-    binance_datadir: Path, tmp_path: Path, strategy: str
+    binance_datadir: Path, btc_1h: pd.DataFrame, tmp_path: Path, strategy: str
 ) -> None:
     """The vote (a target-exposure strategy) and a rule strategy alike: the daily loss limit
     and the maximum drawdown close the position and block entries as long as they should; the
@@ -62,8 +65,6 @@ def test_each_limit_fires_in_a_backtest(
         timeout=600,
     )
     assert out.returncode == 0, out.stdout[-4000:]
-    from freqtrade.data.btanalysis import get_latest_backtest_filename, load_backtest_stats
-
     stats = load_backtest_stats(results / get_latest_backtest_filename(results))
     trades = stats["strategy"][strategy]["trades"]
     reasons = {t["exit_reason"] for t in trades}
@@ -78,19 +79,13 @@ def test_each_limit_fires_in_a_backtest(
         if before["exit_reason"] == "risk_max_drawdown":
             assert opened >= closed + timedelta(hours=71), (before, after)
     if strategy == "SupertrendStrategy":  # its entry signal holds for the whole trend
-        _assert_rule_entries_re_arm_on_fresh_signals(trades, binance_datadir)
+        _assert_rule_entries_re_arm_on_fresh_signals(trades, btc_1h)
 
 
-def _assert_rule_entries_re_arm_on_fresh_signals(trades: list[dict], datadir: Path) -> None:
+def _assert_rule_entries_re_arm_on_fresh_signals(trades: list[dict], btc_1h: pd.DataFrame) -> None:
     """After a protective exit a rule strategy enters only once its entry signal switched on
     again (at or after the exit's candle), not on the held signal when the block ends."""
-    import pandas as pd
-
-    from meta_strategy.trading.risk_controls import fresh_entry_signals
-    from tests.helpers.freqtrade import load_strategy, strategy_signals
-
-    candles = pd.read_feather(datadir / "futures" / "BTC_USDT_USDT-1h-futures.feather")
-    candles = candles[candles["date"] < "2024-07-02"].reset_index(drop=True)
+    candles = btc_1h[btc_1h["date"] < "2024-07-02"].reset_index(drop=True)
     signals = strategy_signals(load_strategy("SupertrendStrategy"), candles)
     fresh = signals.loc[fresh_entry_signals(signals).to_numpy(), "date"]
     checked = 0
