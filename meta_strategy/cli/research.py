@@ -59,7 +59,9 @@ def add_parsers(sub: Any) -> None:
         "over seeds, from the saved reports), beside the best rule and baseline",
     )
     p_sweep.set_defaults(handler=run_sweep)
-    p_sweep.add_argument("--period", choices=("validation", "test", "custom"), default="validation")
+    p_sweep.add_argument(
+        "--period", choices=("validation", "test", "fresh", "custom"), default="validation"
+    )
     p_sweep.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
 
 
@@ -90,8 +92,9 @@ def _add_report_parser(sub: Any) -> None:
     p_report.add_argument(
         "--period",
         default="validation",
-        help="validation (2021-01-01..2023-12-31: choose designs here) or test (2024-01-01 to "
-        "the end of the data: confirm once); default validation",
+        help="validation (2021-01-01..2023-12-31: choose designs here), test (2024-01-01.."
+        "2025-11-16: confirm once) or fresh (every candle after 2025-11-16: confirm a design "
+        "frozen before them, once); default validation",
     )
     p_report.add_argument("--timerange", help="another out-of-sample period (not the protocol's)")
     p_report.add_argument(

@@ -129,7 +129,8 @@ def close_timerange(
     if end <= start:
         raise ValueError(
             f"timerange {timerange!r} leaves no period between {start:%Y-%m-%d} and the end of "
-            f"the data ({last_candle:%Y-%m-%d})"
+            f"the data ({last_candle:%Y-%m-%d}); download newer candles first "
+            "(bitbot download-data)"
         )
     return f"{start:%Y%m%d}-{end:%Y%m%d}"
 
@@ -244,8 +245,8 @@ def _ledger(
     """
     Record the report's configurations in the ledger.
 
-    :return: the period, how many configurations were recorded for it (at least those here) and
-        for the test period
+    :return: the period, how many configurations were recorded for it (at least those here),
+        for the test period and for the fresh period
     """
     here = trials_of(results, period, timerange)
     ledger = record_trials(reports_dir, here)
@@ -254,6 +255,7 @@ def _ledger(
         "configurations_here": len({t.configuration for t in here}),
         "configurations_recorded": max(trials_in(period, ledger), 1),
         "test_period_configurations": trials_in("test", ledger),
+        "fresh_period_configurations": trials_in("fresh", ledger),
         "file": str(Path(reports_dir) / "configurations.jsonl"),
     }
 

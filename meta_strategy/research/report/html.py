@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from meta_strategy.research.report.html_verdict import configurations_table, headline
+from meta_strategy.research.report.plan import CONFIRMATION_PERIODS
 
 
 logger = logging.getLogger(__name__)
@@ -357,10 +358,12 @@ def _warnings_html(results: dict) -> str:
     for difference in results.get("differences_from_shipped", []):
         warnings.append(f"NOT the shipped bot: {difference}")
     ledger = results.get("ledger", {})
-    if ledger.get("period") == "test":
+    period = ledger.get("period")
+    if period in CONFIRMATION_PERIODS:
         warnings.append(
-            f"TEST period: {ledger['test_period_configurations']} configurations have been run "
-            "on it so far. Choose on validation; a test figure is a confirmation only once."
+            f"{period.upper()} period: {ledger[f'{period}_period_configurations']} "
+            "configurations have been run on it so far. Choose on validation; a "
+            f"{period} figure is a confirmation only once."
         )
     return "".join(f'<p class="warn">{html.escape(w)}</p>' for w in warnings)
 

@@ -32,11 +32,16 @@ class ReportSettingsError(ValueError):
 
 PERIODS: dict[str, str] = {
     "validation": "20210101-20240101",
-    "test": "20240101-",
+    "test": "20240101-20251117",
+    "fresh": "20251117-",
 }
 """The research protocol's periods (Freqtrade timeranges): choose designs and parameters on
 ``validation`` (2021-01-01 to 2023-12-31, walk-forward), confirm once on ``test`` (2024-01-01 to
-the end of the data)."""
+2025-11-16, the end of the data the designs were chosen with); ``fresh`` is every candle after
+that (none in this repository's data): a second confirmation, once, of a design frozen before
+those candles existed."""
+CONFIRMATION_PERIODS = ("test", "fresh")
+"""Periods that confirm a frozen design: each look at them is counted and shown."""
 
 
 def period_of(timerange: str) -> str:
@@ -133,7 +138,7 @@ class ReportSettings:
     @classmethod
     def for_period(cls, period: str, overlay: str | Path = FREQAI_OVERLAY) -> ReportSettings:
         """
-        :param period: ``validation`` or ``test`` (:data:`PERIODS`)
+        :param period: ``validation``, ``test`` or ``fresh`` (:data:`PERIODS`)
         :param overlay: the shipped FreqAI overlay
         :return: the shipped meta-learner's settings over that period
         :raises ReportSettingsError: an unknown period
@@ -162,7 +167,7 @@ class ReportSettings:
 
     @property
     def period(self) -> str:
-        """:return: ``validation``, ``test`` or ``custom``"""
+        """:return: ``validation``, ``test``, ``fresh`` or ``custom``"""
         return period_of(self.timerange)
 
     def seeds_of(self, algorithm: str) -> tuple[int, ...]:

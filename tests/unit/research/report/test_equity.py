@@ -264,6 +264,8 @@ def test_close_timerange() -> None:
         close_timerange("-20240101", first, last, 240)
     with pytest.raises(ValueError, match="leaves no period"):
         close_timerange("20251201-", first, last, 240)
+    with pytest.raises(ValueError, match=r"end of the data \(2025-11-16\); download newer"):
+        close_timerange("20251117-", first, last, 240)  # the fresh period on today's data
 
 
 def test_liquidation_wipes_the_account_at_the_maintenance_margin() -> None:

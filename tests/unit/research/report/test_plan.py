@@ -92,7 +92,7 @@ def test_the_default_report_is_the_shipped_bot() -> None:
     assert settings == ReportSettings(), "the dataclass defaults are the shipped settings"
     assert settings.differences_from_shipped() == []
     assert settings.timerange == "20210101-20240101" and settings.period == "validation"
-    assert ReportSettings.for_period("test").timerange == "20240101-"
+    assert ReportSettings.for_period("test").timerange == "20240101-20251117"
     seed = shipped["rl_config"]["seed"]
     assert settings.seeds == (seed, seed + 1, seed + 2)
     run = next(r for r in build_plan(settings, BASE) if r.kind == "rl")
@@ -260,3 +260,14 @@ def test_the_volatility_targeted_baselines_run_beside_the_full_stake_ones() -> N
     assert set(sized.strategies) <= set(rules.strategies)
     assert sized.overlay == {"bitbot": {"sizing": VOL_TARGET}}
     assert VolatilityTarget.from_config(sized.overlay).active
+
+
+def test_the_protocol_periods_are_disjoint_and_named() -> None:
+    """Validation, then test to the end of the data the designs were chosen with, then every
+    candle after it (fresh); an unknown period names the known ones."""
+    fresh = ReportSettings.for_period("fresh")
+    assert fresh.timerange == "20251117-" and fresh.period == "fresh"
+    assert ReportSettings.for_period("test").period == "test"
+    assert ReportSettings(timerange="20240101-").period == "custom"
+    with pytest.raises(ReportSettingsError, match="validation, test, fresh"):
+        ReportSettings.for_period("holdout")

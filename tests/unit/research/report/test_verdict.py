@@ -122,7 +122,7 @@ def test_the_ledger_counts_each_configuration_once_per_period(tmp_path: Path) ->
         Trial("validation", "20210101-20240101", "k2", "b"),
     ]
     record_trials(tmp_path, first)
-    again = record_trials(tmp_path, [*first, Trial("test", "20240101-", "k1", "a")])
+    again = record_trials(tmp_path, [*first, Trial("test", "20240101-20251116", "k1", "a")])
     assert trials_in("validation", again) == 2
     assert trials_in("test", again) == 1
     assert len((tmp_path / LEDGER).read_text().splitlines()) == 3
@@ -131,6 +131,10 @@ def test_the_ledger_counts_each_configuration_once_per_period(tmp_path: Path) ->
     assert trials_in("validation", wide) == 3 and trials_in("test", wide) == 2
     early = record_trials(tmp_path, [Trial("custom", "20200101-20201231", "k4", "d")])
     assert trials_in("validation", early) == 3 and trials_in("test", early) == 2
+    # the fresh period starts where the test period ends: a look at one is not one at the other
+    fresh = record_trials(tmp_path, [Trial("fresh", "20251117-20260601", "k5", "e")])
+    assert trials_in("fresh", fresh) == 1 and trials_in("test", fresh) == 2
+    assert trials_in("fresh", [Trial("custom", "20240101-", "k6", "f")]) == 1, "open: it looks"
     assert all(t.first_run for t in read_trials(tmp_path))
 
 
