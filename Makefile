@@ -1,7 +1,7 @@
 # BitBot: two commands do all set-up on a fresh machine.
 #   make backtest   the four POC strategies side by side (real data if found, else synthetic)
 #   make test       the full test suite
-#   make report     the walk-forward research report (PERIOD=validation|test; QUICK=1: CI variant)
+#   make report     the walk-forward report (PERIOD=validation|test|fresh; QUICK=1: CI variant)
 #   make dry-run    the bot in dry-run on Kraken futures (needs network and .env credentials)
 #   make replay     the same bot offline, against the recorded market (bitbot replay)
 # Both create .venv when it is missing and (re)install only when pyproject.toml changed.
