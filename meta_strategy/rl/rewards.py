@@ -12,7 +12,8 @@ Reward functions of the futures environment. All receive the step's equity befor
 * :class:`DrawdownPenalisedReward`: log return minus ``penalty`` x the increase of the drawdown
   from the equity peak in this step.
 * :class:`ExcessLogReturnReward`: log return minus the log return of a benchmark combiner over
-  the same step (``benchmark``: ``equal_vote``, ``follow_the_leader`` or ``buy_and_hold``, its
+  the same step (``benchmark``: one of :data:`BENCHMARKS`, the combiners of
+  :func:`~meta_strategy.rl.actions.combiner_direction`, or ``strategy:<registry entry>``; its
   net return per candle handed over by the strategy), so the agent is paid only for beating
   what a rule gets for free (the active return of portfolio management; Grinold & Kahn 2000).
   Its ``drawdown_penalty`` (default 0) also subtracts that coefficient x the increase of the
