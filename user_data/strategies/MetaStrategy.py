@@ -205,12 +205,13 @@ class MetaStrategy(TargetExposureStrategy):
             "%-raw_funding": funding,
         }
         directions = signals[[c for c in signals.columns if c.endswith("_direction")]]
-        raw["%-raw_decision"] = self.decision_clock.decision_candles(
-            dataframe["date"], timeframe_to_msecs(self.timeframe), directions
-        ).astype(np.float64)
         fee = explicit_fee(self.config)
         combiner = (directions, close, funding, dataframe["date"], fee)
         leader_window = days_to_candles(90, self.timeframe)
+        base = self.action_mode.base_direction(*combiner, leader_window)
+        raw["%-raw_decision"] = self.decision_clock.decision_candles(
+            dataframe["date"], timeframe_to_msecs(self.timeframe), directions, base
+        ).astype(np.float64)
         if self.benchmark is not None:  # the reward measures the agent against it
             held = combiner_direction(self.benchmark, *combiner, leader_window)
             raw["%-raw_benchmark"] = following_returns(held, close, funding, fee).fillna(0.0)
@@ -223,7 +224,6 @@ class MetaStrategy(TargetExposureStrategy):
             raw["%-raw_stop"] = limits.stop_atr_multiple * atr(dataframe, limits.atr_period)
         table = {DECISION_TAG: np.asarray(raw["%-raw_decision"]) > 0}
         if self.action_mode.mode != "target":
-            base = self.action_mode.base_direction(*combiner, leader_window)
             choices = self.action_mode.choices(self.levels, directions, base)
             for action in range(choices.shape[1]):
                 raw[f"{CHOICE_PREFIX}{action}"] = table[action] = choices[:, action]

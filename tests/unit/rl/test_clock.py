@@ -62,6 +62,30 @@ def test_a_change_of_direction_is_a_decision() -> None:
     ]
 
 
+def test_only_the_base_changing_direction_is_a_decision() -> None:
+    dates = pd.Series(pd.date_range("2024-03-01 01:00", periods=8, freq="1h", tz="UTC"))
+    directions = pd.DataFrame({"a": [0, 1, 1, 1, -1, -1, -1, -1], "b": [0, 0, 0, 1, 1, 1, 0, 0]})
+    base = pd.Series([np.nan, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, -1.0])
+    clock = DecisionClock.from_rl_config(
+        {"decision_clock": {"every": 24, "on_base_change": True}, "action_mode": "residual"}
+    )
+    decide = clock.decision_candles(dates, HOUR_MS, directions, base)
+    # the base's unknown first candle reads as flat; the strategies' own flips are no decisions
+    assert np.flatnonzero(decide).tolist() == [2, 5, 7]
+    both = DecisionClock(every=24, on_signal_change=True, on_base_change=True)
+    assert np.flatnonzero(both.decision_candles(dates, HOUR_MS, directions, base)).tolist() == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+    ]
+    with pytest.raises(ValueError, match="base combiner's direction"):
+        clock.decision_candles(dates, HOUR_MS, directions)
+
+
 def test_next_decisions() -> None:
     decide = np.array([True, False, False, True, False, True, False])
     assert next_decisions(decide).tolist() == [3, 3, 3, 5, 5, 6, 6]
@@ -74,6 +98,8 @@ def test_next_decisions() -> None:
         ({"every": 0}, "decision_clock.every is 0"),
         ({"every": 2.5}, "decision_clock.every is 2.5"),
         ({"every": 4, "on_signal_change": "yes"}, "on_signal_change must be true or false"),
+        ({"every": 4, "on_base_change": 1}, "on_base_change must be true or false"),
+        ({"every": 4, "on_base_change": True}, "on_base_change needs a base combiner"),
         ({"evry": 4}, "did you mean 'every'"),
         ("daily", "decision_clock must be an object"),
     ],

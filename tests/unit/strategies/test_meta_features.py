@@ -443,3 +443,27 @@ def test_a_residual_over_one_registered_strategy_furnishes_its_choices(
         np.testing.assert_array_equal(features[f"%-raw_choice_{action}"], share * base)
     with pytest.raises(RLConfigError, match="'strategy:nope' names no enabled registry entry"):
         _meta_strategy(binance_datadir, action_mode="residual", residual_base="strategy:nope")
+
+
+def test_the_agent_decides_daily_and_when_its_base_changes_direction(
+    binance_datadir, btc_1h: pd.DataFrame
+) -> None:
+    strategy = _meta_strategy(
+        binance_datadir,
+        action_mode="residual",
+        residual_base="strategy:volatility",
+        decision_clock={"every": 24, "on_base_change": True},
+    )
+    candles = btc_1h.iloc[-(strategy.startup_candle_count + 24 * 60) :].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    base = features["%-sig_volatility_direction"].fillna(0.0).to_numpy()
+    decide = features["%-raw_decision"].to_numpy() == 1.0
+    changed = np.r_[False, np.diff(base) != 0]
+    midnight = (candles["date"].dt.hour == 0).to_numpy()
+    np.testing.assert_array_equal(decide, midnight | changed)
+    others = features[[c for c in features if c.endswith("_direction")]].fillna(0.0).to_numpy()
+    other_flips = np.r_[False, (np.diff(others, axis=0) != 0).any(axis=1)] & ~changed & ~midnight
+    assert changed[-24 * 60 :].any() and other_flips[-24 * 60 :].any(), "the test must see both"
+    assert not decide[other_flips].any(), "another strategy's change is no decision"
+    with pytest.raises(RLConfigError, match="on_base_change needs a base combiner"):
+        _meta_strategy(binance_datadir, decision_clock={"every": 24, "on_base_change": True})
