@@ -84,7 +84,8 @@ class RiskControls:
         self.risk_active = self.trading_live or self.risk_limits.apply_in_backtests
         self.safe_mode_config = SafeModeConfig.from_config(config)
         self.safe_mode = SafeMode()
-        self._ticker_failures = 0
+        self._exchange_checks: dict[str, tuple[datetime, int]] = {}
+        """pair -> when its ticker was last asked, and how many requests in a row failed"""
 
     def _equity(
         self, trade: Trade | None = None, current_rate: float | None = None
@@ -204,7 +205,7 @@ class RiskControls:
         super().bot_start(**kwargs)  # type: ignore[misc]
         self.risk = RiskState(self.risk_limits)
         self.safe_mode = SafeMode()
-        self._ticker_failures = 0
+        self._exchange_checks = {}
 
     # ------------------------------------------------------------------ safe mode
 
@@ -232,11 +233,16 @@ class RiskControls:
                 self.unlock_reason(SAFE_MODE_LOCK)
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Dry-run / live: check that candles arrive on time and the exchange answers."""
+        """
+        Dry-run / live: check that candles arrive on time (every loop) and that the exchange
+        answers (its ticker, at most every ``exchange_check_seconds`` per pair).
+        """
         if not self.trading_live or self.dp is None:
             return
         config = self.safe_mode_config
         timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        interval = timedelta(seconds=config.exchange_check_seconds)
+        failing = []
         for pair in self.dp.current_whitelist():
             dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
             if not dataframe.empty:  # empty: not analysed yet (the first loop after a start)
@@ -246,12 +252,10 @@ class RiskControls:
                     candle_problem(last, current_time, timeframe, config.max_candle_delay),
                     current_time,
                 )
-            self._ticker_failures = 0 if self.dp.ticker(pair) else self._ticker_failures + 1
-            failing = self._ticker_failures >= config.max_exchange_failures
-            self.report_safe_mode(
-                "exchange",
-                f"{self._ticker_failures} ticker requests for {pair} in a row failed"
-                if failing
-                else None,
-                current_time,
-            )
+            checked, failures = self._exchange_checks.get(pair, (None, 0))
+            if checked is None or current_time - checked >= interval:
+                failures = 0 if self.dp.ticker(pair) else failures + 1
+                self._exchange_checks[pair] = (current_time, failures)
+            if failures >= config.max_exchange_failures:
+                failing.append(f"{failures} ticker requests for {pair} in a row failed")
+        self.report_safe_mode("exchange", "; ".join(failing) or None, current_time)

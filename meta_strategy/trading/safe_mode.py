@@ -13,7 +13,9 @@ Causes (checked in dry-run and live; thresholds under ``bitbot.safe_mode``):
 * ``prediction``: the model's latest prediction is NaN, out of range or flagged by FreqAI;
 * ``candles``: no analysed candles, or the last closed candle is more than
   ``max_candle_delay`` candles late;
-* ``exchange``: ``max_exchange_failures`` ticker requests in a row failed.
+* ``exchange``: ``max_exchange_failures`` ticker requests in a row failed for a pair. The
+  ticker is a network request, so it is asked at most every ``exchange_check_seconds``
+  (default 60; Freqtrade's bot loop runs every few seconds), not on every loop.
 
 :class:`SafeMode` keeps the active causes; the strategy
 (:class:`~meta_strategy.trading.risk_controls.RiskControls`, which every shipped strategy uses:
@@ -46,6 +48,7 @@ class SafeModeConfig:
     max_model_age_hours: float = 72.0
     max_candle_delay: float = 2.0
     max_exchange_failures: int = 3
+    exchange_check_seconds: float = 60.0
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SafeModeConfig:

@@ -42,17 +42,21 @@ class FakeProvider:
     def __init__(self) -> None:
         self.last_candle = NOW.replace(minute=0) - HOUR  # on time: the 09:00 candle at 10:05
         self.ticker_ok = True
+        self.tickers_failing: set[str] = set()
+        self.ticker_requests = 0
+        self.whitelist = [PAIR]
         self.messages: list[str] = []
 
     def current_whitelist(self) -> list[str]:
-        return [PAIR]
+        return self.whitelist
 
     def get_analyzed_dataframe(self, pair: str, timeframe: str) -> tuple[pd.DataFrame, datetime]:
         dates = pd.date_range(end=self.last_candle, periods=3, freq="1h")
         return pd.DataFrame({"date": dates, "close": [1.0, 1.0, 1.0]}), NOW
 
     def ticker(self, pair: str) -> dict:
-        return {"last": 1.0} if self.ticker_ok else {}
+        self.ticker_requests += 1
+        return {"last": 1.0} if self.ticker_ok and pair not in self.tickers_failing else {}
 
     def send_msg(self, message: str, *, always_send: bool = False) -> None:
         self.messages.append(message)
@@ -86,6 +90,8 @@ def test_config_and_bookkeeping() -> None:
         SafeModeConfig.from_config({"bitbot": {"safe_mode": {"max_age": 1}}})
     with pytest.raises(BitBotConfigError, match="positive number"):
         SafeModeConfig.from_config({"bitbot": {"safe_mode": {"max_candle_delay": 0}}})
+    with pytest.raises(BitBotConfigError, match="exchange_check_seconds must be a positive"):
+        SafeModeConfig.from_config({"bitbot": {"safe_mode": {"exchange_check_seconds": -5}}})
     mode = SafeMode()
     assert mode.report("candles", None) is None
     assert "SAFE MODE (candles)" in mode.report("candles", "late")
@@ -120,15 +126,40 @@ def test_late_candles_go_flat_and_resume(dry_run_strategy) -> None:
 def test_failing_exchange_goes_flat_after_three_failures(dry_run_strategy) -> None:
     strategy = dry_run_strategy
     strategy.dp.ticker_ok = False
-    for _ in range(2):
-        strategy.bot_loop_start(NOW)
+    for minute in range(2):
+        strategy.bot_loop_start(NOW + timedelta(minutes=minute))
     assert not strategy.safe_mode.active
-    strategy.bot_loop_start(NOW)
+    strategy.bot_loop_start(NOW + timedelta(minutes=2))
     assert _flat_and_blocked(strategy)
     assert "3 ticker requests" in strategy.dp.messages[-1]
     strategy.dp.ticker_ok = True
-    strategy.bot_loop_start(NOW)
+    strategy.bot_loop_start(NOW + timedelta(minutes=3))
     assert not strategy.safe_mode.active
+
+
+def test_the_ticker_is_asked_once_a_minute_not_on_every_loop(dry_run_strategy) -> None:
+    strategy = dry_run_strategy
+    strategy.dp.ticker_ok = False
+    for second in range(0, 120, 5):  # Freqtrade's bot loop: every 5 s by default
+        strategy.bot_loop_start(NOW + timedelta(seconds=second))
+    assert strategy.dp.ticker_requests == 2, "at 0 s and 60 s"
+    assert not strategy.safe_mode.active, "two failed requests, not 24"
+    strategy.bot_loop_start(NOW + timedelta(seconds=120))
+    assert strategy.safe_mode.active and strategy.dp.ticker_requests == 3
+
+
+def test_one_failing_pair_is_not_cleared_by_another_that_answers() -> None:
+    init_db("sqlite://")
+    PairLocks.timeframe = "1h"
+    strategy = _strategy("VolatilitySystem", "config.json", "config.binance.json")
+    other = "ETH/USDT:USDT"
+    strategy.dp.whitelist = [PAIR, other]
+    strategy.dp.tickers_failing = {PAIR}
+    for minute in range(3):
+        strategy.bot_loop_start(NOW + timedelta(minutes=minute))
+    assert strategy.safe_mode.active
+    assert f"3 ticker requests for {PAIR} in a row failed" in strategy.dp.messages[-1]
+    assert other not in strategy.dp.messages[-1]
 
 
 def test_backtests_never_enter_safe_mode() -> None:
