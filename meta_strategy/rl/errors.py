@@ -33,6 +33,7 @@ BITBOT_RL_KEYS = frozenset(
         "predictors",  # rl.predictors
         "behaviour_cloning",  # rl.imitation
         "synthetic_pretraining",  # rl.pretraining
+        "open_trade_returns",  # MetaStrategy (signals.track_record)
     }
 )
 """The keys BitBot adds to ``freqai.rl_config``."""

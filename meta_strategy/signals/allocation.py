@@ -33,6 +33,7 @@ def allocation_features(
     funding: Series,
     fee: float,
     candles_per_day: int,
+    open_trade: bool = False,
 ) -> DataFrame:
     """
     :param candles: base candles (uses ``close``)
@@ -41,6 +42,7 @@ def allocation_features(
     :param funding: funding rate charged at each candle's open (0 where none)
     :param fee: cost of one fill
     :param candles_per_day: candles in a day at the base timeframe
+    :param open_trade: add each entry's open trade's return (``%-track_<entry>_open_trade``)
     :return: features on ``candles.index``: ``%-track_<entry>_<record>`` per enabled entry,
         ``%-regime_efficiency``, ``%-regime_volatility_pct`` and ``%-regime_<name>`` (0 / 1)
     """
@@ -52,6 +54,7 @@ def allocation_features(
             funding,
             fee,
             candles_per_day,
+            open_trade,
         )
         for column in records.columns:
             out[f"%-track_{entry.name}_{column}"] = records[column]

@@ -10,6 +10,11 @@ with ``fee`` the cost of one fill (a flip is two fills) and ``f_t`` the funding 
 *t*'s open (longs pay a positive rate). From these: the compounded return over the trailing 7,
 30 and 90 days, and the annualised Sharpe ratio of the last 30 days (0 for a strategy that stayed
 flat). Everything at *t* uses candles up to *t*'s close; NaN until the windows are full.
+
+Optionally, the open trade's return: the compounded net return since the strategy's direction
+last changed (entry fee and funding included; 0 while it is flat), what a trader reads off a
+position's unrealised P&L. A meta-labelling model decides better with the trade's run-up than
+with its age alone (López de Prado 2018, ch. 3).
 """
 
 from __future__ import annotations
@@ -46,8 +51,31 @@ def following_returns(direction: Series, close: Series, funding: Series, fee: fl
     return held * moved - fee * traded - held * funding.astype(np.float64)
 
 
+def open_trade_return(direction: Series, close: Series, funding: Series, fee: float) -> Series:
+    """
+    :param direction: the strategy's direction per candle (NaN while unknown)
+    :param close: closes
+    :param funding: funding rate charged at each candle's open (0 where none)
+    :param fee: cost of one fill
+    :return: per candle, the compounded net return of following the direction since the
+        candle whose close set it (0 on that candle and while flat; NaN while unknown)
+    """
+    held = direction.astype(np.float64)
+    # a trade opened from the unknown warm-up pays its entry like one opened from flat
+    returns = following_returns(held.fillna(0.0), close, funding, fee)
+    growth = np.log1p(returns).fillna(0.0).cumsum()
+    opened = held.ne(held.shift())
+    since = growth - growth.where(opened).ffill()
+    return np.expm1(since).where(held != 0, 0.0).where(held.notna())
+
+
 def track_records(
-    direction: Series, close: Series, funding: Series, fee: float, candles_per_day: int
+    direction: Series,
+    close: Series,
+    funding: Series,
+    fee: float,
+    candles_per_day: int,
+    open_trade: bool = False,
 ) -> DataFrame:
     """
     :param direction: the strategy's direction per candle (NaN while unknown)
@@ -55,6 +83,7 @@ def track_records(
     :param funding: funding rate charged at each candle's open (0 where none)
     :param fee: cost of one fill
     :param candles_per_day: candles in a day at the base timeframe
+    :param open_trade: add ``open_trade`` (:func:`open_trade_return`)
     :return: frame on ``direction.index`` with ``ret_<n>d`` for each of
         :data:`RETURN_WINDOWS_DAYS` and ``sharpe_<n>d`` for :data:`SHARPE_WINDOW_DAYS`
     """
@@ -69,6 +98,8 @@ def track_records(
     std = returns.rolling(window).std()
     sharpe = (mean / std.where(std > 1e-12)) * np.sqrt(365.0 * candles_per_day)
     out[f"sharpe_{SHARPE_WINDOW_DAYS}d"] = sharpe.where(std > 1e-12, 0.0).where(std.notna())
+    if open_trade:
+        out["open_trade"] = open_trade_return(direction, close, funding, fee)
     return pd.DataFrame(out, index=direction.index)
 
 

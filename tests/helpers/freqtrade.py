@@ -55,6 +55,7 @@ META_LEARNER_LEVERS = (
     "ensemble",
     "synthetic_pretraining",
     "predictors",
+    "open_trade_returns",
 )
 """Keys of ``freqai.rl_config`` that switch on one of the meta-learner's levers (issue 14)."""
 

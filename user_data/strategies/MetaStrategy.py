@@ -54,6 +54,7 @@ from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.costs import explicit_fee
 from meta_strategy.rl.ensemble import EnsembleConfig, member_path
 from meta_strategy.rl.env import exposure_levels, trains_with_stops
+from meta_strategy.rl.errors import RLConfigError
 from meta_strategy.rl.imitation import CloningConfig
 from meta_strategy.rl.rewards import make_reward
 from meta_strategy.signals.allocation import allocation_features, allocation_warmup
@@ -103,6 +104,13 @@ class MetaStrategy(TargetExposureStrategy):
         self.action_mode = ActionMode.from_rl_config(rl_config)
         self.ensemble = EnsembleConfig.from_rl_config(rl_config)
         self.train_with_stops = trains_with_stops(rl_config)
+        self.open_trade_returns = rl_config.get("open_trade_returns", False)
+        """whether the agent sees each strategy's open trade's return (a feature per entry)"""
+        if not isinstance(self.open_trade_returns, bool):
+            raise RLConfigError(
+                "freqai.rl_config.open_trade_returns must be true or false, got "
+                f"{self.open_trade_returns!r}."
+            )
         if self.train_with_stops and self.risk_limits.stop_atr_multiple <= 0:
             logger.warning(
                 "freqai.rl_config.train_with_stops is on but bitbot.risk.stop_atr_multiple is 0 "
@@ -155,9 +163,10 @@ class MetaStrategy(TargetExposureStrategy):
         pair = metadata["pair"]
         funding = self.funding_rates(dataframe, pair)
         signals = self.registry_signals(dataframe, pair, funding)
-        for column in signals.columns:
-            values = signals[column]
-            dataframe[column] = np.log1p(values) if column.endswith("_age") else values
+        features = {
+            column: np.log1p(values) if column.endswith("_age") else values
+            for column, values in signals.items()
+        }
         allocation = allocation_features(
             dataframe,
             signals,
@@ -165,26 +174,42 @@ class MetaStrategy(TargetExposureStrategy):
             funding,
             explicit_fee(self.config),
             self.candles_per_day,
+            self.open_trade_returns,
         )
-        dataframe[allocation.columns] = allocation
+        features.update(allocation.items())
+        features.update(self.market_context(dataframe, funding).items())
+        # one insert, not one per column (hundreds of single inserts fragment the frame)
+        dataframe = pd.concat(
+            [dataframe.drop(columns=[c for c in features if c in dataframe]), DataFrame(features)],
+            axis=1,
+        )
+        return self.environment_columns(dataframe, signals, funding, pair)
+
+    def market_context(self, dataframe: DataFrame, funding: Series) -> DataFrame:
+        """
+        :return: the market context: returns over 1, 4, 24 and 168 candles, volatility, ATR,
+            funding, the distance to the closed 4h candles' EMA(50); :data:`SCALED_CONTEXT`
+            z-scored over a trailing window
+        """
         close = dataframe["close"]
         log_close = np.log(close)
+        context = DataFrame(index=dataframe.index)
         for horizon in (1, 4, 24, 168):
-            dataframe[f"%-ret_{horizon}"] = log_close - log_close.shift(horizon)
-        one = dataframe["%-ret_1"]
-        dataframe["%-vol_24"] = one.rolling(24).std()
-        dataframe["%-vol_168"] = one.rolling(168).std()
-        dataframe["%-atr_pct"] = atr(dataframe, 14) / close
-        dataframe["%-funding"] = funding.replace(0.0, np.nan).ffill().fillna(0.0)
-        dataframe["%-funding_24"] = funding.rolling(24, min_periods=1).sum()
+            context[f"%-ret_{horizon}"] = log_close - log_close.shift(horizon)
+        one = context["%-ret_1"]
+        context["%-vol_24"] = one.rolling(24).std()
+        context["%-vol_168"] = one.rolling(168).std()
+        context["%-atr_pct"] = atr(dataframe, 14) / close
+        context["%-funding"] = funding.replace(0.0, np.nan).ffill().fillna(0.0)
+        context["%-funding_24"] = funding.rolling(24, min_periods=1).sum()
         four_hour = resample_ohlcv(
             dataframe[["date", "open", "high", "low", "close", "volume"]], "4h", self.timeframe
         )
         four_hour["ema50"] = four_hour["close"].ewm(span=50, adjust=False).mean()
         merged = merge_closed(dataframe[["date"]], four_hour, self.timeframe, "4h", ["ema50"])
-        dataframe["%-trend_4h"] = close.to_numpy() / merged["ema50_4h"].to_numpy() - 1.0
-        dataframe[list(SCALED_CONTEXT)] = rolling_zscore(dataframe[list(SCALED_CONTEXT)])
-        return self.environment_columns(dataframe, signals, funding, pair)
+        context["%-trend_4h"] = close.to_numpy() / merged["ema50_4h"].to_numpy() - 1.0
+        context[list(SCALED_CONTEXT)] = rolling_zscore(context[list(SCALED_CONTEXT)])
+        return context
 
     def environment_columns(
         self, dataframe: DataFrame, signals: DataFrame, funding: Series, pair: str

@@ -16,7 +16,12 @@ from meta_strategy.signals.regimes import (
     regime_shares,
     volatility_percentile,
 )
-from meta_strategy.signals.track_record import following_returns, track_records, warmup_candles
+from meta_strategy.signals.track_record import (
+    following_returns,
+    open_trade_return,
+    track_records,
+    warmup_candles,
+)
 from tests.helpers.frames import prices_scaled_after
 
 
@@ -97,6 +102,65 @@ def test_a_strategy_that_stays_flat_has_a_sharpe_of_zero() -> None:
     records = track_records(flat, frame["close"], frame["funding"], FEE, 2)
     assert (records["sharpe_30d"].dropna() == 0).all() and records["sharpe_30d"].notna().any()
     assert (records["ret_7d"].dropna() == 0).all()
+
+
+def _reference_open_trade(frame: pd.DataFrame) -> list[float]:
+    """
+    The open trade's return, one candle at a time: its value compounds each candle's net
+    return (:func:`following_returns`' convention: the fills are paid in the trade's first
+    candle, with its move and funding).
+    """
+    close, direction, funding = (frame[c].tolist() for c in ("close", "direction", "funding"))
+    out = [math.nan] * len(close)
+    value, side, fills = 1.0, 0.0, 0.0
+    for t, now in enumerate(direction):
+        if t > 0 and side != 0:  # the trade held over candle t
+            move = close[t] / close[t - 1] - 1
+            value *= 1 + side * move - FEE * fills - side * funding[t]
+            fills = 0.0
+        if math.isnan(now):
+            continue
+        if now != side:  # a new trade (or flat) from t's close
+            value, fills, side = 1.0, abs(now - side), now
+        out[t] = value - 1 if side != 0 else 0.0
+    return out
+
+
+def test_open_trade_return_matches_the_reference() -> None:
+    frame = _walk(300)
+    got = open_trade_return(frame["direction"], frame["close"], frame["funding"], FEE)
+    np.testing.assert_allclose(got, _reference_open_trade(frame), rtol=1e-9, atol=1e-12)
+    assert got.iloc[:5].isna().all() and got.iloc[5:].notna().all()
+    records = track_records(
+        frame["direction"], frame["close"], frame["funding"], FEE, 2, open_trade=True
+    )
+    np.testing.assert_array_equal(records["open_trade"], got)
+    assert "open_trade" not in track_records(
+        frame["direction"], frame["close"], frame["funding"], FEE, 2
+    )
+
+
+def test_open_trade_return_by_hand() -> None:
+    close = pd.Series([100.0, 100.0, 110.0, 121.0, 121.0, 108.9])
+    direction = pd.Series([np.nan, 1.0, 1.0, -1.0, -1.0, 0.0])
+    funding = pd.Series([0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    got = open_trade_return(direction, close, funding, FEE).tolist()
+    assert math.isnan(got[0]) and got[1] == 0.0  # opened at 1's close
+    assert got[2] == pytest.approx(0.1 - FEE)  # +10 %, one fill
+    assert got[3] == 0.0  # flipped to short at 3's close
+    assert got[4] == pytest.approx(-2 * FEE)  # two fills, a flat candle
+    assert got[5] == 0.0  # flat
+
+
+def test_open_trade_return_reads_only_the_past() -> None:
+    frame = _walk(300)
+    changed = frame.copy()
+    changed.loc[200:, "close"] *= 1.3
+    changed.loc[200:, "direction"] = -changed.loc[200:, "direction"]
+    before = open_trade_return(frame["direction"], frame["close"], frame["funding"], FEE)
+    after = open_trade_return(changed["direction"], changed["close"], changed["funding"], FEE)
+    np.testing.assert_array_equal(before[:200], after[:200])
+    assert not np.allclose(before[200:], after[200:])
 
 
 # ---------------------------------------------------------------------------- regimes

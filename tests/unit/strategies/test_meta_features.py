@@ -46,8 +46,11 @@ def meta_strategy(binance_datadir):
 
 @pytest.fixture(scope="module")
 def any_meta_strategy(any_market_datadir):
-    """The shipped MetaStrategy with the funding rates and spot prices of each market in turn."""
-    return _meta_strategy(any_market_datadir, shipped=True)
+    """
+    The shipped MetaStrategy with the funding rates and spot prices of each market in turn, and
+    the optional features on (the open trades' returns).
+    """
+    return _meta_strategy(any_market_datadir, shipped=True, open_trade_returns=True)
 
 
 def _features(strategy, candles: pd.DataFrame) -> pd.DataFrame:
@@ -467,3 +470,26 @@ def test_the_agent_decides_daily_and_when_its_base_changes_direction(
     assert not decide[other_flips].any(), "another strategy's change is no decision"
     with pytest.raises(RLConfigError, match="on_base_change needs a base combiner"):
         _meta_strategy(binance_datadir, decision_clock={"every": 24, "on_base_change": True})
+
+
+def test_the_open_trades_returns_are_features_on_request(
+    binance_datadir, btc_1h: pd.DataFrame
+) -> None:
+    from meta_strategy.rl.costs import explicit_fee
+    from meta_strategy.signals.track_record import open_trade_return
+
+    strategy = _meta_strategy(binance_datadir, open_trade_returns=True)
+    candles = btc_1h.iloc[-(strategy.startup_candle_count + 300) :].reset_index(drop=True)
+    features = strategy.feature_engineering_standard(candles.copy(), {"pair": PAIR})
+    for entry in strategy.registry.enabled:
+        direction = features[f"{entry.feature_prefix}_direction"]
+        expected = open_trade_return(
+            direction, candles["close"], features["%-raw_funding"], explicit_fee(strategy.config)
+        )
+        np.testing.assert_allclose(features[f"%-track_{entry.name}_open_trade"], expected)
+    vs = features["%-track_volatility_open_trade"].iloc[-300:]
+    assert (vs != 0).any() and vs.notna().all()
+    plain = _features(_meta_strategy(binance_datadir), candles)
+    assert not any(c.endswith("_open_trade") for c in plain), "off by default"
+    with pytest.raises(RLConfigError, match="open_trade_returns must be true or false"):
+        _meta_strategy(binance_datadir, open_trade_returns="yes")
