@@ -9,12 +9,12 @@ the first candle of each UTC day), and, with ``on_signal_change``, also on every
 registered strategy changed direction, or, with ``on_base_change``, where the residual action
 mode's base combiner changed direction (only its trades' openings, closings and reversals: the
 agent sizes each base trade as it opens, without a decision at every other strategy's change).
-Between decisions the exposure is held: the training
-environment repeats the action over those candles and pays one reward for the whole span
-(action repeat, Mnih et al. 2015; "frame skip"), so ``gamma`` applies per decision and the
-horizon ``1 / (1 - gamma)`` counts decisions, not candles. Backtests, dry-run and live decide on
-the same candles: the strategy marks them (``%-raw_decision``) from the candles' dates and the
-registry's directions, the same function in training and prediction.
+Between decisions the exposure is held: the training environment repeats the action over those
+candles and pays one reward for the whole span (action repeat, Mnih et al. 2015; "frame skip"),
+so ``gamma`` applies per decision and the horizon ``1 / (1 - gamma)`` counts decisions, not
+candles. Backtests, dry-run and live decide on the same candles: the strategy marks them
+(``%-raw_decision``) from the candles' dates, the registry's directions and the base's, the
+same function in training and prediction.
 
 Config (``on_base_change`` needs ``"action_mode": "residual"``)::
 
