@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from freqtrade.resolvers import StrategyResolver
 
+from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.errors import check_rl_config_keys
 from meta_strategy.rl.predictors import PredictorStack
 from meta_strategy.rl.pretraining import PretrainingConfig
@@ -22,7 +23,7 @@ BASE = ("config.json", "config.binance.json", "config.freqai.json")
 def test_the_overlays_are_there() -> None:
     assert len(OVERLAYS) >= 20
     names = {path.name for path in OVERLAYS}
-    assert {"clock24-change.json", "clock24-base.json", "sizing-vol30.json"} <= names
+    assert {"clock24-daily.json", "sizing-off.json", "sizing-vol30.json"} <= names
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda path: path.stem)
@@ -35,3 +36,18 @@ def test_each_overlay_builds_a_meta_strategy_the_learner_accepts(overlay) -> Non
     config["strategy"] = "MetaStrategy"
     strategy = StrategyResolver.load_strategy(config)
     assert strategy.registry.enabled, overlay.name
+
+
+def test_two_overlays_restore_the_first_frozen_default() -> None:
+    """The first frozen default (2026-12-01): daily decisions at full stake, on today's files."""
+    config = shipped_config((*BASE, "overlays/clock24-daily.json", "overlays/sizing-off.json"))
+    config["strategy"] = "MetaStrategy"
+    first = StrategyResolver.load_strategy(config)
+    assert first.decision_clock == DecisionClock(every=24)
+    assert not first.volatility_target.active
+    shipped = shipped_config(BASE)
+    shipped["strategy"] = "MetaStrategy"
+    now = StrategyResolver.load_strategy(shipped)
+    assert now.decision_clock == DecisionClock(every=24, on_signal_change=True)
+    assert now.volatility_target.target_volatility == 0.3
+    assert first.action_mode == now.action_mode and first.teacher == now.teacher
