@@ -7,13 +7,12 @@ since a row was measured fails here, not in a 20-minute report.
 from __future__ import annotations
 
 import pytest
-from freqtrade.resolvers import StrategyResolver
 
 from meta_strategy.rl.clock import DecisionClock
 from meta_strategy.rl.errors import check_rl_config_keys
 from meta_strategy.rl.predictors import PredictorStack
 from meta_strategy.rl.pretraining import PretrainingConfig
-from tests.helpers.freqtrade import REPO, shipped_config
+from tests.helpers.freqtrade import REPO, load_strategy
 
 
 OVERLAYS = sorted((REPO / "user_data" / "overlays").glob("*.json"))
@@ -28,26 +27,22 @@ def test_the_overlays_are_there() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda path: path.stem)
 def test_each_overlay_builds_a_meta_strategy_the_learner_accepts(overlay) -> None:
-    config = shipped_config((*BASE, f"overlays/{overlay.name}"))
-    rl_config = config["freqai"]["rl_config"]
+    strategy = load_strategy("MetaStrategy", (*BASE, f"overlays/{overlay.name}"))
+    rl_config = strategy.config["freqai"]["rl_config"]
     check_rl_config_keys(rl_config)
     PredictorStack.from_rl_config(rl_config, 42)
     PretrainingConfig.from_rl_config(rl_config)
-    config["strategy"] = "MetaStrategy"
-    strategy = StrategyResolver.load_strategy(config)
     assert strategy.registry.enabled, overlay.name
 
 
 def test_two_overlays_restore_the_first_frozen_default() -> None:
     """The first frozen default (2026-12-01): daily decisions at full stake, on today's files."""
-    config = shipped_config((*BASE, "overlays/clock24-daily.json", "overlays/sizing-off.json"))
-    config["strategy"] = "MetaStrategy"
-    first = StrategyResolver.load_strategy(config)
+    first = load_strategy(
+        "MetaStrategy", (*BASE, "overlays/clock24-daily.json", "overlays/sizing-off.json")
+    )
     assert first.decision_clock == DecisionClock(every=24)
     assert not first.volatility_target.active
-    shipped = shipped_config(BASE)
-    shipped["strategy"] = "MetaStrategy"
-    now = StrategyResolver.load_strategy(shipped)
+    now = load_strategy("MetaStrategy", BASE)
     assert now.decision_clock == DecisionClock(every=24, on_signal_change=True)
     assert now.volatility_target.target_volatility == 0.3
     assert first.action_mode == now.action_mode and first.teacher == now.teacher
