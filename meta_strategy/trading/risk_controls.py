@@ -242,20 +242,20 @@ class RiskControls:
         config = self.safe_mode_config
         timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
         interval = timedelta(seconds=config.exchange_check_seconds)
+        late: list[str] | None = None  # None: no pair analysed yet (the first loop after a start)
         failing = []
         for pair in self.dp.current_whitelist():
             dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-            if not dataframe.empty:  # empty: not analysed yet (the first loop after a start)
+            if not dataframe.empty:
                 last = dataframe["date"].iloc[-1].to_pydatetime()
-                self.report_safe_mode(
-                    "candles",
-                    candle_problem(last, current_time, timeframe, config.max_candle_delay),
-                    current_time,
-                )
+                problem = candle_problem(last, current_time, timeframe, config.max_candle_delay)
+                late = (late or []) + ([f"{pair}: {problem}"] if problem else [])
             checked, failures = self._exchange_checks.get(pair, (None, 0))
             if checked is None or current_time - checked >= interval:
                 failures = 0 if self.dp.ticker(pair) else failures + 1
                 self._exchange_checks[pair] = (current_time, failures)
             if failures >= config.max_exchange_failures:
                 failing.append(f"{failures} ticker requests for {pair} in a row failed")
+        if late is not None:  # one report for every pair: an on-time pair clears no late one
+            self.report_safe_mode("candles", "; ".join(late) or None, current_time)
         self.report_safe_mode("exchange", "; ".join(failing) or None, current_time)

@@ -42,6 +42,7 @@ class FakeProvider:
     def __init__(self) -> None:
         self.last_candle = NOW.replace(minute=0) - HOUR  # on time: the 09:00 candle at 10:05
         self.ticker_ok = True
+        self.last_candle_of: dict[str, datetime] = {}  # pairs whose candles differ
         self.tickers_failing: set[str] = set()
         self.ticker_requests = 0
         self.whitelist = [PAIR]
@@ -51,7 +52,8 @@ class FakeProvider:
         return self.whitelist
 
     def get_analyzed_dataframe(self, pair: str, timeframe: str) -> tuple[pd.DataFrame, datetime]:
-        dates = pd.date_range(end=self.last_candle, periods=3, freq="1h")
+        last = self.last_candle_of.get(pair, self.last_candle)
+        dates = pd.date_range(end=last, periods=3, freq="1h")
         return pd.DataFrame({"date": dates, "close": [1.0, 1.0, 1.0]}), NOW
 
     def ticker(self, pair: str) -> dict:
@@ -148,10 +150,8 @@ def test_the_ticker_is_asked_once_a_minute_not_on_every_loop(dry_run_strategy) -
     assert strategy.safe_mode.active and strategy.dp.ticker_requests == 3
 
 
-def test_one_failing_pair_is_not_cleared_by_another_that_answers() -> None:
-    init_db("sqlite://")
-    PairLocks.timeframe = "1h"
-    strategy = _strategy("VolatilitySystem", "config.json", "config.binance.json")
+def test_one_failing_pair_is_not_cleared_by_another_that_answers(dry_run_strategy) -> None:
+    strategy = dry_run_strategy
     other = "ETH/USDT:USDT"
     strategy.dp.whitelist = [PAIR, other]
     strategy.dp.tickers_failing = {PAIR}
@@ -159,6 +159,17 @@ def test_one_failing_pair_is_not_cleared_by_another_that_answers() -> None:
         strategy.bot_loop_start(NOW + timedelta(minutes=minute))
     assert strategy.safe_mode.active
     assert f"3 ticker requests for {PAIR} in a row failed" in strategy.dp.messages[-1]
+    assert other not in strategy.dp.messages[-1]
+
+
+def test_one_late_pair_is_not_cleared_by_another_on_time(dry_run_strategy) -> None:
+    strategy = dry_run_strategy
+    other = "ETH/USDT:USDT"
+    strategy.dp.whitelist = [PAIR, other]  # PAIR late, the other on time (checked after it)
+    strategy.dp.last_candle_of = {PAIR: NOW.replace(minute=0) - 4 * HOUR}
+    strategy.bot_loop_start(NOW)
+    assert strategy.safe_mode.active
+    assert f"{PAIR}: the last closed candle opened" in strategy.dp.messages[-1]
     assert other not in strategy.dp.messages[-1]
 
 
