@@ -119,7 +119,8 @@ class ReportSettings:
 
     def __post_init__(self) -> None:
         for path in (*self.overlays, *self.meta_overlays, *self.deployed_overlays):
-            _result_relevant(Path(path))  # readable JSON, or a named error before any run
+            # readable JSON, and nothing the report would silently set over it
+            _refuse_report_keys(Path(path), _result_relevant(Path(path)))
         unknown = [a for a in self.algorithms if a not in ALGORITHMS]
         if unknown:
             raise ReportSettingsError(
@@ -284,6 +285,37 @@ def _result_relevant(path: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as e:
         raise ReportSettingsError(f"cannot read config {path}: {e}") from e
     return {k: v for k, v in config.items() if k not in NOT_IN_BACKTESTS}
+
+
+REPORT_SET_KEYS: dict[tuple[str, ...], str] = {
+    ("freqai", "train_period_days"): "--train-days",
+    ("freqai", "backtest_period_days"): "--window-days",
+    ("freqai", "identifier"): "nothing: the report names each run's models from its key",
+    ("freqai", "rl_config", "train_cycles"): "--train-cycles",
+    ("freqai", "rl_config", "net_arch"): "user_data/config.freqai.json (the report reads it there)",
+    ("freqai", "rl_config", "seed"): "--seeds",
+    ("freqai", "rl_config", "model_type"): "--algorithms",
+}
+"""Keys every meta-learner run's own overlay sets after the report's overlays
+(:func:`_window_overlay`, :func:`rl_overlay`), with the option that sets them instead."""
+
+
+def _refuse_report_keys(path: Path, config: dict[str, Any]) -> None:
+    """
+    :raises ReportSettingsError: the overlay sets a key the report sets after it (its value would
+        be silently replaced), naming the key and the option to use
+    """
+    for keys, option in REPORT_SET_KEYS.items():
+        section: Any = config
+        for key in keys:
+            if not isinstance(section, dict) or key not in section:
+                break
+            section = section[key]
+        else:
+            raise ReportSettingsError(
+                f"{path}: {'.'.join(keys)} is set by the report itself, after every overlay, "
+                f"so this value would be ignored; use {option}"
+            )
 
 
 def _window_overlay(settings: ReportSettings) -> dict[str, Any]:

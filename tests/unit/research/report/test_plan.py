@@ -243,6 +243,41 @@ def test_overlays_reach_their_runs_and_make_their_own_configurations(tmp_path: P
         ReportSettings(meta_overlays=(str(tmp_path / "missing.json"),))
 
 
+@pytest.mark.parametrize(
+    ("overlay", "key", "option"),
+    [
+        ({"freqai": {"train_period_days": 365}}, "freqai.train_period_days", "--train-days"),
+        ({"freqai": {"backtest_period_days": 7}}, "freqai.backtest_period_days", "--window-days"),
+        (
+            {"freqai": {"rl_config": {"train_cycles": 3}}},
+            "rl_config.train_cycles",
+            "--train-cycles",
+        ),
+        ({"freqai": {"rl_config": {"seed": 1}}}, "freqai.rl_config.seed", "--seeds"),
+        ({"freqai": {"rl_config": {"model_type": "A2C"}}}, "rl_config.model_type", "--algorithms"),
+        ({"freqai": {"identifier": "mine"}}, "freqai.identifier", "its key"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["overlays", "meta_overlays", "deployed_overlays"])
+def test_an_overlay_that_the_report_would_override_is_refused(
+    tmp_path: Path, overlay: dict, key: str, option: str, kind: str
+) -> None:
+    # the report's own window and agent settings go after every overlay: a value there would be
+    # silently replaced (a 365-day window would train on 180 days)
+    path = tmp_path / "overlay.json"
+    path.write_text(json.dumps(overlay))
+    with pytest.raises(ReportSettingsError) as e:
+        ReportSettings(**{kind: (str(path),)})
+    assert str(path) in str(e.value) and key in str(e.value) and option in str(e.value)
+
+
+def test_every_shipped_overlay_is_accepted_by_the_report() -> None:
+    shipped = sorted((Path(__file__).parents[4] / "user_data" / "overlays").glob("*.json"))
+    assert len(shipped) >= 30
+    # a nested key of the same name (synthetic pre-training's own train_cycles and seed) is fine
+    ReportSettings(meta_overlays=tuple(str(p) for p in shipped))
+
+
 def test_the_volatility_targeted_baselines_run_beside_the_full_stake_ones() -> None:
     """Issue 14's stronger baselines: the Volatility System and the votes sized to a 40 %
     volatility target, with the same configs (costs) as the full-stake rules."""
