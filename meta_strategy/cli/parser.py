@@ -18,6 +18,7 @@ BITBOT_COMMANDS = frozenset(
         "models",
         "report",
         "sweep",
+        "paired",
         "replay",
         "replay-fault",
     }

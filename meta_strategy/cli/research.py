@@ -1,6 +1,6 @@
 """
 ``bitbot compare`` (``make backtest``), ``bitbot bias-check``, ``bitbot tune``
-(``make hyperopt``) and ``bitbot report`` (``make report``).
+(``make hyperopt``), ``bitbot report`` (``make report``), ``bitbot sweep`` and ``bitbot paired``.
 """
 
 from __future__ import annotations
@@ -63,6 +63,14 @@ def add_parsers(sub: Any) -> None:
         "--period", choices=("validation", "test", "fresh", "custom"), default="validation"
     )
     p_sweep.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
+    p_paired = sub.add_parser(
+        "paired",
+        help="A saved report's meta-learner configurations against each baseline on the same "
+        "days: the Sharpe difference with its paired bootstrap interval (runs nothing)",
+    )
+    p_paired.set_defaults(handler=run_paired)
+    p_paired.add_argument("report", nargs="+", help="report name(s) (--name of bitbot report)")
+    p_paired.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
 
 
 def positive_int(text: str) -> int:
@@ -199,6 +207,25 @@ def run_sweep(ns: argparse.Namespace) -> int:
 
     print(format_sweep(sweep_table(Path(ns.reports_dir), ns.period)))
     return 0
+
+
+def run_paired(ns: argparse.Namespace) -> int:
+    """``bitbot paired``"""
+    from meta_strategy.research.report.paired import (
+        PairedError,
+        format_paired,
+        saved_paired_comparisons,
+    )
+
+    code = 0
+    for name in ns.report:
+        folder = Path(ns.reports_dir) / name
+        try:
+            print(format_paired(folder, saved_paired_comparisons(folder)))
+        except PairedError as e:
+            print(f"bitbot paired: {e}", file=sys.stderr)
+            code = 2
+    return code
 
 
 def run_report(ns: argparse.Namespace) -> int:

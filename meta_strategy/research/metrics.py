@@ -4,7 +4,8 @@ Performance figures of an equity curve, and the buy-and-hold baseline of a perpe
 Besides the headline :class:`Performance`, the functions below serve the research report:
 :func:`sharpe_ratio` for any bar size, :func:`cagr`, :func:`drawdown_duration`,
 :func:`profit_factor`, :func:`btc_multiple`, :func:`bootstrap_sharpe_ci` (a stationary-block
-bootstrap) and :func:`deflated_sharpe_ratio` (Bailey & Lopez de Prado, 2014).
+bootstrap), :func:`sharpe_difference` (one run against another on the same bars, paired) and
+:func:`deflated_sharpe_ratio` (Bailey & Lopez de Prado, 2014).
 
 Conventions (stated because every tool differs): returns are simple daily returns of the
 account equity at each UTC day's close; Sharpe = mean / standard deviation (ddof 1) x sqrt(365);
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,6 +245,32 @@ def btc_multiple(equity_start: float, equity_end: float, btc_start: float, btc_e
     return (equity_end / btc_end) / (equity_start / btc_start)
 
 
+def stationary_bootstrap_indices(
+    n: int, block: int, samples: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """
+    Indices of the stationary bootstrap (Politis & Romano, 1994): each resampled series is glued
+    from blocks of geometric length with mean ``block`` bars, starting at random bars and wrapping
+    at the end, which keeps the autocorrelation of returns.
+
+    :param n: length of the series
+    :param block: mean block length in bars
+    :param samples: how many resampled series
+    :param rng: random generator (the draws are reproducible from its seed)
+    :return: one index array of length ``n`` per sample
+    """
+    p_new = 1.0 / block
+    for _ in range(samples):
+        starts = rng.integers(0, n, n)
+        new_block = rng.random(n) < p_new
+        new_block[0] = True
+        # Position in the series: jump to a random start on a new block, else continue (wrap).
+        block_ids = np.cumsum(new_block) - 1
+        block_starts = starts[new_block]
+        offsets = np.arange(n) - np.flatnonzero(new_block)[block_ids]
+        yield (block_starts[block_ids] + offsets) % n
+
+
 def bootstrap_sharpe_ci(
     returns: np.ndarray,
     periods_per_year: float,
@@ -253,9 +281,8 @@ def bootstrap_sharpe_ci(
     seed: int = 0,
 ) -> tuple[float, float]:
     """
-    Confidence interval of the annualised Sharpe ratio by the stationary bootstrap (Politis &
-    Romano, 1994): resampled series are glued from blocks of geometric length with mean
-    ``block`` bars, which keeps the autocorrelation of returns. Percentile interval.
+    Confidence interval of the annualised Sharpe ratio by the stationary bootstrap
+    (:func:`stationary_bootstrap_indices`). Percentile interval.
 
     :param returns: simple returns per bar
     :param periods_per_year: bars per year
@@ -270,21 +297,79 @@ def bootstrap_sharpe_ci(
     if n < 2:
         return (0.0, 0.0)
     rng = np.random.default_rng(seed)
-    p_new = 1.0 / block
-    stats = np.empty(samples)
-    for k in range(samples):
-        starts = rng.integers(0, n, n)
-        new_block = rng.random(n) < p_new
-        new_block[0] = True
-        idx = np.empty(n, dtype=np.int64)
-        # Position in the series: jump to a random start on a new block, else continue (wrap).
-        block_ids = np.cumsum(new_block) - 1
-        block_starts = starts[new_block]
-        offsets = np.arange(n) - np.flatnonzero(new_block)[block_ids]
-        idx[:] = (block_starts[block_ids] + offsets) % n
-        stats[k] = sharpe_ratio(returns[idx], periods_per_year)
+    stats = np.array(
+        [
+            sharpe_ratio(returns[idx], periods_per_year)
+            for idx in stationary_bootstrap_indices(n, block, samples, rng)
+        ]
+    )
     alpha = (1.0 - level) / 2.0
     return (float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha)))
+
+
+@dataclass(frozen=True)
+class SharpeDifference:
+    """Sharpe ratio of one run minus another's over the same bars, with its paired interval."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+    share_not_above: float
+    """Share of the bootstrap samples where the difference is 0 or less: about the one-sided
+    p-value of "the first run's Sharpe is above the second's"."""
+
+
+def sharpe_difference(
+    returns: np.ndarray,
+    other: np.ndarray,
+    periods_per_year: float,
+    *,
+    block: int = 24,
+    samples: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> SharpeDifference:
+    """
+    Sharpe(returns) - Sharpe(other) with a *paired* stationary-bootstrap interval: both series
+    are resampled on the same bars, so the market moves they share cancel out. Two runs on the
+    same market are strongly correlated, and their separate intervals (about +-1 Sharpe over
+    three years) say little about which is better; the paired one does (Ledoit & Wolf, 2008,
+    "Robust performance hypothesis testing with the Sharpe ratio", whose studentised version
+    this simplifies to a percentile interval).
+
+    :param returns: simple returns per bar of the run judged
+    :param other: simple returns per bar of the run it is compared with, on the same bars
+    :param periods_per_year: bars per year
+    :param block: mean block length in bars
+    :param samples: bootstrap samples
+    :param level: confidence level
+    :param seed: random seed (the interval is reproducible)
+    :return: the difference, its interval and the share of samples at or below 0
+    :raises ValueError: the two series differ in length
+    """
+    a = np.asarray(returns, dtype=float)
+    b = np.asarray(other, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"paired Sharpe difference needs returns on the same bars; got {len(a)} and {len(b)}"
+        )
+    difference = sharpe_ratio(a, periods_per_year) - sharpe_ratio(b, periods_per_year)
+    if len(a) < 2:
+        return SharpeDifference(difference, difference, difference, float(difference <= 0))
+    rng = np.random.default_rng(seed)
+    stats = np.array(
+        [
+            sharpe_ratio(a[idx], periods_per_year) - sharpe_ratio(b[idx], periods_per_year)
+            for idx in stationary_bootstrap_indices(len(a), block, samples, rng)
+        ]
+    )
+    alpha = (1.0 - level) / 2.0
+    return SharpeDifference(
+        difference=difference,
+        ci_low=float(np.quantile(stats, alpha)),
+        ci_high=float(np.quantile(stats, 1.0 - alpha)),
+        share_not_above=float(np.mean(stats <= 0.0)),
+    )
 
 
 def deflated_sharpe_ratio(returns: np.ndarray, trials: int, trial_sharpe_variance: float) -> float:

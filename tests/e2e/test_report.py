@@ -207,3 +207,28 @@ def test_html_is_self_contained_and_renders_in_chromium(quick_report: dict) -> N
     )  # equity, drawdown, position, year, regime, training
     assert dom.stdout.count('class="main-svg"') >= 6, "plotly drew no SVG"
     assert "Uncaught" not in dom.stderr
+
+
+def test_the_meta_layer_is_compared_with_each_baseline_on_the_same_days(
+    quick_report: dict,
+) -> None:
+    from meta_strategy.research.report.paired import saved_paired_comparisons
+
+    results = json.loads((quick_report["dir"] / "results.json").read_text())
+    shipped = results["configurations"][0]
+    assert {r["baseline"] for r in shipped["paired"]} == {
+        "best_rule",
+        "best_vote",
+        "best_vol_targeted",
+        "stacker",
+        "buy_and_hold",
+    }
+    against = {r["baseline"]: r for r in results["verdict"]["against"]}
+    assert "paired_ci" in against["best_rule"] and "paired_ci" not in against["flat"]
+    assert "seeds' average minus it, paired:" in quick_report["second"]
+    assert "Minus the strongest baseline" in (quick_report["dir"] / "report.html").read_text()
+    # `bitbot paired` on the saved files gives what the report computed (to the table's rounding)
+    saved = dict(saved_paired_comparisons(quick_report["dir"]))
+    assert [r.difference for r in saved[shipped["label"]]] == pytest.approx(
+        [r["difference"] for r in shipped["paired"]], abs=1e-3
+    )

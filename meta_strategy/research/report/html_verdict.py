@@ -18,6 +18,27 @@ def _signed(value: float, text: str) -> str:
     return f'<span class="{cls}">{text}</span>'
 
 
+def _paired(row: dict) -> str:
+    """:return: ``, paired +0.08 [-0.30, +0.46]`` for a headline row that has it"""
+    if "paired_ci" not in row:
+        return ""
+    difference = row["paired_difference"]
+    low, high = row["paired_ci"]
+    return f", paired {_signed(difference, format(difference, '+.2f'))} [{low:+.2f}, {high:+.2f}]"
+
+
+def _against_strongest(paired: list[dict]) -> str:
+    """:return: the seeds' average minus the baseline with the highest Sharpe, paired"""
+    if not paired:
+        return "-"
+    row = max(paired, key=lambda r: r["sharpe"])
+    difference = row["difference"]
+    return (
+        f"{_signed(difference, format(difference, '+.2f'))} [{row['ci_low']:+.2f}, "
+        f"{row['ci_high']:+.2f}] vs {html.escape(row['label'])}"
+    )
+
+
 def configurations_table(configs: list[dict]) -> str:
     """:return: per meta-learner configuration: its distribution over seeds, the seeds' average"""
     if not configs:
@@ -33,13 +54,15 @@ def configurations_table(configs: list[dict]) -> str:
             f"<td>{_signed(ret['mean'], format(ret['mean'], '+.2%'))}</td>"
             f"<td>{ret['worst']:+.2%}</td><td>{ret['best']:+.2%}</td><td>{dd['mean']:.2%}</td>"
             f"<td>{pooled['sharpe']:.2f} [{pooled['sharpe_ci_low']:.2f}, "
-            f"{pooled['sharpe_ci_high']:.2f}]</td><td>{pooled['deflated_sharpe']:.2f}</td></tr>"
+            f"{pooled['sharpe_ci_high']:.2f}]</td><td>{pooled['deflated_sharpe']:.2f}</td>"
+            f"<td>{_against_strongest(c.get('paired') or [])}</td></tr>"
         )
     return (
         '<table id="configurations"><tr><th class="l">Configuration</th><th>Seeds</th>'
         "<th>Mean Sharpe</th><th>Median</th><th>Worst</th><th>Best</th><th>Spread (sd)</th>"
         "<th>Mean return</th><th>Worst</th><th>Best</th><th>Mean max DD</th>"
-        "<th>Seeds' average: Sharpe [95% CI]</th><th>Deflated Sharpe</th></tr>"
+        "<th>Seeds' average: Sharpe [95% CI]</th><th>Deflated Sharpe</th>"
+        "<th>Minus the strongest baseline, same days [paired 95% CI]</th></tr>"
         + "".join(rows)
         + "</table>"
     )
@@ -66,10 +89,11 @@ def headline(results: dict) -> str:
             f"It beats {len(beaten)} of {len(verdict['against'])} baselines by mean Sharpe."
         )
         lines.append(
-            "Against each: "
+            "Against each (with the seeds' average's Sharpe minus the baseline's on the same "
+            "days and its paired 95% interval): "
             + "; ".join(
                 f"{html.escape(r['label'])} {r['sharpe']:.2f} "
-                f"({'beaten' if r['beaten'] else '<b>not beaten</b>'})"
+                f"({'beaten' if r['beaten'] else '<b>not beaten</b>'}{_paired(r)})"
                 for r in verdict["against"]
             )
             + "."

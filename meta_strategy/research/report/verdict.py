@@ -10,8 +10,10 @@ deflated Sharpe ratio over every configuration recorded for the period
 (:mod:`~meta_strategy.research.report.trials`).
 
 The headline compares the *shipped* configuration's mean over seeds with every baseline: the
-best rule strategy (a POC strategy), the best vote, the stacker, buy-and-hold and flat, and
-applies the promotion rule (:class:`~meta_strategy.models.promotion.PromotionRule`) to it.
+best rule strategy (a POC strategy), the best vote, the stacker, buy-and-hold and flat, with
+the seeds' average's paired Sharpe difference to each (:mod:`~meta_strategy.research.report.
+paired`), and applies the promotion rule (:class:`~meta_strategy.models.promotion.PromotionRule`)
+to it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from meta_strategy.models.promotion import PromotionRule
-from meta_strategy.paths import VOTE_STRATEGIES
 from meta_strategy.research.metrics import (
     bootstrap_sharpe_ci,
     deflated_sharpe_ratio,
@@ -36,7 +37,7 @@ from meta_strategy.research.report.analysis import (
     DAYS,
     RunFigures,
 )
-from meta_strategy.research.report.plan import VOL_TARGETED_SUFFIX
+from meta_strategy.research.report.paired import baseline_runs, paired_comparisons
 
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ class ConfigurationFigures:
     total_return: dict[str, float]
     max_drawdown: dict[str, float]
     pooled: dict[str, float] = field(default_factory=dict)
+    paired: list[dict[str, Any]] = field(default_factory=list)
+    """The seeds' average against each baseline on the same days
+    (:class:`~meta_strategy.research.report.paired.PairedComparison`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """:return: JSON-ready figures"""
@@ -92,6 +96,7 @@ def summarise_configurations(
     :return: one entry per meta-learner configuration, the shipped one first
     """
     algorithms = list(dict.fromkeys(f.algorithm for f in figures if f.group == "meta"))
+    baselines = baseline_runs(figures)
     algorithms.sort(key=lambda a: a != shipped_algorithm)
     out = []
     for algorithm in algorithms:
@@ -124,6 +129,10 @@ def summarise_configurations(
                     "deflated_sharpe": deflated_sharpe_ratio(values, trials, trial_sharpe_variance),
                     "total_return": float(np.prod(1.0 + values) - 1.0),
                 },
+                paired=[
+                    c.to_dict()
+                    for c in paired_comparisons(pooled_returns, baselines, daily_returns)
+                ],
             )
         )
     return out
@@ -134,24 +143,12 @@ def baseline_sharpes(figures: list[RunFigures]) -> dict[str, tuple[str, float]]:
     :return: the baselines the rule and the headline compare with, as (label, Sharpe):
         ``best_rule`` (best POC strategy), ``best_vote``, ``best_vol_targeted`` (the best
         volatility-targeted rule or vote), ``stacker``, ``buy_and_hold``, ``flat``
+        (:func:`~meta_strategy.research.report.paired.baseline_runs`)
     """
-
-    def best(runs: list[RunFigures]) -> tuple[str, float] | None:
-        if not runs:
-            return None
-        top = max(runs, key=lambda r: r.metrics["sharpe"])
-        return top.label, float(top.metrics["sharpe"])
-
-    by_name = {f.name: f for f in figures}
-    found = {
-        "best_rule": best([f for f in figures if f.group == "strategy"]),
-        "best_vote": best([f for f in figures if f.name in VOTE_STRATEGIES]),
-        "best_vol_targeted": best([f for f in figures if f.name.endswith(VOL_TARGETED_SUFFIX)]),
-        "stacker": best([f for f in figures if f.name == "StackerStrategy"]),
-        "buy_and_hold": best([by_name["buy_and_hold"]] if "buy_and_hold" in by_name else []),
-        "flat": best([by_name["flat"]] if "flat" in by_name else []),
+    return {
+        key: (run.label, float(run.metrics["sharpe"]))
+        for key, run in baseline_runs(figures).items()
     }
-    return {k: v for k, v in found.items() if v is not None}
 
 
 def promotion_evidence(
@@ -202,6 +199,7 @@ def headline_verdict(
         return {"configuration": None, "against": [], "promotion": verdicts}
     shipped = configs[0]
     mean = shipped.sharpe["mean"]
+    paired = {row["baseline"]: row for row in shipped.paired}
     return {
         "configuration": shipped.label,
         "seeds": shipped.seeds,
@@ -209,7 +207,20 @@ def headline_verdict(
         "total_return": shipped.total_return,
         "pooled": shipped.pooled,
         "against": [
-            {"baseline": key, "label": label, "sharpe": sharpe, "beaten": bool(mean > sharpe)}
+            {
+                "baseline": key,
+                "label": label,
+                "sharpe": sharpe,
+                "beaten": bool(mean > sharpe),
+                **(
+                    {
+                        "paired_difference": paired[key]["difference"],
+                        "paired_ci": [paired[key]["ci_low"], paired[key]["ci_high"]],
+                    }
+                    if key in paired
+                    else {}
+                ),
+            }
             for key, (label, sharpe) in baselines.items()
         ],
         "promotion": verdicts,
@@ -297,9 +308,15 @@ def summary_lines(
         )
     verdict = judgement.verdict
     for row in verdict.get("against", []):
+        paired = (
+            f"; seeds' average minus it, paired: {row['paired_difference']:+.2f} "
+            f"[{row['paired_ci'][0]:+.2f}, {row['paired_ci'][1]:+.2f}]"
+            if "paired_ci" in row
+            else ""
+        )
         lines.append(
             f"  mean Sharpe {'beats' if row['beaten'] else 'does NOT beat'} {row['label']} "
-            f"({row['sharpe']:.2f})"
+            f"({row['sharpe']:.2f}){paired}"
         )
     for name, failed in verdict.get("promotion", {}).items():
         lines.append(

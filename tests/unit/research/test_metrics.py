@@ -78,6 +78,61 @@ def test_bootstrap_interval_is_reproducible_and_contains_the_estimate() -> None:
     assert high - low > 0.5
 
 
+def test_stationary_bootstrap_glues_blocks_of_the_mean_length() -> None:
+    from meta_strategy.research.metrics import stationary_bootstrap_indices
+
+    n, block = 1000, 10
+    lengths = []
+    for idx in stationary_bootstrap_indices(n, block, 50, np.random.default_rng(0)):
+        assert len(idx) == n and idx.min() >= 0 and idx.max() < n
+        # within a block the series runs on, wrapping at the end
+        breaks = np.flatnonzero(idx[1:] != (idx[:-1] + 1) % n)
+        lengths += list(np.diff(np.r_[-1, breaks, n - 1]))
+    assert np.mean(lengths) == pytest.approx(block, rel=0.1)
+
+
+def test_paired_sharpe_difference_sees_a_gap_the_separate_intervals_do_not() -> None:
+    from meta_strategy.research.metrics import (
+        bootstrap_sharpe_ci,
+        sharpe_difference,
+        sharpe_ratio,
+    )
+
+    rng = np.random.default_rng(3)
+    market = rng.normal(0.0005, 0.03, 1000)
+    better = market + 0.0012 + rng.normal(0.0, 0.002, 1000)  # the market, plus a steady edge
+    paired = sharpe_difference(better, market, 365, block=5, samples=400, seed=0)
+    assert paired.difference == pytest.approx(sharpe_ratio(better, 365) - sharpe_ratio(market, 365))
+    assert 0 < paired.ci_low < paired.difference < paired.ci_high
+    assert paired.share_not_above < 0.025
+    own_low, own_high = bootstrap_sharpe_ci(better, 365, block=5, samples=400, seed=0)
+    _, market_high = bootstrap_sharpe_ci(market, 365, block=5, samples=400, seed=0)
+    assert own_low < market_high, "their separate intervals overlap"
+    assert paired.ci_high - paired.ci_low < (own_high - own_low) / 3
+    # reproducible, and antisymmetric in its difference
+    assert paired == sharpe_difference(better, market, 365, block=5, samples=400, seed=0)
+    reverse = sharpe_difference(market, better, 365, block=5, samples=400, seed=0)
+    assert reverse.difference == pytest.approx(-paired.difference)
+    assert (reverse.ci_low, reverse.ci_high) == pytest.approx((-paired.ci_high, -paired.ci_low))
+
+
+def test_paired_sharpe_difference_of_a_run_with_itself_is_zero() -> None:
+    from meta_strategy.research.metrics import sharpe_difference
+
+    r = np.random.default_rng(4).normal(0.001, 0.02, 300)
+    same = sharpe_difference(r, 2 * r, 365, samples=100)  # doubling the stake keeps the Sharpe
+    assert same.difference == pytest.approx(0.0, abs=1e-12)
+    assert same.ci_low == pytest.approx(0.0, abs=1e-12)
+    assert same.ci_high == pytest.approx(0.0, abs=1e-12)
+
+
+def test_paired_sharpe_difference_needs_the_same_bars() -> None:
+    from meta_strategy.research.metrics import sharpe_difference
+
+    with pytest.raises(ValueError, match="same bars; got 10 and 9"):
+        sharpe_difference(np.zeros(10), np.zeros(9), 365)
+
+
 def test_deflated_sharpe_by_hand() -> None:
     from scipy.stats import kurtosis, norm, skew
 

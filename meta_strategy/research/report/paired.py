@@ -1,0 +1,230 @@
+"""
+The meta layer against each baseline on the same days: paired Sharpe differences.
+
+A meta-learner configuration (the seeds' average account, as in
+:mod:`~meta_strategy.research.report.verdict`) and a baseline trade the same market over the
+same days, so most of their daily moves are shared. Their separate 95 % intervals (about +-1.1
+Sharpe over the three validation years) overlap whatever the gap; the interval of the
+*difference*, resampling both on the same days, is what says whether the meta layer is better
+(:func:`~meta_strategy.research.metrics.sharpe_difference`, after Ledoit & Wolf, 2008).
+
+:func:`paired_comparisons` serves the report as it is built; :func:`saved_paired_comparisons`
+reads a finished report (``results.json`` and ``daily_equity.csv``) and runs nothing
+(``bitbot paired``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from meta_strategy.paths import VOTE_STRATEGIES
+from meta_strategy.research.metrics import sharpe_difference
+from meta_strategy.research.report.analysis import (
+    BOOTSTRAP_BLOCK_DAYS,
+    BOOTSTRAP_SAMPLES,
+    DAYS,
+    RunFigures,
+)
+from meta_strategy.research.report.plan import VOL_TARGETED_SUFFIX
+
+
+logger = logging.getLogger(__name__)
+
+DAILY_EQUITY_FILE = "daily_equity.csv"
+RESULTS_FILE = "results.json"
+
+
+class PairedError(ValueError):
+    """A saved report cannot be compared."""
+
+
+def baseline_runs(figures: list[RunFigures]) -> dict[str, RunFigures]:
+    """
+    :param figures: every run's figures
+    :return: the baselines a meta-learner configuration is judged against, by key:
+        ``best_rule`` (best POC strategy), ``best_vote``, ``best_vol_targeted`` (the best
+        volatility-targeted rule or vote), ``stacker``, ``buy_and_hold``, ``flat``; each the
+        run with the highest Sharpe of its kind
+    """
+
+    def best(runs: list[RunFigures]) -> RunFigures | None:
+        return max(runs, key=lambda r: r.metrics["sharpe"]) if runs else None
+
+    found = {
+        "best_rule": best([f for f in figures if f.group == "strategy"]),
+        "best_vote": best([f for f in figures if f.name in VOTE_STRATEGIES]),
+        "best_vol_targeted": best([f for f in figures if f.name.endswith(VOL_TARGETED_SUFFIX)]),
+        "stacker": best([f for f in figures if f.name == "StackerStrategy"]),
+        "buy_and_hold": best([f for f in figures if f.name == "buy_and_hold"]),
+        "flat": best([f for f in figures if f.name == "flat"]),
+    }
+    return {k: v for k, v in found.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """A configuration's Sharpe minus one baseline's, over the same days."""
+
+    baseline: str
+    """The baseline's key (:func:`baseline_runs`)."""
+    label: str
+    run: str
+    sharpe: float
+    """The baseline's Sharpe."""
+    difference: float
+    ci_low: float
+    ci_high: float
+    share_not_above: float
+    """Share of the bootstrap samples where the configuration is not above the baseline."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """:return: JSON-ready figures"""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """:return: one line, e.g. ``+0.08 [-0.30, +0.46] against Volatility System (1.45)``"""
+        return (
+            f"{self.difference:+.2f} [{self.ci_low:+.2f}, {self.ci_high:+.2f}] against "
+            f"{self.label} ({self.sharpe:.2f}; not above it in {self.share_not_above:.0%} of "
+            "the paired bootstrap samples)"
+        )
+
+
+def paired_comparisons(
+    returns: pd.Series,
+    baselines: dict[str, RunFigures],
+    daily_returns: dict[str, pd.Series],
+) -> list[PairedComparison]:
+    """
+    :param returns: the configuration's daily returns (the seeds' average)
+    :param baselines: :func:`baseline_runs` (flat is skipped: the difference is the Sharpe)
+    :param daily_returns: every run's daily returns, by run name
+    :return: one comparison per baseline, on the days both have
+    """
+    out = []
+    for key, run in baselines.items():
+        if key == "flat":
+            continue
+        both = pd.concat([returns, daily_returns[run.name]], axis=1, join="inner").dropna()
+        paired = sharpe_difference(
+            both.iloc[:, 0].to_numpy(),
+            both.iloc[:, 1].to_numpy(),
+            DAYS,
+            block=BOOTSTRAP_BLOCK_DAYS,
+            samples=BOOTSTRAP_SAMPLES,
+            seed=0,
+        )
+        out.append(
+            PairedComparison(
+                baseline=key,
+                label=run.label,
+                run=run.name,
+                sharpe=float(run.metrics["sharpe"]),
+                difference=paired.difference,
+                ci_low=paired.ci_low,
+                ci_high=paired.ci_high,
+                share_not_above=paired.share_not_above,
+            )
+        )
+    return out
+
+
+def daily_returns_of(equity: pd.DataFrame) -> dict[str, pd.Series]:
+    """
+    :param equity: daily equity per run (``daily_equity.csv``: the day before the period first)
+    :return: daily simple returns per run, 0 on days that start with nothing left (as
+        :meth:`~meta_strategy.research.report.equity.EquityCurve.daily_returns`)
+    """
+    previous = equity.shift(1)
+    returns = (equity / previous.where(previous > 0) - 1.0).where(previous > 0, 0.0)
+    return {name: returns[name].iloc[1:] for name in equity.columns}
+
+
+def _read_saved(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    results_path, equity_path = folder / RESULTS_FILE, folder / DAILY_EQUITY_FILE
+    try:
+        results = json.loads(results_path.read_text())
+    except (OSError, ValueError) as e:
+        raise PairedError(
+            f"{results_path}: not a readable report result ({e}); run `bitbot report` first"
+        ) from e
+    for key in ("runs", "configurations"):
+        if key not in results:
+            raise PairedError(f"{results_path}: no '{key}'; expected a results.json of a report")
+    try:
+        equity = pd.read_csv(equity_path, index_col="date", parse_dates=["date"])
+    except (OSError, ValueError) as e:
+        raise PairedError(f"{equity_path}: not a readable daily equity table ({e})") from e
+    runs = [r["name"] for r in results["runs"]]
+    missing = [name for name in runs if name not in equity.columns]
+    if missing:
+        raise PairedError(f"{equity_path}: no column for the runs {missing}")
+    if equity[runs].isna().any().any() or (equity[runs] < 0).any().any():
+        bad = [name for name in runs if equity[name].isna().any() or (equity[name] < 0).any()]
+        raise PairedError(
+            f"{equity_path}: columns {bad} hold empty or negative equity; expected the report's "
+            "daily equity (1 at the start)"
+        )
+    return results, equity
+
+
+def saved_paired_comparisons(folder: Path) -> list[tuple[str, list[PairedComparison]]]:
+    """
+    Paired comparisons of a finished report: every meta-learner configuration (the seeds'
+    average), and its as-deployed runs' average when the report has them, against each baseline.
+
+    :param folder: the report's folder (``user_data/reports/<name>``)
+    :return: (configuration label, its comparisons) per configuration
+    :raises PairedError: the report's files are missing or not what ``bitbot report`` writes
+    """
+    results, equity = _read_saved(folder)
+    figures = [
+        RunFigures(
+            name=r["name"],
+            group=r["group"],
+            label=r["label"],
+            algorithm=r.get("algorithm"),
+            seed=r.get("seed"),
+            metrics=r["metrics"],
+        )
+        for r in results["runs"]
+    ]
+    daily = daily_returns_of(equity)
+    baselines = baseline_runs(figures)
+    out = []
+    for config in results["configurations"]:
+        groups = [(config["label"], config["runs"])]
+        deployed = [
+            f.name
+            for f in figures
+            if f.group == "deployed" and f.algorithm == config.get("algorithm")
+        ]
+        if deployed:
+            groups.append((f"{config['label']} as deployed (risk on)", deployed))
+        for label, names in groups:
+            pooled = pd.concat([daily[n] for n in names], axis=1).mean(axis=1)
+            out.append((label, paired_comparisons(pooled, baselines, daily)))
+    return out
+
+
+def format_paired(folder: Path, comparisons: list[tuple[str, list[PairedComparison]]]) -> str:
+    """:return: the comparisons as text, one block per configuration"""
+    lines = [
+        f"{folder.name}: each configuration's seeds' average minus each baseline's Sharpe, on the "
+        f"same days; paired stationary-bootstrap 95 % interval ({BOOTSTRAP_SAMPLES} samples, "
+        f"{BOOTSTRAP_BLOCK_DAYS}-day mean blocks)"
+    ]
+    for label, rows in comparisons:
+        lines.append(label)
+        for row in rows:
+            verdict = "above" if row.ci_low > 0 else "below" if row.ci_high < 0 else "undecided"
+            lines.append(f"  {verdict:<10} {row.describe()}")
+    if not comparisons:
+        lines.append("no meta-learner configuration in this report")
+    return "\n".join(lines)
