@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from meta_strategy.paths import REPORT_RESULTS
+from meta_strategy.research.report.paired import (
+    PairedComparison,
+    PairedError,
+    saved_paired_comparisons,
+)
 from meta_strategy.research.report.trials import read_trials, trials_in
 
 
@@ -50,6 +55,10 @@ class SweepRow:
     every seed with ``deployed_all_seeds``), for the configuration they traded; None without."""
     deployed_seeds: int = 0
     """How many seeds ``deployed_sharpe`` is the mean of."""
+    against_strongest: tuple[str, float, float, float] | None = None
+    """The seeds' average minus the strongest baseline of its report, on the same days: (its
+    label, the difference, its paired 95 % interval; :mod:`.paired`); None when the report's
+    daily equity is not there."""
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -94,10 +103,35 @@ def _interval(figures: dict[str, Any]) -> tuple[float, float] | None:
     return float(figures["sharpe_ci_low"]), float(figures["sharpe_ci_high"])
 
 
-def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
+def _against_strongest(
+    conf: dict[str, Any], folder: Path, saved: dict[str, list[PairedComparison]] | None
+) -> tuple[str, float, float, float] | None:
+    """:return: the configuration's paired difference to its report's strongest baseline"""
+    rows = [PairedComparison(**r) for r in conf.get("paired") or []]
+    if not rows and saved is not None:
+        rows = saved.get(conf["label"], [])
+    if not rows:
+        return None
+    top = max(rows, key=lambda r: r.sharpe)
+    return top.label, top.difference, top.ci_low, top.ci_high
+
+
+def _saved_pairs(folder: Path) -> dict[str, list[PairedComparison]] | None:
+    """:return: a report's paired comparisons from its saved files (a report written before
+    they were in ``results.json``), None when its daily equity cannot be read"""
+    try:
+        return dict(saved_paired_comparisons(folder))
+    except PairedError as e:
+        logger.info("%s: no paired comparison (%s)", folder.name, e)
+        return None
+
+
+def _meta_rows(data: dict[str, Any], folder: Path) -> list[SweepRow]:
     rows = []
     deployed = _deployed_sharpes(data)
-    for i, conf in enumerate(data["configurations"]):
+    configurations = data["configurations"]
+    saved = _saved_pairs(folder) if any(not conf.get("paired") for conf in configurations) else None
+    for i, conf in enumerate(configurations):
         rows.append(
             SweepRow(
                 report=str(data.get("report", "")),
@@ -116,6 +150,7 @@ def _meta_rows(data: dict[str, Any]) -> list[SweepRow]:
                 if i == 0 and deployed
                 else None,
                 deployed_seeds=len(deployed) if i == 0 else 0,
+                against_strongest=_against_strongest(conf, folder, saved),
             )
         )
     return rows
@@ -168,13 +203,13 @@ def sweep_table(reports_dir: Path, period: str) -> Sweep:
     for path in sorted(Path(reports_dir).glob(f"*/{REPORT_RESULTS}")):
         data = _load(path)
         if data["period_name"] == period:
-            reports.append(data)
-    reports.sort(key=lambda d: str(d.get("generated_at", "")))
-    rows = [row for data in reports for row in _meta_rows(data)]
+            reports.append((data, path.parent))
+    reports.sort(key=lambda report: str(report[0].get("generated_at", "")))
+    rows = [row for data, folder in reports for row in _meta_rows(data, folder)]
     references = []
     if reports:
         for group in ("strategy", "baseline", "deployed"):
-            best = _best_of_group(reports[-1], group)
+            best = _best_of_group(reports[-1][0], group)
             if best is not None:
                 references.append(best)
     return Sweep(period, rows, references, trials_in(period, read_trials(reports_dir)))
@@ -186,11 +221,15 @@ def _line(row: SweepRow) -> str:
     deployed = "-"
     if row.deployed_sharpe is not None:
         deployed = f"{row.deployed_sharpe:+.2f} ({row.deployed_seeds})"
+    paired = "-"
+    if row.against_strongest is not None:
+        label, difference, low, high = row.against_strongest
+        paired = f"{difference:+.2f} [{low:+.2f}, {high:+.2f}] vs {label}"
     return (
         f"| {row.report} | {row.configuration} | {row.variant} | {seeds} | "
         f"{row.sharpe_mean:+.2f} ± {row.sharpe_spread:.2f} | {row.sharpe_worst:+.2f} | {ci} | "
         f"{row.total_return_mean * 100:+.1f} % | {row.max_drawdown_mean * 100:.1f} % | "
-        f"{deployed} |"
+        f"{deployed} | {paired} |"
     )
 
 
@@ -198,7 +237,10 @@ def format_sweep(sweep: Sweep) -> str:
     """:return: the sweep as a Markdown table (for a terminal and for notes)"""
     header = (
         "| report | configuration | variant | seeds | Sharpe mean ± sd | worst | pooled 95 % CI "
-        "| return (mean) | max DD (mean) | as deployed (risk on; mean, seeds) |\n|" + " --- |" * 10
+        "| return (mean) | max DD (mean) | as deployed (risk on; mean, seeds) "
+        "| seeds' average minus the strongest baseline, same days [paired 95 % CI] |\n|"
+        + " --- |"
+        * 11
     )
     lines = [
         f"Meta-learner configurations tried over the {sweep.period} period "

@@ -124,3 +124,40 @@ def test_bitbot_sweep_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "| val-a | Meta PPO | shipped | 42,43 | +0.20 ± 0.14 |" in out
     assert "| 50.0 % | -0.90 (1) |" in out, "the as-deployed column"
+
+
+def test_sweep_shows_each_configuration_against_its_reports_strongest_baseline(
+    tmp_path: Path,
+) -> None:
+    # a report written with its paired comparisons, and an older one without them nor its
+    # daily equity (the column then says "-")
+    _write_report(tmp_path, "val-new", "validation", "2026-11-30T10:00:00Z", None, [1.5, 1.6])
+    _write_report(tmp_path, "val-old", "validation", "2026-11-29T10:00:00Z", None, [0.1, 0.3])
+    path = tmp_path / "val-new" / "results.json"
+    results = json.loads(path.read_text())
+    pair = {"run": "", "share_not_above": 0.3, "ci_low": -0.3, "ci_high": 0.5}
+    results["configurations"][0]["paired"] = [
+        {
+            **pair,
+            "baseline": "best_rule",
+            "label": "Volatility System",
+            "sharpe": 1.4,
+            "difference": 0.12,
+            "run": "VolatilitySystem",
+        },
+        {
+            **pair,
+            "baseline": "best_vote",
+            "label": "Follow the leader",
+            "sharpe": 0.76,
+            "difference": 0.8,
+            "run": "FollowTheLeaderStrategy",
+        },
+    ]
+    path.write_text(json.dumps(results))
+    table = format_sweep(sweep_table(tmp_path, "validation"))
+    assert "| seeds' average minus the strongest baseline, same days [paired 95 % CI] |" in table
+    new = next(line for line in table.splitlines() if line.startswith("| val-new | Meta PPO"))
+    assert new.endswith("| +0.12 [-0.30, +0.50] vs Volatility System |")
+    old = next(line for line in table.splitlines() if line.startswith("| val-old | Meta PPO"))
+    assert old.endswith("| - |")
