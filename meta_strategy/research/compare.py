@@ -2,13 +2,16 @@
 The main backtest (``make backtest`` / ``bitbot compare``): the POC strategies side by side on
 the data :func:`~meta_strategy.data.choice.resolve_backtest_data` picks, then the MetaStrategy
 walk-forward beside them over the last year; after each, every strategy and buy-and-hold in the
-research report's convention (hourly mark-to-market equity, the same cost per fill).
+research report's convention (hourly mark-to-market equity, the same cost per fill), and the
+MetaStrategy's Sharpe minus each of theirs on the same days (:func:`paired_lines`).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+
+import pandas as pd
 
 from meta_strategy.data.candles import align_funding, load_candles, load_funding
 from meta_strategy.data.choice import (
@@ -22,11 +25,21 @@ from meta_strategy.data.preflight import run_freqtrade_checked
 from meta_strategy.freqtrade_bridge import config_args
 from meta_strategy.paths import FREQAI_OVERLAY, RESULTS_DIR, SIGNAL_STRATEGIES
 from meta_strategy.research.entries import entry_directions, entry_summaries
-from meta_strategy.research.metrics import buy_and_hold_summary, strategy_summaries
+from meta_strategy.research.metrics import (
+    DAYS_PER_YEAR,
+    buy_and_hold_equity,
+    buy_and_hold_summary,
+    sharpe_difference,
+    strategy_curves,
+    strategy_summaries,
+)
+from meta_strategy.research.report.analysis import BOOTSTRAP_BLOCK_DAYS, BOOTSTRAP_SAMPLES
 from meta_strategy.research.report.runs import merged_cost_per_fill
 
 
 logger = logging.getLogger(__name__)
+
+META_STRATEGY = "MetaStrategy"
 
 
 def summarize_directions(results_dir: Path) -> dict[str, dict[str, int]]:
@@ -75,7 +88,7 @@ def compare_strategies(
             (
                 RESULTS_DIR / "meta",
                 [*choice.configs, FREQAI_OVERLAY, *(overlays or [])],
-                [*names, "MetaStrategy"],
+                [*names, META_STRATEGY],
                 timerange or trailing_timerange(choice, 364),  # the last year,
             )
         )
@@ -96,7 +109,7 @@ def compare_strategies(
         ]
         if period:
             argv += ["--timerange", period]
-        if "MetaStrategy" in strategy_list:
+        if META_STRATEGY in strategy_list:
             print(
                 f"\nbitbot compare: MetaStrategy (FreqAI walk-forward, trained strictly before "
                 f"each window) beside the registry's strategies over {period}"
@@ -110,7 +123,7 @@ def compare_strategies(
             )
         fee = merged_cost_per_fill(tuple(configs))
         start, end = print_out_of_sample_summary(results, choice.datadir, choice.pair, fee)
-        if "MetaStrategy" not in strategy_list:
+        if META_STRATEGY not in strategy_list:
             print_entry_summaries(configs, choice.datadir, choice.pair, fee, start, end)
     if choice.synthetic:
         print(SYNTHETIC_NOTICE)
@@ -144,7 +157,54 @@ def print_out_of_sample_summary(
     for row in strategy_summaries(stats, candles):
         print(row)
     print(buy_and_hold_summary(datadir, pair, start, end, fee))
+    if META_STRATEGY in stats["strategy"]:
+        funding = load_funding(candle_file(datadir, pair, "1h", "funding_rate"))
+        hold, _ = buy_and_hold_equity(candles, funding, start, end, fee=fee)
+        for line in paired_lines(stats, candles, hold):
+            print(line)
     return start, end
+
+
+def paired_lines(
+    stats: dict, candles: pd.DataFrame, hold_equity: pd.Series | None, subject: str = META_STRATEGY
+) -> list[str]:
+    """
+    The subject (the MetaStrategy) against each of its parts and buy-and-hold on the same days:
+    its Sharpe minus theirs with the paired stationary-bootstrap interval of the research report
+    (:func:`~meta_strategy.research.metrics.sharpe_difference`, the report's blocks and samples).
+    Their separate intervals overlap whatever the gap; this one says whether it is one.
+
+    :param stats: Freqtrade backtest statistics with the subject among the strategies
+    :param candles: the pair's 1h candles covering the backtest
+    :param hold_equity: buy-and-hold's daily equity (:func:`buy_and_hold_equity`), or None
+    :param subject: the strategy compared with the others
+    :return: a heading and one line per other strategy (and buy-and-hold)
+    """
+    returns = {name: c.daily_returns() for name, c in strategy_curves(stats, candles).items()}
+    if hold_equity is not None:
+        previous = hold_equity.shift(1)
+        returns["buy-and-hold perp"] = (hold_equity / previous - 1.0).iloc[1:]
+    mine = returns.pop(subject)
+    lines = [
+        f"\n{subject}'s Sharpe minus each, on the same days, with the paired 95 % interval "
+        "(above / below: the interval excludes 0):"
+    ]
+    for name, theirs in returns.items():
+        both = pd.concat([mine, theirs], axis=1, join="inner").dropna()
+        paired = sharpe_difference(
+            both.iloc[:, 0].to_numpy(),
+            both.iloc[:, 1].to_numpy(),
+            DAYS_PER_YEAR,
+            block=BOOTSTRAP_BLOCK_DAYS,
+            samples=BOOTSTRAP_SAMPLES,
+            seed=0,
+        )
+        verdict = "above" if paired.ci_low > 0 else "below" if paired.ci_high < 0 else "undecided"
+        lines.append(
+            f"  {name:<18} {paired.difference:+6.2f} [{paired.ci_low:+.2f}, "
+            f"{paired.ci_high:+.2f}]  {verdict}"
+        )
+    return lines
 
 
 def print_entry_summaries(

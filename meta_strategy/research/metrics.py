@@ -30,6 +30,7 @@ from meta_strategy.data.candles import load_candles, load_funding
 from meta_strategy.data.files import candle_file
 from meta_strategy.paths import FEE
 from meta_strategy.research.report.equity import (
+    EquityCurve,
     buy_and_hold_curve,
     equity_from_trades,
     period_candles,
@@ -106,24 +107,36 @@ def buy_and_hold_equity(
     return pd.concat([pd.Series([1.0], index=[start_day]), daily]), float(curve.funding.iloc[-1])
 
 
-def strategy_summaries(stats: dict, candles: pd.DataFrame) -> list[str]:
+def strategy_curves(stats: dict, candles: pd.DataFrame) -> dict[str, EquityCurve]:
     """
     :param stats: Freqtrade backtest statistics (``load_backtest_stats``)
     :param candles: the pair's 1h candles covering the backtest
-    :return: one line per strategy: trades, performance of the hourly mark-to-market equity
+    :return: each strategy's hourly mark-to-market equity
         (:func:`~meta_strategy.research.report.equity.equity_from_trades`, the research
-        report's convention), fees and funding paid (as fractions of the starting balance)
+        report's convention)
     """
-    rows = []
+    curves = {}
     for name, s in stats["strategy"].items():
-        start = float(s["starting_balance"])
         window = period_candles(
             candles,
             pd.Timestamp(s["backtest_start"], tz="UTC"),
             pd.Timestamp(s["backtest_end"], tz="UTC"),
         )
-        curve = equity_from_trades(s["trades"], window, start)
-        trades = s["trades"]
+        curves[name] = equity_from_trades(s["trades"], window, float(s["starting_balance"]))
+    return curves
+
+
+def strategy_summaries(stats: dict, candles: pd.DataFrame) -> list[str]:
+    """
+    :param stats: Freqtrade backtest statistics (``load_backtest_stats``)
+    :param candles: the pair's 1h candles covering the backtest
+    :return: one line per strategy: trades, performance of the hourly mark-to-market equity
+        (:func:`strategy_curves`), fees and funding paid (as fractions of the starting balance)
+    """
+    rows = []
+    for name, curve in strategy_curves(stats, candles).items():
+        trades = stats["strategy"][name]["trades"]
+        start = curve.start_value
         shorts = sum(1 for t in trades if t["is_short"])
         rows.append(
             f"{name:<18} trades {len(trades):>4} ({len(trades) - shorts} long, {shorts} short)  "

@@ -375,3 +375,57 @@ def test_daily_regimes_of_hourly_candles() -> None:
         set(table["market"].dropna()) <= set(REGIMES) and table["market"].iloc[-100:].notna().all()
     )
     assert table["market"].iloc[:90].isna().all()  # a week ranked over 90 days first
+
+
+def test_make_backtest_compares_the_meta_strategy_with_each_part_on_the_same_days() -> None:
+    from meta_strategy.research.compare import paired_lines
+    from meta_strategy.research.metrics import sharpe_difference, strategy_curves
+
+    hours = 24 * 30
+    rng = np.random.default_rng(0)
+    prices = list(100.0 * np.exp(np.cumsum(rng.normal(0.0005, 0.01, hours))))
+    candles = _candles(prices, prices)
+
+    def held(open_i: int, close_i: int) -> dict:
+        orders = [
+            _order(open_i, 5.0, prices[open_i], True),
+            _order(close_i, 5.0, prices[close_i], False),
+        ]
+        trade = _trade(open_i, close_i, False, orders, funding=0.0, profit=0.0, fee=0.0)
+        return {**trade, "is_short": False}
+
+    def strategy(trades: list[dict]) -> dict:
+        return {
+            "starting_balance": 1000.0,
+            "backtest_start": str(START),
+            "backtest_end": str(START + pd.Timedelta(hours=hours - 1)),
+            "trades": trades,
+        }
+
+    stats = {
+        "strategy": {
+            "VolatilitySystem": strategy([held(1, hours - 2)]),
+            "MetaStrategy": strategy([held(1, 300), held(400, hours - 2)]),  # stands aside a while
+        }
+    }
+    hold = pd.Series(np.r_[1.0, np.linspace(1.0, 1.2, 30)])
+    hold.index = pd.date_range(START - pd.Timedelta(days=1), periods=31, freq="1D")
+    heading, vs, hold_line = paired_lines(stats, candles, hold)
+    assert "MetaStrategy's Sharpe minus each, on the same days" in heading
+    curves = strategy_curves(stats, candles)
+    expected = sharpe_difference(
+        curves["MetaStrategy"].daily_returns().to_numpy(),
+        curves["VolatilitySystem"].daily_returns().to_numpy(),
+        365,
+        block=5,
+        samples=2000,
+    )
+    assert vs.split()[:4] == [
+        "VolatilitySystem",
+        f"{expected.difference:+.2f}",
+        f"[{expected.ci_low:+.2f},",
+        f"{expected.ci_high:+.2f}]",
+    ]
+    assert vs.split()[-1] in ("above", "below", "undecided")
+    assert hold_line.split()[0] == "buy-and-hold"
+    assert paired_lines(stats, candles, None)[1:] == [vs], "without buy-and-hold: the parts only"
