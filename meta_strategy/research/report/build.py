@@ -60,7 +60,12 @@ from meta_strategy.research.report.plan import (
     build_plan,
 )
 from meta_strategy.research.report.recording import try_record_models
-from meta_strategy.research.report.runs import RunResult, merged_cost_per_fill, run_plan
+from meta_strategy.research.report.runs import (
+    RunResult,
+    check_same_period,
+    merged_cost_per_fill,
+    run_plan,
+)
 from meta_strategy.research.report.training import read_training_curves
 from meta_strategy.research.report.trials import record_trials, trials_in, trials_of
 from meta_strategy.research.report.verdict import Judgement, judge, summary_lines
@@ -182,6 +187,7 @@ def analyse(
     :return: figures of every run plus buy-and-hold and flat, their curves, their daily
         returns and the variance of the runs' daily Sharpe ratios
     """
+    check_same_period(results)
     regimes = daily_regimes(candles)
     figures: list[RunFigures] = []
     curves: dict[str, EquityCurve] = {}

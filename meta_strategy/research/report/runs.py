@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from meta_strategy.data.files import candle_file
 from meta_strategy.freqtrade_bridge import TRAINING_FAILED
 from meta_strategy.paths import MODELS_ROOT
@@ -334,3 +336,32 @@ def run_plan(
         ]
         done |= {spec.name: f.result() for spec, f in zip(later, futures, strict=True)}
     return [done[spec.name] for spec in plan]
+
+
+def check_same_period(results: list[RunResult]) -> None:
+    """
+    Every run of a report must trade the same period, or their figures do not compare.
+    Freqtrade moves a backtest's start when the data before it is shorter than the strategy's
+    start-up candles (plus, with FreqAI, the training window): then the runs differ.
+
+    :param results: the report's finished runs
+    :raises RunError: the runs traded different periods (names them, and what to change)
+    """
+    by_span: dict[tuple[str, str], list[str]] = {}
+    for result in results:
+        for name, stats in result.stats()["strategy"].items():
+            span = (str(stats["backtest_start"]), str(stats["backtest_end"]))
+            by_span.setdefault(span, []).append(f"{result.spec.name}:{name}")
+    if len(by_span) < 2:
+        return
+    described = "; ".join(
+        f"{', '.join(names[:4])}{' and more' if len(names) > 4 else ''} from {start} to {end}"
+        for (start, end), names in sorted(by_span.items())
+    )
+    first_common_day = max(pd.Timestamp(start) for start, _ in by_span).ceil("D")
+    raise RunError(
+        f"the runs traded different periods: {described}. Freqtrade starts a backtest later "
+        "when the data before it is shorter than the strategy's start-up candles plus the "
+        f"training window; start the report on {first_common_day:%Y-%m-%d} or later "
+        f"(--timerange {first_common_day:%Y%m%d}-...) or train on fewer days (--train-days)"
+    )
