@@ -116,7 +116,7 @@ def test_every_run_and_baseline_with_every_metric(quick_report: dict) -> None:
         and results["configurations"][0]["algorithm"] == "PPO"
     )
     verdict = results["verdict"]
-    assert verdict["configuration"] == "Meta PPO (shipped)"
+    assert verdict["configuration"] == "Meta PPO (variant)", "quick is not the shipped bot"
     assert {r["baseline"] for r in verdict["against"]} == {
         "best_rule",
         "best_vote",

@@ -455,7 +455,7 @@ def build_report(
     runs_s = time.perf_counter() - t_runs
     t_analysis = time.perf_counter()
     ledger = _ledger(reports_dir, results, period_name, settings.timerange)
-    variant = bool(settings.meta_overlays)
+    variant = not settings.meta_is_shipped()
     figures, curves, judgement = _judge(
         results, candles, funding, fee, ledger, settings.algorithms[0], log, variant
     )

@@ -197,6 +197,15 @@ class ReportSettings:
         out += [f"as deployed with {path}" for path in self.deployed_overlays]
         return out
 
+    def meta_is_shipped(self, overlay: str | Path = FREQAI_OVERLAY) -> bool:
+        """
+        :return: whether the meta-learner's own runs are the shipped bot's: nothing of
+            :meth:`differences_from_shipped` but the as-deployed runs' overlays (a shared
+            ``--overlay``, e.g. a volatility target, changes the meta-learner's runs too)
+        """
+        deployed = {f"as deployed with {path}" for path in self.deployed_overlays}
+        return all(d in deployed for d in self.differences_from_shipped(overlay))
+
 
 @dataclass(frozen=True)
 class RunSpec:

@@ -89,8 +89,9 @@ def summarise_configurations(
     :param figures: every run's figures
     :param daily_returns: every run's daily returns, by run name
     :param shipped_algorithm: the algorithm of ``config.freqai.json``
-    :param variant: the meta-learner's runs differ from the shipped config (a meta overlay):
-        its configuration is labelled a variant, not the shipped one
+    :param variant: the meta-learner's runs differ from the shipped bot
+        (:meth:`~meta_strategy.research.report.plan.ReportSettings.meta_is_shipped`): its
+        configuration is labelled a variant, not the shipped one
     :param trials: configurations recorded for the period (the deflated Sharpe's N)
     :param trial_sharpe_variance: variance of the per-day Sharpe ratios across the trials
     :return: one entry per meta-learner configuration, the shipped one first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,22 @@ def test_quick_and_other_settings_say_how_they_differ_from_the_shipped_bot() -> 
     differences = quick.differences_from_shipped()
     assert differences[0].startswith("quick")
     assert any("train_cycles 1 (shipped: 10)" in d for d in differences)
+
+
+def test_the_meta_learner_is_the_shipped_one_only_when_nothing_of_its_runs_differs(
+    tmp_path: Path,
+) -> None:
+    overlay = tmp_path / "o.json"
+    overlay.write_text(json.dumps({"bitbot": {"sizing": {"target_volatility": 0.3}}}))
+    validation = ReportSettings.for_period("validation")
+    assert validation.meta_is_shipped()
+    # the as-deployed runs' own overlay leaves the research runs alone
+    assert replace(validation, deployed_overlays=(str(overlay),)).meta_is_shipped()
+    # a shared overlay (every run sized alike), a meta overlay or a longer window changes them
+    assert not replace(validation, overlays=(str(overlay),)).meta_is_shipped()
+    assert not replace(validation, meta_overlays=(str(overlay),)).meta_is_shipped()
+    assert not replace(validation, train_period_days=365).meta_is_shipped()
+    assert not ReportSettings.quick_settings("20251017-20251116").meta_is_shipped()
 
 
 def test_an_unknown_period_is_refused() -> None:
