@@ -26,14 +26,12 @@ from meta_strategy.freqtrade_bridge import config_args
 from meta_strategy.paths import FREQAI_OVERLAY, RESULTS_DIR, SIGNAL_STRATEGIES
 from meta_strategy.research.entries import entry_directions, entry_summaries
 from meta_strategy.research.metrics import (
-    DAYS_PER_YEAR,
     buy_and_hold_equity,
     buy_and_hold_summary,
-    sharpe_difference,
     strategy_curves,
     strategy_summaries,
 )
-from meta_strategy.research.report.analysis import BOOTSTRAP_BLOCK_DAYS, BOOTSTRAP_SAMPLES
+from meta_strategy.research.report.paired import daily_sharpe_difference
 from meta_strategy.research.report.runs import merged_cost_per_fill
 
 
@@ -190,19 +188,10 @@ def paired_lines(
         "(above / below: the interval excludes 0):"
     ]
     for name, theirs in returns.items():
-        both = pd.concat([mine, theirs], axis=1, join="inner").dropna()
-        paired = sharpe_difference(
-            both.iloc[:, 0].to_numpy(),
-            both.iloc[:, 1].to_numpy(),
-            DAYS_PER_YEAR,
-            block=BOOTSTRAP_BLOCK_DAYS,
-            samples=BOOTSTRAP_SAMPLES,
-            seed=0,
-        )
-        verdict = "above" if paired.ci_low > 0 else "below" if paired.ci_high < 0 else "undecided"
+        paired = daily_sharpe_difference(mine, theirs)
         lines.append(
             f"  {name:<18} {paired.difference:+6.2f} [{paired.ci_low:+.2f}, "
-            f"{paired.ci_high:+.2f}]  {verdict}"
+            f"{paired.ci_high:+.2f}]  {paired.verdict}"
         )
     return lines
 

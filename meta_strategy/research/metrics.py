@@ -331,6 +331,17 @@ class SharpeDifference:
     """Share of the bootstrap samples where the difference is 0 or less: about the one-sided
     p-value of "the first run's Sharpe is above the second's"."""
 
+    @property
+    def verdict(self) -> str:
+        """:return: ``above`` or ``below`` when the interval excludes 0, else ``undecided``"""
+        return interval_verdict(self.ci_low, self.ci_high)
+
+
+def interval_verdict(low: float, high: float) -> str:
+    """:return: ``above`` / ``below`` when the interval of a difference excludes 0, else
+    ``undecided``"""
+    return "above" if low > 0 else "below" if high < 0 else "undecided"
+
 
 def sharpe_difference(
     returns: np.ndarray,

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from meta_strategy.paths import VOTE_STRATEGIES
-from meta_strategy.research.metrics import sharpe_difference
+from meta_strategy.research.metrics import SharpeDifference, interval_verdict, sharpe_difference
 from meta_strategy.research.report.analysis import (
     BOOTSTRAP_BLOCK_DAYS,
     BOOTSTRAP_SAMPLES,
@@ -87,6 +87,11 @@ class PairedComparison:
         """:return: JSON-ready figures"""
         return asdict(self)
 
+    @property
+    def verdict(self) -> str:
+        """:return: ``above`` / ``below`` when the interval excludes 0, else ``undecided``"""
+        return interval_verdict(self.ci_low, self.ci_high)
+
     def describe(self) -> str:
         """:return: one line, e.g. ``+0.08 [-0.30, +0.46] against Volatility System (1.45)``"""
         return (
@@ -94,6 +99,24 @@ class PairedComparison:
             f"{self.label} ({self.sharpe:.2f}; not above it in {self.share_not_above:.0%} of "
             "the paired bootstrap samples)"
         )
+
+
+def daily_sharpe_difference(returns: pd.Series, other: pd.Series) -> SharpeDifference:
+    """
+    :param returns: daily returns of the run judged, indexed by day
+    :param other: daily returns of the run it is compared with
+    :return: the Sharpe difference on the days both have, with the report's paired interval
+        (its block length and samples, seed 0)
+    """
+    both = pd.concat([returns, other], axis=1, join="inner").dropna()
+    return sharpe_difference(
+        both.iloc[:, 0].to_numpy(),
+        both.iloc[:, 1].to_numpy(),
+        DAYS,
+        block=BOOTSTRAP_BLOCK_DAYS,
+        samples=BOOTSTRAP_SAMPLES,
+        seed=0,
+    )
 
 
 def paired_comparisons(
@@ -111,15 +134,7 @@ def paired_comparisons(
     for key, run in baselines.items():
         if key == "flat":
             continue
-        both = pd.concat([returns, daily_returns[run.name]], axis=1, join="inner").dropna()
-        paired = sharpe_difference(
-            both.iloc[:, 0].to_numpy(),
-            both.iloc[:, 1].to_numpy(),
-            DAYS,
-            block=BOOTSTRAP_BLOCK_DAYS,
-            samples=BOOTSTRAP_SAMPLES,
-            seed=0,
-        )
+        paired = daily_sharpe_difference(returns, daily_returns[run.name])
         out.append(
             PairedComparison(
                 baseline=key,
@@ -223,8 +238,7 @@ def format_paired(folder: Path, comparisons: list[tuple[str, list[PairedComparis
     for label, rows in comparisons:
         lines.append(label)
         for row in rows:
-            verdict = "above" if row.ci_low > 0 else "below" if row.ci_high < 0 else "undecided"
-            lines.append(f"  {verdict:<10} {row.describe()}")
+            lines.append(f"  {row.verdict:<10} {row.describe()}")
     if not comparisons:
         lines.append("no meta-learner configuration in this report")
     return "\n".join(lines)
