@@ -31,7 +31,7 @@ from meta_strategy.research.metrics import (
     strategy_curves,
     strategy_summaries,
 )
-from meta_strategy.research.report.paired import daily_sharpe_difference
+from meta_strategy.research.report.paired import daily_returns_of, daily_sharpe_difference
 from meta_strategy.research.report.runs import merged_cost_per_fill
 
 
@@ -180,8 +180,7 @@ def paired_lines(
     """
     returns = {name: c.daily_returns() for name, c in strategy_curves(stats, candles).items()}
     if hold_equity is not None:
-        previous = hold_equity.shift(1)
-        returns["buy-and-hold perp"] = (hold_equity / previous - 1.0).iloc[1:]
+        returns |= daily_returns_of(hold_equity.to_frame("buy-and-hold perp"))
     mine = returns.pop(subject)
     lines = [
         f"\n{subject}'s Sharpe minus each, on the same days, with the paired 95 % interval "

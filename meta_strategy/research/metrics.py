@@ -284,6 +284,12 @@ def stationary_bootstrap_indices(
         yield (block_starts[block_ids] + offsets) % n
 
 
+def percentile_interval(stats: np.ndarray, level: float) -> tuple[float, float]:
+    """:return: the central ``level`` interval of bootstrap statistics (percentile method)"""
+    alpha = (1.0 - level) / 2.0
+    return (float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha)))
+
+
 def bootstrap_sharpe_ci(
     returns: np.ndarray,
     periods_per_year: float,
@@ -316,8 +322,7 @@ def bootstrap_sharpe_ci(
             for idx in stationary_bootstrap_indices(n, block, samples, rng)
         ]
     )
-    alpha = (1.0 - level) / 2.0
-    return (float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha)))
+    return percentile_interval(stats, level)
 
 
 @dataclass(frozen=True)
@@ -387,13 +392,8 @@ def sharpe_difference(
             for idx in stationary_bootstrap_indices(len(a), block, samples, rng)
         ]
     )
-    alpha = (1.0 - level) / 2.0
-    return SharpeDifference(
-        difference=difference,
-        ci_low=float(np.quantile(stats, alpha)),
-        ci_high=float(np.quantile(stats, 1.0 - alpha)),
-        share_not_above=float(np.mean(stats <= 0.0)),
-    )
+    low, high = percentile_interval(stats, level)
+    return SharpeDifference(difference, low, high, share_not_above=float(np.mean(stats <= 0.0)))
 
 
 def deflated_sharpe_ratio(returns: np.ndarray, trials: int, trial_sharpe_variance: float) -> float:

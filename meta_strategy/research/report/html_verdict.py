@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import logging
 
+from meta_strategy.research.report.paired import PairedComparison, strongest
+
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +31,12 @@ def _paired(row: dict) -> str:
 
 def _against_strongest(paired: list[dict]) -> str:
     """:return: the seeds' average minus the baseline with the highest Sharpe, paired"""
-    if not paired:
+    row = strongest([PairedComparison(**r) for r in paired])
+    if row is None:
         return "-"
-    row = max(paired, key=lambda r: r["sharpe"])
-    difference = row["difference"]
     return (
-        f"{_signed(difference, format(difference, '+.2f'))} [{row['ci_low']:+.2f}, "
-        f"{row['ci_high']:+.2f}] vs {html.escape(row['label'])}"
+        f"{_signed(row.difference, format(row.difference, '+.2f'))} [{row.ci_low:+.2f}, "
+        f"{row.ci_high:+.2f}] vs {html.escape(row.label)}"
     )
 
 

@@ -101,6 +101,11 @@ class PairedComparison:
         )
 
 
+def strongest(comparisons: list[PairedComparison]) -> PairedComparison | None:
+    """:return: the comparison against the baseline with the highest Sharpe (None without any)"""
+    return max(comparisons, key=lambda c: c.sharpe) if comparisons else None
+
+
 def daily_sharpe_difference(returns: pd.Series, other: pd.Series) -> SharpeDifference:
     """
     :param returns: daily returns of the run judged, indexed by day

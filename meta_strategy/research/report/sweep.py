@@ -21,6 +21,7 @@ from meta_strategy.research.report.paired import (
     PairedComparison,
     PairedError,
     saved_paired_comparisons,
+    strongest,
 )
 from meta_strategy.research.report.trials import read_trials, trials_in
 
@@ -55,10 +56,9 @@ class SweepRow:
     every seed with ``deployed_all_seeds``), for the configuration they traded; None without."""
     deployed_seeds: int = 0
     """How many seeds ``deployed_sharpe`` is the mean of."""
-    against_strongest: tuple[str, float, float, float] | None = None
-    """The seeds' average minus the strongest baseline of its report, on the same days: (its
-    label, the difference, its paired 95 % interval; :mod:`.paired`); None when the report's
-    daily equity is not there."""
+    against_strongest: PairedComparison | None = None
+    """The seeds' average against the strongest baseline of its report, on the same days
+    (:mod:`.paired`); None when the report's daily equity is not there."""
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -104,16 +104,13 @@ def _interval(figures: dict[str, Any]) -> tuple[float, float] | None:
 
 
 def _against_strongest(
-    conf: dict[str, Any], folder: Path, saved: dict[str, list[PairedComparison]] | None
-) -> tuple[str, float, float, float] | None:
-    """:return: the configuration's paired difference to its report's strongest baseline"""
+    conf: dict[str, Any], saved: dict[str, list[PairedComparison]] | None
+) -> PairedComparison | None:
+    """:return: the configuration's paired comparison with its report's strongest baseline"""
     rows = [PairedComparison(**r) for r in conf.get("paired") or []]
     if not rows and saved is not None:
         rows = saved.get(conf["label"], [])
-    if not rows:
-        return None
-    top = max(rows, key=lambda r: r.sharpe)
-    return top.label, top.difference, top.ci_low, top.ci_high
+    return strongest(rows)
 
 
 def _saved_pairs(folder: Path) -> dict[str, list[PairedComparison]] | None:
@@ -150,7 +147,7 @@ def _meta_rows(data: dict[str, Any], folder: Path) -> list[SweepRow]:
                 if i == 0 and deployed
                 else None,
                 deployed_seeds=len(deployed) if i == 0 else 0,
-                against_strongest=_against_strongest(conf, folder, saved),
+                against_strongest=_against_strongest(conf, saved),
             )
         )
     return rows
@@ -222,9 +219,9 @@ def _line(row: SweepRow) -> str:
     if row.deployed_sharpe is not None:
         deployed = f"{row.deployed_sharpe:+.2f} ({row.deployed_seeds})"
     paired = "-"
-    if row.against_strongest is not None:
-        label, difference, low, high = row.against_strongest
-        paired = f"{difference:+.2f} [{low:+.2f}, {high:+.2f}] vs {label}"
+    top = row.against_strongest
+    if top is not None:
+        paired = f"{top.difference:+.2f} [{top.ci_low:+.2f}, {top.ci_high:+.2f}] vs {top.label}"
     return (
         f"| {row.report} | {row.configuration} | {row.variant} | {seeds} | "
         f"{row.sharpe_mean:+.2f} ± {row.sharpe_spread:.2f} | {row.sharpe_worst:+.2f} | {ci} | "
