@@ -184,6 +184,7 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
     )
     assert bot.api("ping") == {"status": "pong"}
     run_bitbot("replay-fault", "clear", "--root", str(bot.root), "--name", "e2e")
+    bot.wait("safe mode off", lambda: "Safe mode cause cleared: exchange" in bot.text(), 120)
 
     # Nothing lost: every trade written in any life is in the database, closed ones unchanged.
     after = _db_trades(bot.root)

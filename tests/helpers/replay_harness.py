@@ -117,6 +117,8 @@ class ReplayBot:
             "FREQTRADE__TELEGRAM__TOKEN": f"{TELEGRAM_BOT_ID}:{secrets.token_urlsafe(26)[:35]}",
             "FREQTRADE__TELEGRAM__CHAT_ID": "4242",
             "BITBOT_TELEGRAM_API_URL": self.telegram.url,
+            # A bot that hangs can be made to print every thread's stack (SIGABRT).
+            "PYTHONFAULTHANDLER": "1",
         }
         self._log_offset = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen(
@@ -209,21 +211,36 @@ class ReplayBot:
         assert self._reader is not None
         self._reader.join(timeout=30)
 
-    def interrupt(self) -> int:
+    def interrupt(self, timeout: float = 180) -> int:
         """
         Ctrl-C, and wait for the bot to stop. The wait is generous: once on CI a bot trading the
         11-entry registry took more than 60 s to stop (why was not established; the bot may be
         in the middle of analysing a candle or of a FreqAI training).
 
+        A bot still running after ``timeout`` is made to print every thread's stack (SIGABRT,
+        with ``PYTHONFAULTHANDLER`` set) and the failure shows the end of its log, stacks
+        included: a shutdown that hangs says where.
+
+        :param timeout: the longest to wait, in seconds
         :return: the exit code
         """
         assert self.proc is not None
         self.proc.send_signal(signal.SIGINT)
         try:
-            return self.proc.wait(timeout=180)
+            return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+            if self._reader is not None:
+                self._reader.join(timeout=30)
+            raise AssertionError(
+                f"the bot did not stop within {timeout:.0f} s of SIGINT; the end of its log, "
+                f"with every thread's stack:\n{self.log.read_text()[-12000:]}"
+            ) from None
 
     def virtual_now(self) -> datetime:
         """:return: the bot's clock, as its clock file says"""
