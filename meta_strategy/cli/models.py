@@ -69,6 +69,13 @@ def add_parsers(sub: Any) -> None:
             default=0.0,
             help="the Sharpe's 95%% interval must start above this (0)",
         )
+        p.add_argument(
+            "--min-paired-ci-low",
+            type=float,
+            default=0.0,
+            help="every paired 95%% interval (its Sharpe minus a baseline's, same days) must "
+            "start above this (0)",
+        )
 
 
 def _fmt_number(value: Any, spec: str) -> str:
@@ -94,7 +101,9 @@ def _rule(ns: argparse.Namespace) -> PromotionRule:
     from meta_strategy.models.promotion import PromotionRule
 
     return PromotionRule(
-        min_deflated_sharpe=ns.min_deflated_sharpe, min_sharpe_ci_low=ns.min_sharpe_ci_low
+        min_deflated_sharpe=ns.min_deflated_sharpe,
+        min_sharpe_ci_low=ns.min_sharpe_ci_low,
+        min_paired_ci_low=ns.min_paired_ci_low,
     )
 
 

@@ -7,6 +7,10 @@ period, from the evidence the report records with each model (``run_metrics``):
 
 * its mean-over-seeds Sharpe is above the best rule strategy's, the best vote's and flat's;
 * the 95 % bootstrap interval of its Sharpe (of the seeds' average daily returns) lies above 0;
+* on the same days, its Sharpe minus the best rule strategy's, the best vote's and the best
+  volatility-targeted baseline's has a 95 % paired interval above 0
+  (:mod:`~meta_strategy.research.report.paired`): beating its parts is decided, not a gap
+  within the noise two runs on one market share;
 * its deflated Sharpe ratio (Bailey & Lopez de Prado, 2014), with as many trials as
   configurations were ever recorded for that period, is at least 0.5.
 
@@ -69,10 +73,13 @@ class PromotionRule:
 
     :param min_deflated_sharpe: lowest deflated Sharpe ratio
     :param min_sharpe_ci_low: the lower end of the Sharpe's 95 % interval must exceed this
+    :param min_paired_ci_low: the lower end of every paired interval (its Sharpe minus a
+        baseline's, on the same days) must exceed this
     """
 
     min_deflated_sharpe: float = 0.5
     min_sharpe_ci_low: float = 0.0
+    min_paired_ci_low: float = 0.0
 
     BEAT = (
         ("best_rule_sharpe", "the best rule strategy"),
@@ -80,6 +87,8 @@ class PromotionRule:
         ("best_vol_targeted_sharpe", "the best volatility-targeted baseline"),
         ("flat_sharpe", "flat"),
     )
+    PAIRED = ("best_rule", "best_vote", "best_vol_targeted")
+    """The baselines of the paired condition (flat's is the Sharpe interval above)."""
 
     def describe(self) -> str:
         """:return: the rule in words"""
@@ -90,7 +99,10 @@ class PromotionRule:
             "flat's; as deployed (its first seed traded with the risk controls on, when the "
             "report ran it) its Sharpe is above the best "
             "rule strategy's too; the 95 % interval of its Sharpe lies "
-            f"above {self.min_sharpe_ci_low:g}; and its deflated Sharpe (trials: every "
+            f"above {self.min_sharpe_ci_low:g}; on the same days, the 95 % paired interval of "
+            "its Sharpe minus the best rule strategy's, the best vote's and the best "
+            f"volatility-targeted baseline's lies above {self.min_paired_ci_low:g}; and its "
+            "deflated Sharpe (trials: every "
             "configuration recorded for that period) is at least "
             f"{self.min_deflated_sharpe:g}. `--force` promotes anyway and names what it "
             "overrides; a missing or corrupt model file always refuses."
@@ -121,6 +133,7 @@ class PromotionRule:
                 f"the Sharpe's 95 % interval starts at {shown}, "
                 f"not above {self.min_sharpe_ci_low:g}"
             )
+        out.extend(self._paired_failures(evidence))
         deployed, best_rule = (
             metric(evidence, "deployed_sharpe"),
             metric(evidence, "best_rule_sharpe"),
@@ -138,6 +151,33 @@ class PromotionRule:
                 f"deflated Sharpe {shown} (over {evidence.get('trials', '?')} configurations) is "
                 f"below {self.min_deflated_sharpe:g}"
             )
+        return out
+
+    def _paired_failures(self, evidence: Mapping[str, Any]) -> list[str]:
+        """:return: the baselines the configuration is not decidedly above, in words"""
+        paired = evidence.get("config_paired")
+        rows = [
+            row
+            for row in (paired if isinstance(paired, list) else [])
+            if isinstance(row, dict) and row.get("baseline") in self.PAIRED
+        ]
+        if not rows:
+            return [
+                "no paired comparison with the best rule strategy, vote or volatility-targeted "
+                "baseline was recorded (reports record it since 2026-12-02; `bitbot paired "
+                "<report>` shows it for an older one)"
+            ]
+        out = []
+        for row in rows:
+            low, high = metric(row, "ci_low"), metric(row, "ci_high")
+            if low is None or high is None:
+                out.append(f"the paired comparison with {row.get('label', '?')} has no interval")
+            elif low <= self.min_paired_ci_low:
+                out.append(
+                    f"its Sharpe minus {row.get('label', '?')}'s on the same days is "
+                    f"{metric(row, 'difference') or 0.0:+.2f}, 95 % paired interval "
+                    f"[{low:+.2f}, {high:+.2f}], not above {self.min_paired_ci_low:g}"
+                )
         return out
 
 

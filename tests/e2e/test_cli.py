@@ -50,5 +50,6 @@ def test_bitbot_models_promote_help_states_the_rule() -> None:
     text = " ".join(out.stdout.split())
     assert "mean-over-seeds Sharpe is above the best rule strategy's" in text
     assert "deflated Sharpe" in text and "--force" in text and "--min-deflated-sharpe" in text
+    assert "95 % paired interval of its Sharpe minus" in text and "--min-paired-ci-low" in text
     out = run_bitbot("models", "promote", timeout=120)
     assert out.returncode == 2 and "one of the arguments model_id --best is required" in out.stdout

@@ -152,6 +152,14 @@ def make_record(
             "flat_sharpe": 0.0,
             "config_sharpe_ci_low": 0.1,
             "config_deflated_sharpe": 0.7,
+            "config_paired": [
+                {"baseline": key, "label": label, "difference": 0.3, "ci_low": 0.05, "ci_high": 0.6}
+                for key, label in (
+                    ("best_rule", "OTT"),
+                    ("best_vote", "Equal-weight vote"),
+                    ("best_vol_targeted", "OTT (vol-targeted)"),
+                )
+            ],
             "trials": 12,
             **(evidence or {}),
         }

@@ -175,6 +175,10 @@ def promotion_evidence(
         "best_vote_sharpe": baselines.get("best_vote", (None, None))[1],
         "best_vol_targeted_sharpe": baselines.get("best_vol_targeted", (None, None))[1],
         "flat_sharpe": baselines.get("flat", (None, 0.0))[1],
+        "config_paired": [
+            {k: row[k] for k in ("baseline", "label", "difference", "ci_low", "ci_high")}
+            for row in config.paired
+        ],
         "trials": trials,
         "period_name": period,
     }

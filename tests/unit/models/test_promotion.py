@@ -129,6 +129,41 @@ RULE_CASES = {
     ),
     "interval": ({"config_sharpe_ci_low": -0.05}, "interval starts at -0.05, not above 0"),
     "deflated": ({"config_deflated_sharpe": 0.42}, "deflated Sharpe 0.42 (over 12 configurations)"),
+    "paired": (
+        {
+            "config_paired": [
+                {
+                    "baseline": "best_rule",
+                    "label": "OTT",
+                    "difference": 0.3,
+                    "ci_low": 0.05,
+                    "ci_high": 0.6,
+                },
+                {
+                    "baseline": "best_vote",
+                    "label": "Equal-weight vote",
+                    "difference": 0.1,
+                    "ci_low": -0.2,
+                    "ci_high": 0.4,
+                },
+                # buy-and-hold is compared by the report but is not in the rule
+                {
+                    "baseline": "buy_and_hold",
+                    "label": "Buy-and-hold perp",
+                    "difference": -0.4,
+                    "ci_low": -2.0,
+                    "ci_high": 1.2,
+                },
+            ]
+        },
+        "its Sharpe minus Equal-weight vote's on the same days is +0.10, 95 % paired interval "
+        "[-0.20, +0.40], not above 0",
+    ),
+    "paired missing (an older report)": (
+        {"config_paired": []},
+        "no paired comparison with the best rule strategy, vote or volatility-targeted baseline "
+        "was recorded",
+    ),
     "as deployed": (
         {"deployed_sharpe": -1.25, "deployed_seeds": 3},
         "as deployed (risk controls on) its Sharpe -1.25 (mean over 3 seeds) is not above the "
@@ -152,6 +187,8 @@ def test_thresholds_are_configurable() -> None:
     assert check_rule(record) == []
     assert check_rule(record, PromotionRule(min_deflated_sharpe=0.9))
     assert check_rule(record, PromotionRule(min_sharpe_ci_low=0.2))
+    assert check_rule(record, PromotionRule(min_paired_ci_low=0.1)), "the paired lows are 0.05"
+    assert "lies above 0.1; and" in PromotionRule(min_paired_ci_low=0.1).describe()
     assert "at least 0.9" in PromotionRule(min_deflated_sharpe=0.9).describe()
 
 

@@ -70,6 +70,17 @@ def test_the_headline_is_the_shipped_mean_over_seeds_not_the_best_seed() -> None
     assert evidence["best_rule_sharpe"] == 1.0 and evidence["best_vote_sharpe"] == 0.4
     assert evidence["best_vol_targeted_sharpe"] == 0.95
     assert "deployed_sharpe" not in evidence, "no as-deployed run in this report"
+    # the paired comparisons travel with each model, as the report computed them
+    paired = {row["baseline"]: row for row in evidence["config_paired"]}
+    assert set(paired) == {"best_rule", "best_vote", "best_vol_targeted", "buy_and_hold"}
+    assert paired == {
+        row["baseline"]: {
+            k: row[k] for k in ("baseline", "label", "difference", "ci_low", "ci_high")
+        }
+        for row in shipped.paired
+    }
+    assert paired["best_rule"]["label"] == "OTTStrategy"
+    assert any("OTTStrategy's on the same days" in f for f in verdict["promotion"]["meta-ppo"])
 
 
 def test_the_as_deployed_run_counts_in_the_shipped_configurations_verdict() -> None:
