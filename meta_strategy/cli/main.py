@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
+import signal
 import sys
 
 from meta_strategy.cli.parser import BITBOT_COMMANDS, build_parser
@@ -16,6 +18,26 @@ ENV_TRACEBACK = "BITBOT_TRACEBACK"
 """Set it (or pass ``--verbose``) to see the traceback of an error a BitBot command reports in
 one line."""
 VERBOSE = "--verbose"
+
+
+STACK_DUMP_SIGNAL = getattr(signal, "SIGUSR1", None)
+"""``kill -USR1 <pid>``: the process prints every thread's stack to its stderr and carries on."""
+
+
+def install_stack_dump() -> None:
+    """
+    Let ``kill -USR1 <pid>`` print every thread's Python stack to stderr (the bot's log when
+    it runs in a terminal, ``docker logs`` or a service's journal) without stopping the
+    process: a bot that hangs, or does not stop on Ctrl-C, says where it waits
+    (:func:`faulthandler.register`). Nothing happens on a platform without SIGUSR1.
+    """
+    stderr = sys.__stderr__  # the process's own stderr, not a replacement (a test's capture)
+    if STACK_DUMP_SIGNAL is None or stderr is None:
+        return
+    try:
+        faulthandler.register(STACK_DUMP_SIGNAL, file=stderr, all_threads=True)
+    except (OSError, ValueError) as e:  # a stderr without a file descriptor
+        logger.debug("No stack dump on SIGUSR1: %s", e)
 
 
 def run_freqtrade_command(argv: list[str]) -> int:
@@ -55,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from meta_strategy.freqtrade_bridge import lift_startup_limit_off_exchange
     from meta_strategy.rl.costs import install_slippage_folding
 
+    install_stack_dump()
     install_slippage_folding()  # one cost per fill in every Freqtrade config loaded from here
     lift_startup_limit_off_exchange()  # backtests and analyses read local candles
     if argv[0] not in BITBOT_COMMANDS:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -117,8 +118,6 @@ class ReplayBot:
             "FREQTRADE__TELEGRAM__TOKEN": f"{TELEGRAM_BOT_ID}:{secrets.token_urlsafe(26)[:35]}",
             "FREQTRADE__TELEGRAM__CHAT_ID": "4242",
             "BITBOT_TELEGRAM_API_URL": self.telegram.url,
-            # A bot that hangs can be made to print every thread's stack (SIGABRT).
-            "PYTHONFAULTHANDLER": "1",
         }
         self._log_offset = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen(
@@ -211,17 +210,20 @@ class ReplayBot:
         assert self._reader is not None
         self._reader.join(timeout=30)
 
-    def interrupt(self, timeout: float = 180) -> int:
+    def interrupt(self, timeout: float = 180, grace: float = 120) -> int:
         """
         Ctrl-C, and wait for the bot to stop. The wait is generous: once on CI a bot trading the
         11-entry registry took more than 60 s to stop (why was not established; the bot may be
-        in the middle of analysing a candle or of a FreqAI training).
+        in the middle of analysing a candle or of a FreqAI training), and once one had not
+        stopped after 180 s.
 
-        A bot still running after ``timeout`` is made to print every thread's stack (SIGABRT,
-        with ``PYTHONFAULTHANDLER`` set) and the failure shows the end of its log, stacks
-        included: a shutdown that hangs says where.
+        A bot still running after ``timeout`` is asked for every thread's stack (``kill -USR1``,
+        :func:`~meta_strategy.cli.main.install_stack_dump`) and given ``grace`` more seconds: a
+        slow stop passes with a warning that quotes the stacks, a bot that still runs fails with
+        the end of its log, stacks included. Either way the shutdown says where it waited.
 
-        :param timeout: the longest to wait, in seconds
+        :param timeout: seconds before the stacks are asked for
+        :param grace: seconds more before the bot is killed and the test fails
         :return: the exit code
         """
         assert self.proc is not None
@@ -229,18 +231,28 @@ class ReplayBot:
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.proc.send_signal(signal.SIGABRT)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+            dumped_at = len(self.log.read_text())
+            self.proc.send_signal(signal.SIGUSR1)
+        try:
+            code = self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
             if self._reader is not None:
                 self._reader.join(timeout=30)
             raise AssertionError(
-                f"the bot did not stop within {timeout:.0f} s of SIGINT; the end of its log, "
-                f"with every thread's stack:\n{self.log.read_text()[-12000:]}"
+                f"the bot did not stop within {timeout + grace:.0f} s of SIGINT; the end of its "
+                f"log, with every thread's stack at {timeout:.0f} s:\n"
+                f"{self.log.read_text()[max(0, dumped_at - 4000) : dumped_at + 16000]}"
             ) from None
+        if self._reader is not None:
+            self._reader.join(timeout=30)
+        warnings.warn(
+            f"the bot took more than {timeout:.0f} s to stop after SIGINT; its log from the stack "
+            f"dump on:\n{self.log.read_text()[dumped_at : dumped_at + 8000]}",
+            stacklevel=2,
+        )
+        return code
 
     def virtual_now(self) -> datetime:
         """:return: the bot's clock, as its clock file says"""

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from meta_strategy.cli import models
-from meta_strategy.cli.main import main
+from meta_strategy.cli.main import STACK_DUMP_SIGNAL, main
+from tests.helpers.freqtrade import REPO
 
 
 ARGS = ["models", "list", "--registry", "r.sqlite"]
@@ -43,3 +48,36 @@ def test_the_environment_variable_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BITBOT_TRACEBACK", "1")
     with pytest.raises(ValueError, match=r"bitbot\.leverage"):
         main(ARGS)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 on this platform")
+def test_sigusr1_prints_every_threads_stack_and_the_process_carries_on() -> None:
+    code = (
+        "import sys, threading, time\n"
+        "from meta_strategy.cli.main import install_stack_dump\n"
+        "install_stack_dump()\n"
+        "def waiting_worker():\n"
+        "    time.sleep(60)\n"
+        "threading.Thread(target=waiting_worker, daemon=True).start()\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "print('still running', flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        proc.send_signal(STACK_DUMP_SIGNAL)
+        time.sleep(0.5)
+        out, err = proc.communicate("go on\n", timeout=30)
+    finally:
+        proc.kill()
+    assert out == "still running\n" and proc.returncode == 0
+    assert "in waiting_worker" in err and "most recent call first" in err, err
+    assert "Current thread" in err  # the main thread, waiting on its stdin
