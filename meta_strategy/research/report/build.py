@@ -66,6 +66,7 @@ from meta_strategy.research.report.runs import (
     merged_cost_per_fill,
     run_plan,
 )
+from meta_strategy.research.report.startup import required_history_days
 from meta_strategy.research.report.training import read_training_curves
 from meta_strategy.research.report.trials import record_trials, trials_in, trials_of
 from meta_strategy.research.report.verdict import Judgement, judge, summary_lines
@@ -73,8 +74,6 @@ from meta_strategy.rl.costs import CostModel
 
 
 logger = logging.getLogger(__name__)
-
-WARMUP_DAYS = 60  # indicator start-up before a training window (VolatilitySystem: 1000 hours)
 
 LABELS = {
     "VolatilitySystem": "Volatility System",
@@ -116,14 +115,15 @@ def close_timerange(
     :param timerange: e.g. ``20210101-``
     :param first_candle: the first candle of the data
     :param last_candle: the last candle of the data
-    :param history_days: days of data needed before the start (training window and warm-up)
+    :param history_days: days of data needed before the start (start-up candles and the
+        training window: :func:`~meta_strategy.research.report.startup.required_history_days`)
     :return: e.g. ``20210101-20251116``
     """
     start, end = parse_timerange(timerange)
     if start is None:
         raise ValueError(f"the report needs a start date, got timerange {timerange!r}")
     end = min(end, last_candle.normalize()) if end is not None else last_candle.normalize()
-    earliest = first_candle.normalize() + pd.Timedelta(days=history_days)
+    earliest = first_candle.ceil("D") + pd.Timedelta(days=history_days)
     if start < earliest:
         log(
             f"bitbot report: the data starts {first_candle:%Y-%m-%d}; the first model needs "
@@ -434,7 +434,7 @@ def build_report(
     candles = load_candles(candle_file(choice.datadir, choice.pair, "1h"))
     funding = load_funding(candle_file(choice.datadir, choice.pair, "1h", "funding_rate"))
     first, last = candles["date"].iloc[0], candles["date"].iloc[-1]
-    history_days = settings.train_period_days + WARMUP_DAYS
+    history_days = required_history_days(build_plan(settings, choice.configs))
     period_name = settings.period
     period = close_timerange(settings.timerange, first, last, history_days, log=log)
     settings = replace(settings, timerange=period)

@@ -258,8 +258,8 @@ def test_close_timerange() -> None:
     assert close_timerange("20240101-20240301", first, last, 240) == "20240101-20240301"
     assert close_timerange("20240101-20270101", first, last, 240) == "20240101-20251116"
     said = []
-    assert close_timerange("20190101-", first, last, 240, log=said.append) == "20200505-20251116"
-    assert "starts 2020-05-05" in said[0]
+    assert close_timerange("20190101-", first, last, 240, log=said.append) == "20200506-20251116"
+    assert "starts 2020-05-06" in said[0]  # 240 days after the first whole day
     with pytest.raises(ValueError, match="needs a start"):
         close_timerange("-20240101", first, last, 240)
     with pytest.raises(ValueError, match="leaves no period"):
