@@ -135,6 +135,19 @@ class RiskControls:
             return None
         return f"risk_{self.risk.short_reason}"
 
+    def adding_blocked(self, now: datetime, trade: Trade, current_rate: float) -> bool:
+        """
+        Freqtrade asks ``confirm_trade_entry`` before a new trade only: a position adjustment
+        skips it (``FreqtradeBot.execute_entry`` and backtesting's entry both check it for the
+        first entry alone). A strategy that adds to its position asks this first.
+
+        :param now: current time (UTC)
+        :param trade: the open trade
+        :param current_rate: its current rate
+        :return: True while :meth:`block_reason` blocks trading
+        """
+        return self.block_reason(now, trade, current_rate) is not None
+
     def describe_block(self, reason: str) -> str:
         """:return: what a :meth:`block_reason` means now, for the log"""
         if reason == "safe_mode":

@@ -129,8 +129,11 @@ class VolatilitySystem(RiskControls, VolatilitySizing, ConfiguredLeverage, IStra
         current_exit_profit: float,
         **kwargs: Any,
     ) -> float | None:
-        """One add-on of the first entry's size, on a fresh signal in the trade's direction."""
+        """One add-on of the first entry's size, on a fresh signal in the trade's direction;
+        none while safe mode or a risk limit blocks entries."""
         if trade.nr_of_successful_entries >= 2 or trade.has_open_orders:
+            return None
+        if self.adding_blocked(current_time, trade, current_rate):
             return None
         dataframe, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
         if dataframe.empty:

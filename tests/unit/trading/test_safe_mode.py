@@ -360,3 +360,34 @@ def test_a_missing_reference_price_is_safe_mode_for_the_reference_not_the_model(
     strategy.freqai = SimpleNamespace(start=predicted, dd=SimpleNamespace(pair_dict={}))
     strategy.populate_indicators(candles, {"pair": PAIR})  # the price is back
     assert "reference" not in strategy.safe_mode.causes
+
+
+def test_no_add_on_in_safe_mode() -> None:
+    """Freqtrade skips confirm_trade_entry for position adjustments: the add-on asks itself."""
+    init_db("sqlite://")
+    PairLocks.timeframe = "1h"
+    strategy = _strategy("VolatilitySystem", "config.json", "config.binance.json")
+    breakout = pd.DataFrame(
+        {
+            "date": pd.date_range(end=NOW.replace(minute=0) - HOUR, periods=3, freq="1h"),
+            "breakout": [0, 0, 1],
+        }
+    )
+    strategy.dp.get_analyzed_dataframe = lambda pair, timeframe: (breakout, NOW)
+    trade = SimpleNamespace(
+        pair=PAIR,
+        nr_of_successful_entries=1,
+        has_open_orders=False,
+        is_short=False,
+        open_date_utc=NOW - 5 * HOUR,
+        stake_amount=50.0,
+    )
+
+    def add_on() -> float | None:
+        return strategy.adjust_trade_position(trade, NOW, 1.0, 0.0, None, 100.0, 1.0, 1.0, 0.0, 0.0)
+
+    assert add_on() == 50.0  # a fresh breakout in the trade's direction
+    strategy.safe_mode.report("exchange", "down")
+    assert add_on() is None
+    strategy.safe_mode.report("exchange", None)
+    assert add_on() == 50.0
