@@ -34,10 +34,23 @@ logging.getLogger("ft_rest_client").setLevel(logging.ERROR)
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float, log: Path) -> Any:
-    deadline = time.monotonic() + timeout
+    """
+    Poll ``check`` until it returns something true, and note in the bot's log how long that
+    took against the limit (``harness: waited ...``: how close a slow machine came to failing).
+
+    :return: what ``check`` returned
+    :raises AssertionError: not within ``timeout`` seconds (with the log's tail)
+    """
+    start = time.monotonic()
+    deadline = start + timeout
     while True:
         result = check()
         if result:
+            with log.open("a") as out:
+                out.write(
+                    f"harness: waited {time.monotonic() - start:.1f} s of {timeout:.0f} for "
+                    f"{what}\n"
+                )
             return result
         if time.monotonic() > deadline:
             raise AssertionError(
