@@ -108,7 +108,7 @@ def test_replay_bot_api_restart_and_safe_mode(bot: ReplayBot) -> None:
     # Unlock: the strategy enters again by itself; then stop it cleanly through the API.
     lock = next(lk for lk in bot.api("locks")["locks"] if lk["reason"] == "e2e test")
     bot.api("delete_lock", lock["id"])
-    reentry = bot.wait("the strategy's next entry", bot.filled_trades, 120)[0]
+    reentry = bot.wait("the strategy's next entry", bot.filled_trades, 240)[0]  # 60 s under load
     assert reentry["enter_tag"].startswith("vote_")
     assert bot.api("stop") == {"status": "stopping trader ..."}
     bot.wait("state stopped", lambda: "Changing state from RUNNING to: STOPPED" in bot.text())
