@@ -30,6 +30,7 @@ startup_candles``                       startup candles, off the exchange
                                         answers from a recording
 ``Worker._sleep``, ``worker.            ``bitbot replay``: the bot's loop    ``ops.replay.session``
 RETRY_TIMEOUT``                         sleeps in the recording's time
+``Worker._throttle``                    a Ctrl-C CPython dropped still stops ``ops.ctrl_c``
 ``Configuration.load_config``           one cost per fill: slippage folded   ``rl.costs``
                                         into ``fee`` for every command
 ======================================  ===================================  ======================
@@ -442,6 +443,26 @@ def patch_worker_sleep(speed: float, min_real_sleep: float) -> None:
 
     Worker._sleep = staticmethod(_mark(_sleep))  # type: ignore[method-assign]
     freqtrade.worker.RETRY_TIMEOUT = max(30 / speed, min_real_sleep)  # type: ignore[attr-defined]
+
+
+def patch_worker_loop(check: Callable[[], None]) -> None:
+    """
+    Call ``check()`` at the start of every iteration of Freqtrade's loop (``Worker._throttle``):
+    it raises (e.g. ``KeyboardInterrupt``) to stop the bot. Idempotent: the first one stays.
+    """
+    from freqtrade.worker import Worker
+
+    _check_version()
+    throttle = Worker._throttle
+    if _is_patched(throttle):
+        return
+
+    @functools.wraps(throttle)
+    def _throttle(self: Any, *args: Any, **kwargs: Any) -> Any:
+        check()
+        return throttle(self, *args, **kwargs)
+
+    Worker._throttle = _mark(_throttle)  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ def run_freqtrade_command(argv: list[str]) -> int:
     """
     ``bitbot <freqtrade subcommand> ...``: Freqtrade in this process, with offline markets,
     Telegram's endpoint, slippage folded into the fee, the data files checked first and the
-    remote controls' credentials checked before ``trade`` and ``webserver``.
+    remote controls' credentials checked before ``trade`` and ``webserver``; ``trade`` stops
+    on a Ctrl-C even when CPython drops it (:mod:`meta_strategy.ops.ctrl_c`).
 
     :param argv: Freqtrade command line without the program name
     :return: exit code
@@ -54,6 +55,10 @@ def run_freqtrade_command(argv: list[str]) -> int:
     from meta_strategy.ops.telegram import install_telegram_endpoint
 
     install_telegram_endpoint()
+    if argv[0] == "trade":
+        from meta_strategy.ops.ctrl_c import install_ctrl_c
+
+        install_ctrl_c()
     return run_freqtrade_checked(argv, preflight_security)
 
 

@@ -228,7 +228,8 @@ class ReplayBot:
         Ctrl-C, and wait for the bot to stop. The wait is generous: once on CI a bot trading the
         11-entry registry took more than 60 s to stop (why was not established; the bot may be
         in the middle of analysing a candle or of a FreqAI training), and once one had not
-        stopped after 180 s.
+        stopped after 180 s (CPython had dropped the KeyboardInterrupt in a weakref callback;
+        :mod:`meta_strategy.ops.ctrl_c` now stops the bot anyway).
 
         A bot still running after ``timeout`` is asked for every thread's stack (``kill -USR1``,
         :func:`~meta_strategy.cli.main.install_stack_dump`) and given ``grace`` more seconds: a

@@ -32,6 +32,7 @@ from freqtrade.exceptions import OperationalException
 
 from meta_strategy.data.preflight import run_freqtrade_checked
 from meta_strategy.freqtrade_bridge import patch_worker_sleep
+from meta_strategy.ops.ctrl_c import install_ctrl_c
 from meta_strategy.ops.replay.clock import ClockError, ReplayClock, read_clock_file
 from meta_strategy.ops.replay.errors import ReplayDataError, ReplayError
 from meta_strategy.ops.replay.exchange import install_replay_exchange
@@ -242,13 +243,15 @@ def _write_overlay(settings: ReplaySettings, request: _Request, trade_argv: list
 
 
 def _install_replay(settings: ReplaySettings, market: RecordedMarket, clock: ReplayClock) -> None:
-    """Make this process a replay: forced environment, Telegram, exchange, loop sleep, clock."""
+    """Make this process a replay: forced environment, Telegram, Ctrl-C, exchange, loop sleep,
+    clock."""
     forced = forced_environment(settings)
     overridden = sorted(k for k in forced if os.environ.get(k) not in (None, forced[k]))
     if overridden:
         logger.warning("Replay: ignoring %s from the environment.", ", ".join(overridden))
     os.environ.update(forced)
     install_telegram_endpoint()
+    install_ctrl_c()
     install_replay_exchange(market, settings.db_path)
     patch_worker_sleep(settings.speed, MIN_REAL_SLEEP)
     clock.install()
