@@ -4,8 +4,8 @@ The history a report's runs need before its period starts.
 Freqtrade loads, before a backtest's first candle, each strategy's ``startup_candle_count`` and,
 when FreqAI is on, the training window too (``DataProvider.get_required_startup``: the larger
 of the start-up and FreqAI's ``indicator_periods_candles``, plus ``train_period_days``). When the
-data holds less, Freqtrade moves that backtest's start later by itself ("Moving start-date by N
-candles"), run by run, and runs that should be compared on the same days are not. The report
+data holds less, Freqtrade trims the start-up off the data it has and starts that backtest later
+by itself, run by run, and runs meant to trade the same days do not. The report
 asks each strategy for its start-up the way Freqtrade loads it (the run's configs and overlay:
 the MetaStrategy's depends on its registry and sizing) and starts every run on the first day all
 of them can.
