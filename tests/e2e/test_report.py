@@ -223,6 +223,8 @@ def test_the_meta_layer_is_compared_with_each_baseline_on_the_same_days(
         "stacker",
         "buy_and_hold",
     }
+    # how often the seeds hold each baseline's direction, from their hourly positions
+    assert all(0.0 <= r["same_direction"] <= 1.0 for r in shipped["paired"]), shipped["paired"]
     against = {r["baseline"]: r for r in results["verdict"]["against"]}
     assert "paired_ci" in against["best_rule"] and "paired_ci" not in against["flat"]
     assert "seeds' average minus it, paired:" in quick_report["second"]
@@ -232,3 +234,6 @@ def test_the_meta_layer_is_compared_with_each_baseline_on_the_same_days(
     assert [r.difference for r in saved[shipped["label"]]] == pytest.approx(
         [r["difference"] for r in shipped["paired"]], abs=1e-3
     )
+    assert [r.same_direction for r in saved[shipped["label"]]] == [
+        r["same_direction"] for r in shipped["paired"]
+    ]

@@ -51,6 +51,7 @@ from meta_strategy.research.report.equity import (
     period_candles,
 )
 from meta_strategy.research.report.html import render_html
+from meta_strategy.research.report.paired import position_direction
 from meta_strategy.research.report.plan import (
     RULES_AS_DEPLOYED,
     VOL_TARGET,
@@ -290,6 +291,7 @@ def _judge(
         variance,
         ledger["period"],
         variant,
+        {name: position_direction(curve.position) for name, curve in curves.items()},
     )
     return figures, curves, judgement
 

@@ -34,9 +34,14 @@ def _against_strongest(paired: list[dict]) -> str:
     row = strongest([PairedComparison(**r) for r in paired])
     if row is None:
         return "-"
+    agreement = (
+        ""
+        if row.same_direction is None
+        else f"; in its direction {row.same_direction:.1%} of the hours"
+    )
     return (
         f"{_signed(row.difference, format(row.difference, '+.2f'))} [{row.ci_low:+.2f}, "
-        f"{row.ci_high:+.2f}] vs {html.escape(row.label)}"
+        f"{row.ci_high:+.2f}] vs {html.escape(row.label)}{agreement}"
     )
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from meta_strategy.paths import VOTE_STRATEGIES
@@ -82,6 +83,10 @@ class PairedComparison:
     ci_high: float
     share_not_above: float
     """Share of the bootstrap samples where the configuration is not above the baseline."""
+    same_direction: float | None = None
+    """Share of the hours the configuration's runs hold the baseline's direction (long, short
+    or flat), the mean over its runs; None where the positions are not known (a saved report's
+    as-deployed runs, a report from before 2026-12-02)."""
 
     def to_dict(self) -> dict[str, Any]:
         """:return: JSON-ready figures"""
@@ -94,10 +99,15 @@ class PairedComparison:
 
     def describe(self) -> str:
         """:return: one line, e.g. ``+0.08 [-0.30, +0.46] against Volatility System (1.45)``"""
+        agreement = (
+            ""
+            if self.same_direction is None
+            else f"; in its direction {self.same_direction:.1%} of the hours"
+        )
         return (
             f"{self.difference:+.2f} [{self.ci_low:+.2f}, {self.ci_high:+.2f}] against "
             f"{self.label} ({self.sharpe:.2f}; not above it in {self.share_not_above:.0%} of "
-            "the paired bootstrap samples)"
+            f"the paired bootstrap samples{agreement})"
         )
 
 
@@ -124,15 +134,45 @@ def daily_sharpe_difference(returns: pd.Series, other: pd.Series) -> SharpeDiffe
     )
 
 
+POSITION_TOLERANCE = 1e-9
+"""A position smaller than this (in BTC) is flat: what is left of rounding after a close."""
+
+
+def position_direction(position: pd.Series) -> pd.Series:
+    """:return: +1 long, -1 short, 0 flat, per candle of an hourly position"""
+    return np.sign(position.where(position.abs() > POSITION_TOLERANCE, 0.0))
+
+
+def same_direction(directions: dict[str, pd.Series], runs: list[str], baseline: str) -> float:
+    """
+    :param directions: every run's hourly position sign (+1 long, -1 short, 0 flat), by name
+    :param runs: a configuration's runs
+    :param baseline: the baseline's run
+    :return: the share of hours each run holds the baseline's direction, the mean over runs
+    """
+    other = directions[baseline]
+    shares = [
+        float((both.iloc[:, 0] == both.iloc[:, 1]).mean())
+        for both in (
+            pd.concat([directions[run], other], axis=1, join="inner").dropna() for run in runs
+        )
+    ]
+    return float(np.mean(shares))
+
+
 def paired_comparisons(
     returns: pd.Series,
     baselines: dict[str, RunFigures],
     daily_returns: dict[str, pd.Series],
+    directions: dict[str, pd.Series] | None = None,
+    runs: list[str] | None = None,
 ) -> list[PairedComparison]:
     """
     :param returns: the configuration's daily returns (the seeds' average)
     :param baselines: :func:`baseline_runs` (flat is skipped: the difference is the Sharpe)
     :param daily_returns: every run's daily returns, by run name
+    :param directions: every run's hourly position sign, by name (None: not known)
+    :param runs: the configuration's runs, for :func:`same_direction`
     :return: one comparison per baseline, on the days both have
     """
     out = []
@@ -140,6 +180,9 @@ def paired_comparisons(
         if key == "flat":
             continue
         paired = daily_sharpe_difference(returns, daily_returns[run.name])
+        agreement = (
+            same_direction(directions, runs, run.name) if directions is not None and runs else None
+        )
         out.append(
             PairedComparison(
                 baseline=key,
@@ -150,6 +193,7 @@ def paired_comparisons(
                 ci_low=paired.ci_low,
                 ci_high=paired.ci_high,
                 share_not_above=paired.share_not_above,
+                same_direction=agreement,
             )
         )
     return out
@@ -227,9 +271,14 @@ def saved_paired_comparisons(folder: Path) -> list[tuple[str, list[PairedCompari
         ]
         if deployed:
             groups.append((f"{config['label']} as deployed (risk on)", deployed))
-        for label, names in groups:
+        # the report computed the seeds' agreement from their positions (not saved)
+        recorded = {row["baseline"]: row.get("same_direction") for row in config.get("paired", [])}
+        for i, (label, names) in enumerate(groups):
             pooled = pd.concat([daily[n] for n in names], axis=1).mean(axis=1)
-            out.append((label, paired_comparisons(pooled, baselines, daily)))
+            rows = paired_comparisons(pooled, baselines, daily)
+            if i == 0:
+                rows = [replace(r, same_direction=recorded.get(r.baseline)) for r in rows]
+            out.append((label, rows))
     return out
 
 

@@ -84,6 +84,7 @@ def summarise_configurations(
     trials: int,
     trial_sharpe_variance: float,
     variant: bool = False,
+    directions: dict[str, pd.Series] | None = None,
 ) -> list[ConfigurationFigures]:
     """
     :param figures: every run's figures
@@ -94,6 +95,8 @@ def summarise_configurations(
         configuration is labelled a variant, not the shipped one
     :param trials: configurations recorded for the period (the deflated Sharpe's N)
     :param trial_sharpe_variance: variance of the per-day Sharpe ratios across the trials
+    :param directions: every run's hourly position sign, by name, for the share of hours each
+        configuration holds each baseline's direction (None: not computed)
     :return: one entry per meta-learner configuration, the shipped one first
     """
     algorithms = list(dict.fromkeys(f.algorithm for f in figures if f.group == "meta"))
@@ -132,7 +135,13 @@ def summarise_configurations(
                 },
                 paired=[
                     c.to_dict()
-                    for c in paired_comparisons(pooled_returns, baselines, daily_returns)
+                    for c in paired_comparisons(
+                        pooled_returns,
+                        baselines,
+                        daily_returns,
+                        directions,
+                        [r.name for r in runs],
+                    )
                 ],
             )
         )
@@ -251,6 +260,7 @@ def judge(
     trial_sharpe_variance: float,
     period: str,
     variant: bool = False,
+    directions: dict[str, pd.Series] | None = None,
 ) -> Judgement:
     """
     :param figures: every run's figures
@@ -261,10 +271,17 @@ def judge(
     :param trial_sharpe_variance: variance of the per-day Sharpe ratios across the trials
     :param period: the protocol period
     :param variant: the meta-learner's runs differ from the shipped config
+    :param directions: every run's hourly position sign, by name (None: not computed)
     :return: the judgement
     """
     configs = summarise_configurations(
-        figures, daily_returns, shipped_algorithm, trials, trial_sharpe_variance, variant
+        figures,
+        daily_returns,
+        shipped_algorithm,
+        trials,
+        trial_sharpe_variance,
+        variant,
+        directions,
     )
     baselines = baseline_sharpes(figures)
     evidence = {

@@ -17,6 +17,8 @@ from meta_strategy.research.report.paired import (
     daily_returns_of,
     format_paired,
     paired_comparisons,
+    position_direction,
+    same_direction,
     saved_paired_comparisons,
 )
 from meta_strategy.research.report.verdict import judge, summary_lines
@@ -130,7 +132,7 @@ def test_the_verdict_shows_the_paired_difference_beside_each_baseline() -> None:
     assert "beats VolatilitySystem" in text and "seeds' average minus it, paired: +" in text
 
 
-def _save(folder: Path, returns: dict[str, pd.Series]) -> None:
+def _save(folder: Path, returns: dict[str, pd.Series], paired: list[dict] | None = None) -> None:
     folder.mkdir(parents=True)
     figures = _figures(returns)
     runs = [
@@ -149,6 +151,7 @@ def _save(folder: Path, returns: dict[str, pd.Series]) -> None:
             "label": "Meta PPO (shipped)",
             "algorithm": "PPO",
             "runs": ["meta-ppo-s42", "meta-ppo-s43"],
+            "paired": paired or [],
         }
     ]
     (folder / "results.json").write_text(
@@ -218,3 +221,54 @@ def test_bitbot_paired_prints_each_report_and_names_a_missing_one(
     captured = capsys.readouterr()
     assert "val-x:" in captured.out
     assert "bitbot paired:" in captured.err and "val-missing/results.json" in captured.err
+
+
+def test_the_share_of_hours_in_each_baselines_direction() -> None:
+    hours = pd.date_range("2022-01-01", periods=10, freq="1h", tz="UTC")
+    position = pd.Series([0.0, 0.5, 0.5, 1e-12, -0.2, -0.2, 0.0, 0.3, 0.3, 0.3], index=hours)
+    direction = position_direction(position)
+    assert direction.tolist() == [0, 1, 1, 0, -1, -1, 0, 1, 1, 1], (
+        "rounding left by a close is flat"
+    )
+    base = pd.Series([0, 1, 1, 1, -1, 1, 0, 1, 1, 1], index=hours, dtype=float)
+    other = pd.Series(1.0, index=hours[:5])  # a shorter run: the hours both have
+    directions = {"s42": direction, "s43": base, "VolatilitySystem": base, "short": other}
+    assert same_direction(directions, ["s42"], "VolatilitySystem") == pytest.approx(0.8)
+    assert same_direction(directions, ["s42", "s43"], "VolatilitySystem") == pytest.approx(0.9)
+    assert same_direction(directions, ["s42"], "short") == pytest.approx(0.4)
+
+
+def test_each_comparison_says_how_often_the_configuration_holds_the_baselines_direction(
+    tmp_path: Path,
+) -> None:
+    returns = _market()
+    figures = _figures(returns)
+    days = returns["VolatilitySystem"].index
+    hours = pd.date_range(days[0], days[-1], freq="1h")
+    base = pd.Series(np.where(np.arange(len(hours)) % 10 < 6, 1.0, -1.0), index=hours)
+    copy = base.where(np.arange(len(hours)) % 50 != 0, 0.0)  # flat 2 % of the hours
+    directions = {f.name: pd.Series(0.0, index=hours) for f in figures}
+    directions.update({"VolatilitySystem": base, "meta-ppo-s42": copy, "meta-ppo-s43": base})
+    judgement = judge(
+        figures,
+        returns,
+        {f.name: "key" for f in figures},
+        "PPO",
+        trials=5,
+        trial_sharpe_variance=1e-4,
+        period="validation",
+        directions=directions,
+    )
+    rows = {row["baseline"]: row for row in judgement.configurations[0].paired}
+    flat_share = float(np.mean(np.arange(len(hours)) % 50 == 0))
+    expected = 1 - flat_share / 2  # the mean of s42 (flat where the rule holds) and s43 (equal)
+    assert rows["best_rule"]["same_direction"] == pytest.approx(expected)
+    # without positions (an older report) the share is unknown, not 0
+    plain = judge(figures, returns, {f.name: "key" for f in figures}, "PPO", 5, 1e-4, "validation")
+    assert plain.configurations[0].paired[0]["same_direction"] is None
+    # a saved report shows what the report computed, and says it
+    folder = tmp_path / "val-x"
+    _save(folder, returns, paired=judgement.configurations[0].paired)
+    saved = dict(saved_paired_comparisons(folder))["Meta PPO (shipped)"]
+    assert {r.baseline: r.same_direction for r in saved}["best_rule"] == pytest.approx(expected)
+    assert "in its direction 99.0% of the hours" in format_paired(folder, [("Meta", saved)])
