@@ -230,6 +230,7 @@ def headline_verdict(
                     {
                         "paired_difference": paired[key]["difference"],
                         "paired_ci": [paired[key]["ci_low"], paired[key]["ci_high"]],
+                        "same_direction": paired[key].get("same_direction"),
                     }
                     if key in paired
                     else {}
@@ -336,6 +337,8 @@ def summary_lines(
             if "paired_ci" in row
             else ""
         )
+        if row.get("same_direction") is not None:
+            paired += f"; in its direction {row['same_direction']:.1%} of the hours"
         lines.append(
             f"  mean Sharpe {'beats' if row['beaten'] else 'does NOT beat'} {row['label']} "
             f"({row['sharpe']:.2f}){paired}"

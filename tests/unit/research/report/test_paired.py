@@ -263,6 +263,8 @@ def test_each_comparison_says_how_often_the_configuration_holds_the_baselines_di
     flat_share = float(np.mean(np.arange(len(hours)) % 50 == 0))
     expected = 1 - flat_share / 2  # the mean of s42 (flat where the rule holds) and s43 (equal)
     assert rows["best_rule"]["same_direction"] == pytest.approx(expected)
+    text = "\n".join(summary_lines(figures, judgement, []))
+    assert f"in its direction {expected:.1%} of the hours" in text
     # without positions (an older report) the share is unknown, not 0
     plain = judge(figures, returns, {f.name: "key" for f in figures}, "PPO", 5, 1e-4, "validation")
     assert plain.configurations[0].paired[0]["same_direction"] is None
