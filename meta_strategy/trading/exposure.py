@@ -202,7 +202,7 @@ class TargetExposureStrategy(
         """
         if not self.size_by_exposure or trade.has_open_orders:
             return None
-        if (self.trading_live and self.safe_mode.active) or self.risk.blocked_until is not None:
+        if self.adding_blocked():
             return None
         target = self.last_target(trade.pair) * (-1.0 if trade.is_short else 1.0)
         held = abs(float(trade.get_custom_data(EXPOSURE_TAG, default=1.0)))

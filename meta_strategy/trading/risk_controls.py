@@ -135,18 +135,16 @@ class RiskControls:
             return None
         return f"risk_{self.risk.short_reason}"
 
-    def adding_blocked(self, now: datetime, trade: Trade, current_rate: float) -> bool:
+    def adding_blocked(self) -> bool:
         """
         Freqtrade asks ``confirm_trade_entry`` before a new trade only: a position adjustment
         skips it (``FreqtradeBot.execute_entry`` and backtesting's entry both check it for the
-        first entry alone). A strategy that adds to its position asks this first.
+        first entry alone). A strategy that adds to its position asks this first. It reads the
+        state :meth:`block_reason` left (it updates nothing: the exits keep the risk state).
 
-        :param now: current time (UTC)
-        :param trade: the open trade
-        :param current_rate: its current rate
-        :return: True while :meth:`block_reason` blocks trading
+        :return: True while safe mode holds (dry-run / live) or a risk limit blocks trading
         """
-        return self.block_reason(now, trade, current_rate) is not None
+        return (self.trading_live and self.safe_mode.active) or self.risk.blocked_until is not None
 
     def describe_block(self, reason: str) -> str:
         """:return: what a :meth:`block_reason` means now, for the log"""

@@ -133,7 +133,7 @@ class VolatilitySystem(RiskControls, VolatilitySizing, ConfiguredLeverage, IStra
         none while safe mode or a risk limit blocks entries."""
         if trade.nr_of_successful_entries >= 2 or trade.has_open_orders:
             return None
-        if self.adding_blocked(current_time, trade, current_rate):
+        if self.adding_blocked():
             return None
         dataframe, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
         if dataframe.empty:

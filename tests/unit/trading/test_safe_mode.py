@@ -391,3 +391,5 @@ def test_no_add_on_in_safe_mode() -> None:
     assert add_on() is None
     strategy.safe_mode.report("exchange", None)
     assert add_on() == 50.0
+    strategy.risk.blocked_until = NOW + HOUR  # a risk limit blocks trading
+    assert add_on() is None
