@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 
-from meta_strategy.research.report.paired import PairedComparison, strongest
+from meta_strategy.research.report.paired import PairedComparison, agreement_text, strongest
 
 
 logger = logging.getLogger(__name__)
@@ -34,14 +34,9 @@ def _against_strongest(paired: list[dict]) -> str:
     row = strongest([PairedComparison(**r) for r in paired])
     if row is None:
         return "-"
-    agreement = (
-        ""
-        if row.same_direction is None
-        else f"; in its direction {row.same_direction:.1%} of the hours"
-    )
     return (
         f"{_signed(row.difference, format(row.difference, '+.2f'))} [{row.ci_low:+.2f}, "
-        f"{row.ci_high:+.2f}] vs {html.escape(row.label)}{agreement}"
+        f"{row.ci_high:+.2f}] vs {html.escape(row.label)}{agreement_text(row.same_direction)}"
     )
 
 

@@ -99,16 +99,18 @@ class PairedComparison:
 
     def describe(self) -> str:
         """:return: one line, e.g. ``+0.08 [-0.30, +0.46] against Volatility System (1.45)``"""
-        agreement = (
-            ""
-            if self.same_direction is None
-            else f"; in its direction {self.same_direction:.1%} of the hours"
-        )
         return (
             f"{self.difference:+.2f} [{self.ci_low:+.2f}, {self.ci_high:+.2f}] against "
             f"{self.label} ({self.sharpe:.2f}; not above it in {self.share_not_above:.0%} of "
-            f"the paired bootstrap samples{agreement})"
+            f"the paired bootstrap samples{agreement_text(self.same_direction)})"
         )
+
+
+def agreement_text(same_direction: float | None) -> str:
+    """:return: ``; in its direction 98.8% of the hours``, or nothing when not known"""
+    if same_direction is None:
+        return ""
+    return f"; in its direction {same_direction:.1%} of the hours"
 
 
 def strongest(comparisons: list[PairedComparison]) -> PairedComparison | None:

@@ -66,12 +66,12 @@ def history_days(config: dict[str, Any], startup_candles: int, timeframe: str) -
     :return: the days of data Freqtrade loads before the run's first candle for it
     """
     candles = float(startup_candles)
+    seconds = timeframe_to_seconds(timeframe)
     freqai = config.get("freqai", {})
     if freqai.get("enabled", False):
         periods = freqai.get("feature_parameters", {}).get("indicator_periods_candles") or [0]
-        seconds = timeframe_to_seconds(timeframe)
         candles = max(candles, max(periods)) + freqai["train_period_days"] * DAY_SECONDS / seconds
-    return candles * timeframe_to_seconds(timeframe) / DAY_SECONDS
+    return candles * seconds / DAY_SECONDS
 
 
 def required_history_days(plan: Sequence[RunSpec]) -> int:

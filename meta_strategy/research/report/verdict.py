@@ -37,7 +37,11 @@ from meta_strategy.research.report.analysis import (
     DAYS,
     RunFigures,
 )
-from meta_strategy.research.report.paired import baseline_runs, paired_comparisons
+from meta_strategy.research.report.paired import (
+    agreement_text,
+    baseline_runs,
+    paired_comparisons,
+)
 
 
 logger = logging.getLogger(__name__)
@@ -336,9 +340,7 @@ def summary_lines(
             f"[{row['paired_ci'][0]:+.2f}, {row['paired_ci'][1]:+.2f}]"
             if "paired_ci" in row
             else ""
-        )
-        if row.get("same_direction") is not None:
-            paired += f"; in its direction {row['same_direction']:.1%} of the hours"
+        ) + agreement_text(row.get("same_direction"))
         lines.append(
             f"  mean Sharpe {'beats' if row['beaten'] else 'does NOT beat'} {row['label']} "
             f"({row['sharpe']:.2f}){paired}"

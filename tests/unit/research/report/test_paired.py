@@ -106,18 +106,20 @@ def test_the_seeds_average_is_compared_on_the_same_days() -> None:
     )
 
 
+def _judged(
+    figures: list[RunFigures],
+    returns: dict[str, pd.Series],
+    directions: dict[str, pd.Series] | None = None,
+):
+    """:return: the report's judgement of the runs, over the validation period"""
+    keys = {f.name: "key" for f in figures}
+    return judge(figures, returns, keys, "PPO", 5, 1e-4, "validation", directions=directions)
+
+
 def test_the_verdict_shows_the_paired_difference_beside_each_baseline() -> None:
     returns = _market()
     figures = _figures(returns)
-    judgement = judge(
-        figures,
-        returns,
-        {f.name: "key" for f in figures},
-        "PPO",
-        trials=5,
-        trial_sharpe_variance=1e-4,
-        period="validation",
-    )
+    judgement = _judged(figures, returns)
     shipped = judgement.configurations[0]
     assert {row["baseline"] for row in shipped.paired} == {
         "best_rule",
@@ -249,16 +251,7 @@ def test_each_comparison_says_how_often_the_configuration_holds_the_baselines_di
     copy = base.where(np.arange(len(hours)) % 50 != 0, 0.0)  # flat 2 % of the hours
     directions = {f.name: pd.Series(0.0, index=hours) for f in figures}
     directions.update({"VolatilitySystem": base, "meta-ppo-s42": copy, "meta-ppo-s43": base})
-    judgement = judge(
-        figures,
-        returns,
-        {f.name: "key" for f in figures},
-        "PPO",
-        trials=5,
-        trial_sharpe_variance=1e-4,
-        period="validation",
-        directions=directions,
-    )
+    judgement = _judged(figures, returns, directions)
     rows = {row["baseline"]: row for row in judgement.configurations[0].paired}
     flat_share = float(np.mean(np.arange(len(hours)) % 50 == 0))
     expected = 1 - flat_share / 2  # the mean of s42 (flat where the rule holds) and s43 (equal)
@@ -266,7 +259,7 @@ def test_each_comparison_says_how_often_the_configuration_holds_the_baselines_di
     text = "\n".join(summary_lines(figures, judgement, []))
     assert f"in its direction {expected:.1%} of the hours" in text
     # without positions (an older report) the share is unknown, not 0
-    plain = judge(figures, returns, {f.name: "key" for f in figures}, "PPO", 5, 1e-4, "validation")
+    plain = _judged(figures, returns)
     assert plain.configurations[0].paired[0]["same_direction"] is None
     # a saved report shows what the report computed, and says it
     folder = tmp_path / "val-x"
