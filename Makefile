@@ -2,6 +2,7 @@
 #   make backtest   the four POC strategies side by side (real data if found, else synthetic)
 #   make test       the full test suite
 #   make report     the walk-forward report (PERIOD=validation|test|fresh; QUICK=1: CI variant)
+#   make confirm    the designs fixed for the fresh period's one look (DRY=1: only say what runs)
 #   make dry-run    the bot in dry-run on Kraken futures (needs network and .env credentials)
 #   make replay     the same bot offline, against the recorded market (bitbot replay)
 # Both create .venv when it is missing and (re)install only when pyproject.toml changed.
@@ -21,8 +22,9 @@ APPLY ?=
 QUICK ?=
 PERIOD ?= validation
 JOBS ?= 2
+DRY ?=
 
-.PHONY: install test backtest report dry-run replay hyperopt bias-check bench lint format clean
+.PHONY: install test backtest report confirm dry-run replay hyperopt bias-check bench lint format clean
 
 install: $(STAMP)
 
@@ -41,6 +43,9 @@ backtest: install
 
 report: install
 	$(BITBOT) report $(if $(QUICK),--quick,--period $(PERIOD)) --jobs $(JOBS)
+
+confirm: install
+	$(BITBOT) confirm --jobs $(JOBS) $(if $(DRY),--dry-run)
 
 # Dry-run on Kraken futures with the MetaStrategy (and the promoted model, when there is one).
 # Needs the exchange (candles) and the API credentials in the environment (.env.example).

@@ -18,6 +18,7 @@ BITBOT_COMMANDS = frozenset(
         "models",
         "report",
         "sweep",
+        "confirm",
         "paired",
         "replay",
         "replay-fault",

@@ -1,6 +1,7 @@
 """
 ``bitbot compare`` (``make backtest``), ``bitbot bias-check``, ``bitbot tune``
-(``make hyperopt``), ``bitbot report`` (``make report``), ``bitbot sweep`` and ``bitbot paired``.
+(``make hyperopt``), ``bitbot report`` (``make report``), ``bitbot sweep``, ``bitbot confirm``
+(``make confirm``) and ``bitbot paired``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from meta_strategy.paths import REPORTS_DIR
+from meta_strategy.paths import CONFIRMATION_PLAN, REPORTS_DIR
 
 
 def add_parsers(sub: Any) -> None:
@@ -63,6 +64,22 @@ def add_parsers(sub: Any) -> None:
         "--period", choices=("validation", "test", "fresh", "custom"), default="validation"
     )
     p_sweep.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
+    p_confirm = sub.add_parser(
+        "confirm",
+        help="Run the designs fixed for a confirmation period's one look (each once, whatever "
+        "the others show), then the sweep of the period",
+    )
+    p_confirm.set_defaults(handler=run_confirm)
+    p_confirm.add_argument(
+        "--plan", default=str(CONFIRMATION_PLAN), help="the plan file (default: %(default)s)"
+    )
+    p_confirm.add_argument(
+        "--jobs", type=positive_int, default=2, help="backtests at a time (cores)"
+    )
+    p_confirm.add_argument(
+        "--dry-run", action="store_true", help="say what would run, and run nothing"
+    )
+    p_confirm.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
     p_paired = sub.add_parser(
         "paired",
         help="A saved report's meta-learner configurations against each baseline on the same "
@@ -206,6 +223,36 @@ def run_sweep(ns: argparse.Namespace) -> int:
     from meta_strategy.research.report.sweep import format_sweep, sweep_table
 
     print(format_sweep(sweep_table(Path(ns.reports_dir), ns.period)))
+    return 0
+
+
+def run_confirm(ns: argparse.Namespace) -> int:
+    """``bitbot confirm``"""
+    from meta_strategy.research.report.build import build_report
+    from meta_strategy.research.report.confirmation import (
+        ConfirmationPlanError,
+        load_confirmation_plan,
+        run_confirmation,
+    )
+    from meta_strategy.research.report.plan import ReportSettingsError
+    from meta_strategy.research.report.runs import RunError
+    from meta_strategy.research.report.sweep import format_sweep, sweep_table
+
+    reports_dir = Path(ns.reports_dir)
+    try:
+        plan = load_confirmation_plan(Path(ns.plan))
+        run_confirmation(
+            plan,
+            reports_dir,
+            lambda settings: build_report(settings, jobs=ns.jobs, reports_dir=reports_dir),
+            jobs=ns.jobs,
+            dry_run=ns.dry_run,
+        )
+    except (ConfirmationPlanError, ReportSettingsError, RunError, ValueError, OSError) as e:
+        print(f"bitbot: confirm: {e}", file=sys.stderr)
+        return 2
+    if not ns.dry_run:
+        print(format_sweep(sweep_table(reports_dir, plan.period)))
     return 0
 
 

@@ -42,6 +42,7 @@ from meta_strategy.research.report.analysis import (
     daily_regimes,
     winners,
 )
+from meta_strategy.research.report.confirmation import long_enough
 from meta_strategy.research.report.equity import (
     EquityCurve,
     buy_and_hold_curve,
@@ -439,7 +440,7 @@ def build_report(
     history_days = required_history_days(build_plan(settings, choice.configs))
     period_name = settings.period
     period = close_timerange(settings.timerange, first, last, history_days, log=log)
-    settings = replace(settings, timerange=period)
+    settings = replace(settings, timerange=long_enough(period_name, period))
     folder = reports_dir / settings.name
     folder.mkdir(parents=True, exist_ok=True)
     plan = build_plan(settings, choice.configs)
