@@ -6,19 +6,25 @@ Each report appends the configurations it ran (one line of JSON each) to
 ``<reports>/configurations.jsonl``: the period (``validation``, ``test`` or ``custom``), the
 timerange, the configuration's key (:meth:`~meta_strategy.research.report.plan.RunSpec.key`
 with ``seedless``: the seeds of one configuration are one trial; a change of code, parameters,
-configs or data is a new one), its name and when it was first run. A configuration run again
-is not counted twice. A period's count includes configurations run over any timerange that
-overlaps it: a report over 2021 to 2025 has looked at the test period too.
+configs or data is a new one), its name, when it was first run and a fingerprint of its trades
+(:func:`trades_fingerprint`). A configuration run again is not counted twice. Nor is one whose
+trades are those of a configuration already recorded (a rule strategy run again after a change
+of code that did not touch it): the same trades are the same returns, not another trial.
+Lines recorded before the fingerprint existed count by their key alone. A period's count
+includes configurations run over any timerange that overlaps it: a report over 2021 to 2025 has
+looked at the test period too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from meta_strategy.data.timeframes import parse_timerange
 from meta_strategy.research.report.plan import PERIODS
@@ -43,6 +49,39 @@ class Trial:
     configuration: str
     name: str
     first_run: str = ""
+    trades: str = ""
+    """:func:`trades_fingerprint` of its runs (empty on lines recorded before it existed)"""
+
+    @property
+    def identity(self) -> str:
+        """:return: what makes it another trial: its trades when known, else its key"""
+        return f"trades:{self.trades}" if self.trades else self.configuration
+
+
+def trades_fingerprint(runs: Iterable[list[dict[str, Any]]]) -> str:
+    """
+    :param runs: each run's trades as Freqtrade's backtest result lists them (one run for a rule
+        strategy, one per seed for a meta-learner configuration, in seed order)
+    :return: a hash of when each trade opened and closed, its side, its orders' fills and its
+        profit: two configurations with the same fingerprint made the same returns
+    """
+    rows = [
+        [
+            (
+                trade["open_timestamp"],
+                trade["close_timestamp"],
+                bool(trade["is_short"]),
+                round(float(trade["profit_abs"]), 6),
+                [
+                    (order["order_filled_timestamp"], round(float(order["amount"]), 10))
+                    for order in trade.get("orders", [])
+                ],
+            )
+            for trade in trades
+        ]
+        for trades in runs
+    ]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 
 def read_trials(reports_dir: Path) -> list[Trial]:
@@ -63,28 +102,36 @@ def read_trials(reports_dir: Path) -> list[Trial]:
         except (json.JSONDecodeError, TypeError) as e:
             raise TrialLedgerError(
                 f"{path}, line {number}: not a recorded configuration ({e}); expected the keys "
-                "period, timerange, configuration, name, first_run"
+                "period, timerange, configuration, name, first_run (and trades)"
             ) from e
     return trials
 
 
 def record_trials(reports_dir: Path, trials: Iterable[Trial]) -> list[Trial]:
     """
-    Append the configurations not recorded yet.
+    Append the configurations not recorded yet, and the fingerprint of those recorded without
+    one (a line of the same configuration with its trades: the ledger is only appended to).
 
     :param reports_dir: the reports' parent folder
     :param trials: the configurations a report ran
     :return: every configuration recorded, these included
     """
     known = read_trials(reports_dir)
-    seen = {(t.period, t.configuration) for t in known}
+    seen: dict[tuple[str, str], bool] = {}  # recorded: with its trades (True) or without
+    first_runs: dict[tuple[str, str], str] = {}
+    for t in known:
+        key = (t.period, t.configuration)
+        seen[key] = seen.get(key, False) or bool(t.trades)
+        first_runs.setdefault(key, t.first_run)
     new = []
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for trial in trials:
-        if (trial.period, trial.configuration) in seen:
+        key = (trial.period, trial.configuration)
+        if seen.get(key) or (key in seen and not trial.trades):
             continue
-        seen.add((trial.period, trial.configuration))
-        new.append(Trial(**{**asdict(trial), "first_run": trial.first_run or now}))
+        seen[key] = bool(trial.trades)
+        first_run = trial.first_run or first_runs.get(key) or now
+        new.append(Trial(**{**asdict(trial), "first_run": first_run}))
     if new:
         path = Path(reports_dir) / LEDGER
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,16 +154,13 @@ def trials_in(period: str, trials: Iterable[Trial]) -> int:
     """
     :param period: a protocol period (``validation``, ``test``) or ``custom``
     :return: how many configurations were run over ``period``: those recorded for it, and those
-        of another period or a custom timerange that overlaps it (a look at any of its data)
+        of another period or a custom timerange that overlaps it (a look at any of its data);
+        those with the same trades once
     """
     span = PERIODS.get(period)
-    return len(
-        {
-            t.configuration
-            for t in trials
-            if t.period == period or (span is not None and _overlaps(t.timerange, span))
-        }
-    )
+    looked = [t for t in trials if t.period == period or (span and _overlaps(t.timerange, span))]
+    known = {t.configuration: t.identity for t in looked if t.trades}
+    return len({known.get(t.configuration, t.identity) for t in looked})
 
 
 def trials_of(results: Iterable[RunResult], period: str, timerange: str) -> list[Trial]:
@@ -124,17 +168,29 @@ def trials_of(results: Iterable[RunResult], period: str, timerange: str) -> list
     :param results: a report's runs
     :param period: its protocol period
     :param timerange: its timerange
-    :return: the configurations they are: each rule strategy of the rules run, the stacker,
-        each meta-learner configuration (its seeds are one), the as-deployed run
+    :return: the configurations they are, each with the fingerprint of its trades: each rule
+        strategy of the rules run, the stacker, each meta-learner configuration (its seeds are
+        one), the as-deployed run
     """
     out = []
+    seeds: dict[str, list[RunResult]] = {}
     for result in results:
         if result.spec.kind == "rules":
+            stats = result.stats()["strategy"]
             for strategy in result.spec.strategies:
-                out.append(Trial(period, timerange, f"{result.configuration}:{strategy}", strategy))
+                trades = trades_fingerprint([stats[strategy]["trades"]])
+                configuration = f"{result.configuration}:{strategy}"
+                out.append(Trial(period, timerange, configuration, strategy, trades=trades))
         else:
-            name = result.spec.name if result.spec.seed is None else f"meta-{result.spec.algorithm}"
-            if result.spec.models_of is not None:
-                name = result.spec.name
-            out.append(Trial(period, timerange, result.configuration, name))
+            seeds.setdefault(result.configuration, []).append(result)
+    for configuration, runs in seeds.items():
+        spec = runs[0].spec
+        name = spec.name if spec.seed is None else f"meta-{spec.algorithm}"
+        if spec.models_of is not None:
+            name = spec.name
+        runs = sorted(runs, key=lambda r: r.spec.seed or 0)
+        trades = trades_fingerprint(
+            [r.stats()["strategy"][r.spec.strategies[0]]["trades"] for r in runs]
+        )
+        out.append(Trial(period, timerange, configuration, name, trades=trades))
     return out

@@ -9,13 +9,16 @@ import pandas as pd
 import pytest
 
 from meta_strategy.research.report.analysis import RunFigures
+from meta_strategy.research.report.plan import RunSpec
 from meta_strategy.research.report.trials import (
     LEDGER,
     Trial,
     TrialLedgerError,
     read_trials,
     record_trials,
+    trades_fingerprint,
     trials_in,
+    trials_of,
 )
 from meta_strategy.research.report.verdict import judge
 
@@ -147,6 +150,101 @@ def test_the_ledger_counts_each_configuration_once_per_period(tmp_path: Path) ->
     assert trials_in("fresh", fresh) == 1 and trials_in("test", fresh) == 2
     assert trials_in("fresh", [Trial("custom", "20240101-", "k6", "f")]) == 1, "open: it looks"
     assert all(t.first_run for t in read_trials(tmp_path))
+
+
+def _trade(opened: int, amount: float = 0.5, profit: float = 10.0) -> dict:
+    fills = [{"order_filled_timestamp": opened, "amount": amount}]
+    fills.append({"order_filled_timestamp": opened + 3_600_000, "amount": amount})
+    return {
+        "open_timestamp": opened,
+        "close_timestamp": opened + 3_600_000,
+        "is_short": False,
+        "profit_abs": profit,
+        "orders": fills,
+    }
+
+
+def test_the_same_trades_are_one_trial_whatever_the_key() -> None:
+    trades = [_trade(0), _trade(7_200_000)]
+    same = trades_fingerprint([trades])
+    assert same == trades_fingerprint([[dict(t) for t in trades]])
+    assert same != trades_fingerprint([[_trade(0), _trade(7_200_000, amount=0.6)]])
+    assert same != trades_fingerprint([[_trade(0), _trade(7_200_000, profit=10.5)]])
+    assert same != trades_fingerprint([trades[:1]])
+    assert trades_fingerprint([trades, []]) != trades_fingerprint([[], trades]), "seed order"
+    span = "20210101-20240101"
+    rerun = [
+        Trial("validation", span, "code-1:VolatilitySystem", "VolatilitySystem", trades=same),
+        # the same rule after a change of code elsewhere: another key, the same trades
+        Trial("validation", span, "code-2:VolatilitySystem", "VolatilitySystem", trades=same),
+        Trial("validation", span, "code-2:OTTStrategy", "OTTStrategy", trades="other"),
+        Trial("validation", span, "old-line", "BbandRsi"),  # recorded before fingerprints
+    ]
+    assert trials_in("validation", rerun) == 3
+
+
+def test_a_configuration_recorded_before_fingerprints_gets_one_when_it_runs_again(
+    tmp_path: Path,
+) -> None:
+    span = "20210101-20240101"
+    old = [Trial("validation", span, f"k{n}", "VolatilitySystem") for n in (1, 2)]
+    record_trials(tmp_path, old)
+    assert trials_in("validation", read_trials(tmp_path)) == 2
+    record_trials(tmp_path, old)  # reused again without trades: nothing new
+    assert len(read_trials(tmp_path)) == 2
+    # both made the same trades: re-run (their backtests reused), they are one trial
+    again = [Trial(t.period, t.timerange, t.configuration, t.name, trades="x") for t in old]
+    ledger = record_trials(tmp_path, again)
+    assert len(ledger) == 4 and trials_in("validation", ledger) == 1
+    assert ledger[2].first_run == ledger[0].first_run, "when it was first run, not now"
+    assert len(record_trials(tmp_path, again)) == 4, "a fingerprint is recorded once"
+    assert len(record_trials(tmp_path, old)) == 4
+
+
+class _Result:
+    """A finished run as :func:`trials_of` reads it: its spec, key and trades."""
+
+    def __init__(self, spec: RunSpec, configuration: str, trades: dict[str, list]) -> None:
+        self.spec, self.configuration, self._trades = spec, configuration, trades
+
+    def stats(self) -> dict:
+        return {"strategy": {k: {"trades": v} for k, v in self._trades.items()}}
+
+
+def test_a_reports_trials_carry_their_trades() -> None:
+    a, b, c = [_trade(0)], [_trade(7_200_000)], [_trade(0, profit=-3.0)]
+    rules = RunSpec("rules", "rules", ("VolatilitySystem", "OTTStrategy"), ())
+    seeds = [
+        _Result(
+            RunSpec(f"meta-ppo-s{s}", "rl", ("MetaStrategy",), (), algorithm="PPO", seed=s),
+            "meta-key",
+            {"MetaStrategy": t},
+        )
+        for s, t in ((43, c), (42, b))
+    ]
+    deployed = RunSpec(
+        "meta-as-deployed",
+        "rl",
+        ("MetaStrategy",),
+        (),
+        algorithm="PPO",
+        seed=42,
+        models_of="meta-ppo-s42",
+    )
+    results = [
+        _Result(rules, "rules-key", {"VolatilitySystem": a, "OTTStrategy": b}),
+        *seeds,
+        _Result(deployed, "deployed-key", {"MetaStrategy": b}),
+    ]
+    trials = trials_of(results, "validation", "20210101-20240101")  # type: ignore[arg-type]
+    assert [(t.configuration, t.name, t.trades) for t in trials] == [
+        ("rules-key:VolatilitySystem", "VolatilitySystem", trades_fingerprint([a])),
+        ("rules-key:OTTStrategy", "OTTStrategy", trades_fingerprint([b])),
+        ("meta-key", "meta-PPO", trades_fingerprint([b, c])),  # its seeds in order: 42, 43
+        ("deployed-key", "meta-as-deployed", trades_fingerprint([b])),
+    ]
+    # the as-deployed run made the trades OTTStrategy made: one trial, not two
+    assert trials_in("validation", trials) == 3
 
 
 def test_a_corrupt_ledger_names_the_file_and_line(tmp_path: Path) -> None:
