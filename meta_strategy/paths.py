@@ -43,8 +43,6 @@ REPORTS_DIR = USER_DATA / "reports"
 REPORT_RESULTS = "results.json"
 """A report's figures in ``<REPORTS_DIR>/<name>/`` (written by ``bitbot report``, read by
 ``bitbot sweep``)."""
-CONFIRMATION_PLAN = USER_DATA / "confirmations" / "fresh.json"
-"""The designs fixed for the fresh period's one look (``bitbot confirm``)."""
 RESULTS_DIR = USER_DATA / "backtest_results" / "compare"
 """Where ``bitbot compare`` exports its backtests."""
 REPLAY_ROOT = USER_DATA / "replay"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from meta_strategy.paths import CONFIRMATION_PLAN, REPORTS_DIR
+from meta_strategy.paths import REPORTS_DIR
 
 
 def add_parsers(sub: Any) -> None:
@@ -71,7 +71,7 @@ def add_parsers(sub: Any) -> None:
     )
     p_confirm.set_defaults(handler=run_confirm)
     p_confirm.add_argument(
-        "--plan", default=str(CONFIRMATION_PLAN), help="the plan file (default: %(default)s)"
+        "--plan", help="the plan file (default: user_data/confirmations/fresh.json)"
     )
     p_confirm.add_argument(
         "--jobs", type=positive_int, default=2, help="backtests at a time (cores)"
@@ -230,6 +230,7 @@ def run_confirm(ns: argparse.Namespace) -> int:
     """``bitbot confirm``"""
     from meta_strategy.research.report.build import build_report
     from meta_strategy.research.report.confirmation import (
+        CONFIRMATION_PLAN,
         ConfirmationPlanError,
         load_confirmation_plan,
         run_confirmation,
@@ -240,7 +241,7 @@ def run_confirm(ns: argparse.Namespace) -> int:
 
     reports_dir = Path(ns.reports_dir)
     try:
-        plan = load_confirmation_plan(Path(ns.plan))
+        plan = load_confirmation_plan(Path(ns.plan) if ns.plan else CONFIRMATION_PLAN)
         run_confirmation(
             plan,
             reports_dir,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from meta_strategy.data.timeframes import parse_timerange
-from meta_strategy.paths import FREQAI_OVERLAY, REPORT_RESULTS
+from meta_strategy.paths import FREQAI_OVERLAY, REPORT_RESULTS, USER_DATA
 from meta_strategy.research.report.plan import (
     CONFIRMATION_PERIODS,
     ReportSettings,
@@ -29,6 +29,9 @@ from meta_strategy.research.report.plan import (
 
 logger = logging.getLogger(__name__)
 
+CONFIRMATION_PLAN = USER_DATA / "confirmations" / "fresh.json"
+"""The designs fixed for the fresh period's one look. Not in :mod:`meta_strategy.paths`: that
+module is an input of every backtest's key, and a plan of reports changes no backtest."""
 PLAN_KEYS = {"period", "fixed", "seeds", "as_deployed", "designs"}
 DESIGN_KEYS = {"name", "overlays", "meta_overlays", "why"}
 MIN_PERIOD_DAYS: dict[str, int] = {"fresh": 180}

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from meta_strategy.cli.main import main
-from meta_strategy.paths import CONFIRMATION_PLAN, REPORT_RESULTS
+from meta_strategy.paths import REPORT_RESULTS
 from meta_strategy.research.report.confirmation import (
+    CONFIRMATION_PLAN,
     ConfirmationPlanError,
     load_confirmation_plan,
     long_enough,
