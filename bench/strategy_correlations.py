@@ -48,8 +48,11 @@ WARMUP = pd.Timedelta(days=200)
 """Candles before ``--start`` that the signals' lookbacks read."""
 
 
-def daily_returns(args: argparse.Namespace, config: dict, fee: float) -> pd.DataFrame:
-    """:return: one column per registry entry: its daily log return of following it"""
+def registry_signals(
+    args: argparse.Namespace, config: dict
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """:return: the 1h candles from :data:`WARMUP` before ``--start`` to ``--end``, their
+    funding rates and every registry entry's signals on them"""
     datadir = Path(args.datadir)
     candles = load_candles(candle_file(datadir, PAIR, "1h"))
     start, end = pd.Timestamp(args.start, tz="UTC"), pd.Timestamp(args.end, tz="UTC")
@@ -60,7 +63,13 @@ def daily_returns(args: argparse.Namespace, config: dict, fee: float) -> pd.Data
     )
     reference = load_reference_closes(datadir, config, PAIR, "1h", candles["date"])
     engine = SignalEngine(load_registry(Path(args.registry), "1h"), config)
-    signals = engine.compute(candles, PAIR, funding, reference)
+    return candles, funding, engine.compute(candles, PAIR, funding, reference)
+
+
+def daily_returns(args: argparse.Namespace, config: dict, fee: float) -> pd.DataFrame:
+    """:return: one column per registry entry: its daily log return of following it"""
+    candles, funding, signals = registry_signals(args, config)
+    start = pd.Timestamp(args.start, tz="UTC")
     out = {}
     for column in signals.columns:
         if column.endswith("_direction"):
