@@ -15,7 +15,8 @@ the outcomes are shuffled in 20-day blocks (``--shuffles`` times).
 out of sample. Choose on the validation period only (the default).
 
 Usage: ``.venv/bin/python bench/signal_information.py [--start 2021-01-01] [--end 2024-01-01]
-[--base volatility] [--top 8] [--shuffles 200] [--datadir D]``
+[--base volatility] [--hours 24] [--top 8] [--shuffles 200] [--datadir D]``; ``--hours 4``
+decides every 4 hours and measures the next 4.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ BLOCK_DAYS = 20
 
 
 def inputs_and_outcomes(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:return: the features and the two next-day outcomes at each day's last candle"""
+    """:return: the features and the two outcomes over the next ``--hours`` at the last candle
+    of every ``--hours`` (each day's last candle by default)"""
     config = Configuration.from_files([str(REPO / "user_data" / f) for f in CONFIGS])
     fee = cost_per_fill(config)
     candles, funding, signals = registry_signals(args, config)
@@ -66,15 +68,17 @@ def inputs_and_outcomes(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Data
     )
     base = signals[f"%-sig_{args.base}_direction"].fillna(0.0)
     followed = np.log1p(following_returns(base, candles["close"], funding, fee))
+    hours = args.hours
     outcomes = pd.DataFrame(
         {
-            f"following {args.base}": followed[::-1].rolling(DAY).sum()[::-1].shift(-1),
-            "BTC": log_close.shift(-DAY) - log_close,
+            f"following {args.base}": followed[::-1].rolling(hours).sum()[::-1].shift(-1),
+            "BTC": log_close.shift(-hours) - log_close,
         }
     )
     start, end = pd.Timestamp(args.start, tz="UTC"), pd.Timestamp(args.end, tz="UTC")
-    days = (candles["date"].dt.hour == DAY - 1) & (candles["date"] >= start)
-    days &= candles["date"] < end - pd.Timedelta(days=1)
+    hour_of_day = candles["date"].dt.hour
+    days = ((hour_of_day + 1) % hours == 0) & (candles["date"] >= start)
+    days &= candles["date"] < end - pd.Timedelta(hours=hours)
     index = pd.DatetimeIndex(candles["date"][days])
     return features[days].set_axis(index), outcomes[days].set_axis(index)
 
@@ -85,12 +89,13 @@ def information(features: pd.DataFrame, outcome: pd.Series) -> pd.Series:
     return ranks.corrwith(outcome.rank()).dropna()
 
 
-def chance_level(features: pd.DataFrame, outcome: pd.Series, shuffles: int) -> float:
+def chance_level(features: pd.DataFrame, outcome: pd.Series, shuffles: int, hours: int) -> float:
     """:return: the 95th percentile of the largest |IC| with the outcome's 20-day blocks
-    shuffled (the features' own dependence over time kept)"""
+    shuffled (the features' own dependence over time kept); ``hours`` between decisions"""
     rng = np.random.default_rng(0)
     values = outcome.to_numpy()
-    blocks = [values[i : i + BLOCK_DAYS] for i in range(0, len(values), BLOCK_DAYS)]
+    block = BLOCK_DAYS * DAY // hours
+    blocks = [values[i : i + block] for i in range(0, len(values), block)]
     ranks = features.rank()
     best = []
     for _ in range(shuffles):
@@ -108,19 +113,26 @@ def main() -> None:
     parser.add_argument("--registry", default=str(STRATEGY_REGISTRY))
     default = os.environ.get("BITBOT_DATA") or str(REPO.parent / "shared" / "data" / "binance")
     parser.add_argument("--datadir", default=default)
+    parser.add_argument(
+        "--hours",
+        type=int,
+        default=DAY,
+        choices=(1, 2, 3, 4, 6, 8, 12, 24),
+        help="the decision interval and the outcomes' horizon (default: a day)",
+    )
     parser.add_argument("--top", type=int, default=8)
     parser.add_argument("--shuffles", type=int, default=200)
     args = parser.parse_args()
     features, outcomes = inputs_and_outcomes(args)
     features = features.loc[:, features.notna().all() & (features.nunique() > 1)]
     print(
-        f"{len(features)} days, {args.start} .. {args.end}; {features.shape[1]} features at each "
-        "day's last candle against the next 24 hours"
+        f"{len(features)} decisions, {args.start} .. {args.end}; {features.shape[1]} features at "
+        f"the last candle of every {args.hours} hours against the next {args.hours} hours"
     )
     for name, outcome in outcomes.items():
         ic = information(features, outcome)
         top = ic.reindex(ic.abs().sort_values(ascending=False).index)[: args.top]
-        chance = chance_level(features, outcome, args.shuffles)
+        chance = chance_level(features, outcome, args.shuffles, args.hours)
         print(
             f"\n{name}: largest |IC| {ic.abs().max():.3f}; by chance the largest reaches "
             f"{chance:.3f} (95th percentile of {args.shuffles} block shuffles)"
