@@ -9,15 +9,17 @@ plants a signal of known strength and asks how strong it must be before the agen
 the shipped one is, uses it out of sample.
 
 Each synthetic window has 360 days of hourly candles (BTC-like volatility, 3 % a day): the
-first 180 train, the next 180 are held out. One feature, known at each day's last close,
-predicts the next day's return with a given information coefficient (IC: their correlation);
-``--noise-features`` others are pure noise. The base holds a long position throughout; the
+first 180 are the training window, the next 180 are held out. As in MetaPPO, the agent trains on
+the window's first 80 % and keeps the checkpoint that does best on its last 20 % (FreqAI's
+``test_size``). One feature, known at each day's last close, predicts the next day's return
+with a given information coefficient (IC: their correlation); ``--noise-features`` others are
+pure noise. The base holds a long position throughout; the
 agent (residual mode: the base's position whole, half, or none), decides once a day, pays the
 shipped costs (0.05 % + 2 bp a fill, funding off), is rewarded by its log return minus the
 base's (scale 100), starts by cloning the base and trains as ``config.freqai.json`` says (PPO,
 its hyperparameters, 8 environments, 10 passes over the window). The oracle sizes by the
 planted feature alone (whole when it is above 0, none below): the veto that was there to find.
-Not modelled: the held-out split MetaPPO keeps its best checkpoint on, the registry's features.
+Not modelled: the registry's features.
 
 For each IC it prints the IC the generated markets have (mean over the windows), and over the
 windows the held-out Sharpe of the base, the agent and the oracle, the agent's Sharpe minus the
@@ -25,7 +27,7 @@ base's (mean and the share of windows where it is above 0), and the share of day
 holds less than the whole base (its vetoes).
 
 Usage: ``.venv/bin/python bench/learnability.py [--ics 0 0.05 0.1 0.2] [--windows 6]
-[--noise-features 30] [--cycles 10]``
+[--noise-features 30] [--cycles 10] [--no-checkpoint-split]``
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +47,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import torch as th  # noqa: E402
+from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
+from stable_baselines3.common.monitor import Monitor  # noqa: E402
 
 from meta_strategy.paths import FREQAI_OVERLAY  # noqa: E402
 from meta_strategy.research.metrics import sharpe_ratio  # noqa: E402
@@ -53,7 +58,7 @@ from meta_strategy.rl.costs import CostModel  # noqa: E402
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays  # noqa: E402
 from meta_strategy.rl.imitation import clone_behaviour, cloning_set  # noqa: E402
 from meta_strategy.rl.rewards import ExcessLogReturnReward  # noqa: E402
-from meta_strategy.rl.vector import seed_envs, training_envs  # noqa: E402
+from meta_strategy.rl.vector import evaluation_interval, seed_envs, training_envs  # noqa: E402
 
 
 HOURS = 24
@@ -131,18 +136,29 @@ def _follow(env: FuturesTradingEnv, act) -> tuple[float, float]:
     return sharpe_ratio(returns, periods_per_year=365), float(np.mean(partial))
 
 
-def one_window(ic: float, seed: int, noise_features: int, cycles: int) -> dict[str, float]:
-    """:return: held-out Sharpe of base, agent and oracle, and the agent's share of vetoes"""
+def one_window(
+    ic: float, seed: int, noise_features: int, cycles: int, checkpoint_split: bool = True
+) -> dict[str, float]:
+    """
+    :param checkpoint_split: as MetaPPO, train on the window's first part and keep the best
+        checkpoint on the rest; else train on the whole window and keep the last
+    :return: held-out Sharpe of base, agent and oracle, and the agent's share of vetoes
+    """
     freqai = json.loads((REPO / FREQAI_OVERLAY).read_text())["freqai"]
     params = freqai["model_training_parameters"]
     rl_config = freqai["rl_config"]
     train_days = freqai["train_period_days"]
     candles, features = planted_market(ic, 2 * train_days, noise_features, seed)
     split = train_days * HOURS
-    train = candles.iloc[:split].reset_index(drop=True)
+    # FreqAI keeps the window's last test_size for the checkpoint choice (shuffle off)
+    test_size = freqai["data_split_parameters"]["test_size"] if checkpoint_split else 0.0
+    fit = round(train_days * (1 - test_size)) * HOURS
+    train = candles.iloc[:fit].reset_index(drop=True)
+    checkpoint = candles.iloc[fit:split].reset_index(drop=True)
     held_out = candles.iloc[split:].reset_index(drop=True)
     th.manual_seed(seed)
-    envs = training_envs(lambda: _env(train, features[:split]), int(rl_config["n_envs"]))
+    n_envs = int(rl_config["n_envs"])
+    envs = training_envs(lambda: _env(train, features[:fit]), n_envs)
     seed_envs(envs, seed)
     model = PPO(
         "MlpPolicy",
@@ -154,10 +170,27 @@ def one_window(ic: float, seed: int, noise_features: int, cycles: int) -> dict[s
         **params,
     )
     observations, actions = cloning_set(
-        features[:split], _residual_choices(split), np.ones(split), _daily_decisions(split)
+        features[:fit], _residual_choices(fit), np.ones(fit), _daily_decisions(fit)
     )
     clone_behaviour(model, observations, actions, rl_config["behaviour_cloning"]["epochs"], seed)
-    model.learn(total_timesteps=cycles * split)
+    with tempfile.TemporaryDirectory() as folder:
+        callbacks = []
+        if checkpoint_split:
+            evaluation = Monitor(_env(checkpoint, features[fit:split]))
+            evaluation.reset(seed=seed)
+            callbacks.append(
+                MaskableEvalCallback(
+                    evaluation,
+                    deterministic=True,
+                    eval_freq=evaluation_interval(fit, n_envs),
+                    best_model_save_path=folder,
+                    use_masking=False,
+                    verbose=0,
+                )
+            )
+        model.learn(total_timesteps=cycles * fit, callback=callbacks)
+        if (Path(folder) / "best_model.zip").is_file():  # as MetaPPO: the best on the split
+            model = PPO.load(Path(folder) / "best_model.zip", device="cpu")
     test_env = _env(held_out, features[split:])
     base, _ = _follow(test_env, lambda obs: len(RESIDUAL_SIZES) - 1)
     agent, vetoes = _follow(test_env, lambda obs: model.predict(obs, deterministic=True)[0])
@@ -186,11 +219,22 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=6)
     parser.add_argument("--noise-features", type=int, default=30)
     parser.add_argument("--cycles", type=int, default=10, help="passes over the training window")
+    parser.add_argument(
+        "--no-checkpoint-split",
+        action="store_true",
+        help="train on the whole window and keep the last checkpoint (not as MetaPPO)",
+    )
     ns = parser.parse_args()
+    split = not ns.no_checkpoint_split
     th.set_num_threads(1)
     print(
         f"Planted-signal check: {ns.windows} windows per IC (180 days to train, 180 held out), "
-        f"{ns.noise_features} noise features, {ns.cycles} passes, the shipped PPO settings"
+        f"{ns.noise_features} noise features, {ns.cycles} passes, the shipped PPO settings; "
+        + (
+            "the best checkpoint on the window's last 20 %, as MetaPPO"
+            if split
+            else "trained on the whole window, the last checkpoint"
+        )
     )
     print(
         "| IC (realised) | base Sharpe | agent Sharpe | oracle Sharpe | agent - base: mean, "
@@ -200,7 +244,10 @@ def main() -> None:
     for ic in ns.ics:
         started = time.perf_counter()
         rows = pd.DataFrame(
-            [one_window(ic, 1000 + w, ns.noise_features, ns.cycles) for w in range(ns.windows)]
+            [
+                one_window(ic, 1000 + w, ns.noise_features, ns.cycles, split)
+                for w in range(ns.windows)
+            ]
         )
         edge = rows["agent"] - rows["base"]
         print(
