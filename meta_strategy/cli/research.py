@@ -67,7 +67,7 @@ def add_parsers(sub: Any) -> None:
     p_confirm = sub.add_parser(
         "confirm",
         help="Run the designs fixed for a confirmation period's one look (each once, whatever "
-        "the others show), then the sweep of the period",
+        "the others show), then the sweep of the period and issue 14's floors on each",
     )
     p_confirm.set_defaults(handler=run_confirm)
     p_confirm.add_argument(
@@ -232,6 +232,7 @@ def run_confirm(ns: argparse.Namespace) -> int:
     from meta_strategy.research.report.confirmation import (
         CONFIRMATION_PLAN,
         ConfirmationPlanError,
+        format_floors,
         load_confirmation_plan,
         run_confirmation,
     )
@@ -254,6 +255,7 @@ def run_confirm(ns: argparse.Namespace) -> int:
         return 2
     if not ns.dry_run:
         print(format_sweep(sweep_table(reports_dir, plan.period)))
+        print(format_floors(plan, reports_dir))
     return 0
 
 

@@ -207,6 +207,67 @@ def is_confirmed(reports_dir: Path, design: ConfirmationDesign) -> bool:
     return (Path(reports_dir) / design.name / REPORT_RESULTS).is_file()
 
 
+MAX_DRAWDOWN = 0.25
+"""The drawdown floor fixed for the shipped default (issue 14): at most 25 %."""
+WORST_SEED_GAP = 0.3
+"""The worst seed's Sharpe within this much of the mean (issue 14)."""
+
+
+def floors_of(results: dict[str, Any]) -> list[tuple[str, bool]]:
+    """
+    The floors fixed for the shipped default (issue 14), judged on one saved report's headline
+    configuration (``results.json`` of ``bitbot report``).
+
+    :param results: the report's figures
+    :return: each floor, in words with the figure, and whether it holds
+    """
+    verdict = results["verdict"]
+    headline = results["configurations"][0]
+    sharpe, pooled = verdict["sharpe"], verdict["pooled"]
+    drawdown = headline["max_drawdown"]["mean"]
+    missed = [a["label"] for a in verdict["against"] if not a["beaten"]]
+    refused = verdict["promotion"].get(headline["name"], ["not judged"])
+    return [
+        (
+            f"mean Sharpe {sharpe['mean']:.2f} above every baseline of the report"
+            + (f" (not: {', '.join(missed)})" if missed else ""),
+            not missed,
+        ),
+        (
+            f"the Sharpe's 95 % interval above 0 (from {pooled['sharpe_ci_low']:.2f})",
+            pooled["sharpe_ci_low"] > 0,
+        ),
+        (f"mean max drawdown {drawdown:.1%} at most {MAX_DRAWDOWN:.0%}", drawdown <= MAX_DRAWDOWN),
+        (
+            f"worst seed {sharpe['worst']:.2f} within {WORST_SEED_GAP} of the mean",
+            sharpe["mean"] - sharpe["worst"] <= WORST_SEED_GAP,
+        ),
+        (
+            "passes the promotion rule" + (f" (refused: {'; '.join(refused)})" if refused else ""),
+            not refused,
+        ),
+    ]
+
+
+def format_floors(plan: ConfirmationPlan, reports_dir: Path) -> str:
+    """:return: the floors of every design whose report is written, one block each"""
+    lines = [f"Issue 14's floors on the {plan.period} period (each design's headline run):"]
+    for design in plan.designs:
+        path = Path(reports_dir) / design.name / REPORT_RESULTS
+        if not path.is_file():
+            lines.append(f"  {design.name}: not run yet")
+            continue
+        try:
+            floors = floors_of(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            lines.append(f"  {design.name}: {path} is not a report's results.json ({e!r})")
+            continue
+        held = sum(ok for _, ok in floors)
+        lines.append(f"  {design.name}: {held} of {len(floors)} floors hold")
+        lines += [f"    {'holds ' if ok else 'misses'}  {text}" for text, ok in floors]
+    return "\n".join(lines)
+
+
 def run_confirmation(
     plan: ConfirmationPlan,
     reports_dir: Path,

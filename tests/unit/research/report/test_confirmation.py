@@ -13,6 +13,8 @@ from meta_strategy.paths import REPORT_RESULTS
 from meta_strategy.research.report.confirmation import (
     CONFIRMATION_PLAN,
     ConfirmationPlanError,
+    floors_of,
+    format_floors,
     load_confirmation_plan,
     long_enough,
     run_confirmation,
@@ -183,3 +185,55 @@ def test_bitbot_confirm_says_what_runs_and_refuses_a_bad_plan(
     assert "--overlay user_data/overlays/sizing-vol30.json --name fresh-shipped-2" in out
     assert main(["confirm", "--plan", str(tmp_path / "none.json"), "--reports-dir", reports]) == 2
     assert "bitbot: confirm: " in capsys.readouterr().err
+
+
+def _results(
+    mean: float = 1.6,
+    worst: float = 1.5,
+    low: float = 0.2,
+    drawdown: float = 0.2,
+    beaten: bool = True,
+    refused: tuple[str, ...] = (),
+) -> dict:
+    return {
+        "verdict": {
+            "sharpe": {"mean": mean, "worst": worst},
+            "pooled": {"sharpe_ci_low": low},
+            "against": [
+                {"label": "Volatility System", "beaten": beaten},
+                {"label": "Flat", "beaten": True},
+            ],
+            "promotion": {"meta-ppo": list(refused)},
+        },
+        "configurations": [{"name": "meta-ppo", "max_drawdown": {"mean": drawdown}}],
+    }
+
+
+def test_issue_14s_floors_are_judged_on_a_designs_report() -> None:
+    assert all(ok for _, ok in floors_of(_results()))
+    missed = {
+        "beaten": (_results(beaten=False), 0, "(not: Volatility System)"),
+        "interval": (_results(low=-0.1), 1, "from -0.10"),
+        "drawdown": (_results(drawdown=0.251), 2, "25.1% at most 25%"),
+        "worst seed": (_results(worst=1.29), 3, "worst seed 1.29 within 0.3"),
+        "rule": (_results(refused=("deflated Sharpe 0.03 is below 0.5",)), 4, "deflated"),
+    }
+    for case, (results, index, said) in missed.items():
+        floors = floors_of(results)
+        assert [ok for _, ok in floors].count(False) == 1, case
+        text, ok = floors[index]
+        assert not ok and said in text, (case, text)
+    assert floors_of(_results(drawdown=0.25))[2][1], "at most 25 % holds at 25 %"
+
+
+def test_the_floors_of_every_design_run_so_far(tmp_path: Path) -> None:
+    plan = load_confirmation_plan(_plan_file(tmp_path))
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / REPORT_RESULTS).write_text(json.dumps(_results(drawdown=0.3)))
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / REPORT_RESULTS).write_text("{")
+    text = format_floors(plan, tmp_path)
+    assert "one: 4 of 5 floors hold" in text and "misses  mean max drawdown 30.0%" in text
+    assert "two: " in text and "is not a report's results.json" in text
+    (tmp_path / "two" / REPORT_RESULTS).unlink()
+    assert "two: not run yet" in format_floors(plan, tmp_path)
