@@ -227,6 +227,14 @@ def floors_of(results: dict[str, Any]) -> list[tuple[str, bool]]:
     drawdown = headline["max_drawdown"]["mean"]
     missed = [a["label"] for a in verdict["against"] if not a["beaten"]]
     refused = verdict["promotion"].get(headline["name"], ["not judged"])
+    multiple = {r["name"]: r["metrics"]["btc_multiple"] for r in results["runs"]}
+    own = sum(multiple[name] for name in headline["runs"]) / len(headline["runs"])
+    rivals = {
+        r["label"]: r["metrics"]["btc_multiple"]
+        for r in results["runs"]
+        if r["group"] in ("strategy", "baseline")
+    }
+    best = max(rivals, key=rivals.__getitem__)
     return [
         (
             f"mean Sharpe {sharpe['mean']:.2f} above every baseline of the report"
@@ -241,6 +249,11 @@ def floors_of(results: dict[str, Any]) -> list[tuple[str, bool]]:
         (
             f"worst seed {sharpe['worst']:.2f} within {WORST_SEED_GAP} of the mean",
             sharpe["mean"] - sharpe["worst"] <= WORST_SEED_GAP,
+        ),
+        (
+            f"BTC multiple {own:.2f} (mean over seeds) above the best baseline's ({best}, "
+            f"{rivals[best]:.2f})",
+            own > rivals[best],
         ),
         (
             "passes the promotion rule" + (f" (refused: {'; '.join(refused)})" if refused else ""),

@@ -194,8 +194,27 @@ def _results(
     drawdown: float = 0.2,
     beaten: bool = True,
     refused: tuple[str, ...] = (),
+    btc: float = 2.0,
 ) -> dict:
+    runs = [
+        {"name": "meta-ppo-s42", "group": "meta", "label": "s42", "metrics": {"btc_multiple": btc}},
+        {"name": "meta-ppo-s43", "group": "meta", "label": "s43", "metrics": {"btc_multiple": 1.8}},
+        {
+            "name": "VolatilitySystem",
+            "group": "strategy",
+            "label": "Volatility System",
+            "metrics": {"btc_multiple": 1.85},
+        },
+        {"name": "flat", "group": "baseline", "label": "Flat", "metrics": {"btc_multiple": 0.7}},
+        {
+            "name": "meta-as-deployed",
+            "group": "deployed",
+            "label": "as deployed",
+            "metrics": {"btc_multiple": 9.0},
+        },
+    ]
     return {
+        "runs": runs,
         "verdict": {
             "sharpe": {"mean": mean, "worst": worst},
             "pooled": {"sharpe_ci_low": low},
@@ -205,7 +224,13 @@ def _results(
             ],
             "promotion": {"meta-ppo": list(refused)},
         },
-        "configurations": [{"name": "meta-ppo", "max_drawdown": {"mean": drawdown}}],
+        "configurations": [
+            {
+                "name": "meta-ppo",
+                "runs": ["meta-ppo-s42", "meta-ppo-s43"],
+                "max_drawdown": {"mean": drawdown},
+            }
+        ],
     }
 
 
@@ -216,7 +241,13 @@ def test_issue_14s_floors_are_judged_on_a_designs_report() -> None:
         "interval": (_results(low=-0.1), 1, "from -0.10"),
         "drawdown": (_results(drawdown=0.251), 2, "25.1% at most 25%"),
         "worst seed": (_results(worst=1.29), 3, "worst seed 1.29 within 0.3"),
-        "rule": (_results(refused=("deflated Sharpe 0.03 is below 0.5",)), 4, "deflated"),
+        "btc": (  # the seeds' mean, not the best seed; an as-deployed run is no baseline
+            _results(btc=1.9),
+            4,
+            "BTC multiple 1.85 (mean over seeds) above the best baseline's (Volatility "
+            "System, 1.85)",
+        ),
+        "rule": (_results(refused=("deflated Sharpe 0.03 is below 0.5",)), 5, "deflated"),
     }
     for case, (results, index, said) in missed.items():
         floors = floors_of(results)
@@ -233,7 +264,7 @@ def test_the_floors_of_every_design_run_so_far(tmp_path: Path) -> None:
     (tmp_path / "two").mkdir()
     (tmp_path / "two" / REPORT_RESULTS).write_text("{")
     text = format_floors(plan, tmp_path)
-    assert "one: 4 of 5 floors hold" in text and "misses  mean max drawdown 30.0%" in text
+    assert "one: 5 of 6 floors hold" in text and "misses  mean max drawdown 30.0%" in text
     assert "two: " in text and "is not a report's results.json" in text
     (tmp_path / "two" / REPORT_RESULTS).unlink()
     assert "two: not run yet" in format_floors(plan, tmp_path)
