@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +56,16 @@ class RunResult:
     identifier: str | None
     configuration: str = ""
     """Key of the run's configuration (the same for every seed of it)."""
+    _stats: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def stats(self) -> dict[str, Any]:
-        """:return: Freqtrade's backtest statistics of the run"""
-        from freqtrade.data.btanalysis import load_backtest_stats
+        """:return: Freqtrade's backtest statistics of the run, read from its result file once
+        (the period check, the ledger and the analysis all read them; none changes them)"""
+        if self._stats is None:
+            from freqtrade.data.btanalysis import load_backtest_stats
 
-        return load_backtest_stats(self.result_file)
+            object.__setattr__(self, "_stats", load_backtest_stats(self.result_file))
+        return self._stats
 
 
 def data_signature(datadir: Path, pair: str) -> str:

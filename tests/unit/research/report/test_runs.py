@@ -1,13 +1,16 @@
-"""The report's runs must trade the same period before their figures are compared."""
+"""The report's runs must trade the same period before their figures are compared; each run's
+result is read once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from meta_strategy.research.report.runs import RunError, check_same_period
+from meta_strategy.research.report.plan import RunSpec
+from meta_strategy.research.report.runs import RunError, RunResult, check_same_period
 
 
 @dataclass
@@ -50,3 +53,19 @@ def test_a_run_that_freqtrade_started_later_is_named_with_the_first_common_day()
     assert "rules:VolatilitySystem, rules:OTTStrategy from 2021-01-01 00:00:00" in message
     assert "meta-ppo-s42:MetaStrategy from 2021-04-13 16:00:00" in message
     assert "--timerange 20210414-" in message and "--train-days" in message
+
+
+def test_a_runs_backtest_result_is_read_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import freqtrade.data.btanalysis as btanalysis
+
+    read: list[Path] = []
+    monkeypatch.setattr(
+        btanalysis, "load_backtest_stats", lambda path: read.append(path) or {"strategy": {}}
+    )
+    spec = RunSpec("rules", "rules", ("VolatilitySystem",), ())
+    result = RunResult(spec, "k", tmp_path, tmp_path / "result.zip", 1.0, True, None)
+    assert result.stats() is result.stats() and read == [tmp_path / "result.zip"]
+    again = RunResult(spec, "k", tmp_path, tmp_path / "result.zip", 1.0, True, None)
+    assert again == result, "the cached figures are not part of the run's identity"
