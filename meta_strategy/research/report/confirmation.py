@@ -202,9 +202,14 @@ def load_confirmation_plan(plan_file: Path) -> ConfirmationPlan:
     )
 
 
+def results_of(reports_dir: Path, design: ConfirmationDesign) -> Path:
+    """:return: where the design's report writes its figures (``results.json``)"""
+    return Path(reports_dir) / design.name / REPORT_RESULTS
+
+
 def is_confirmed(reports_dir: Path, design: ConfirmationDesign) -> bool:
     """:return: whether the design's report is already written (its one look is taken)"""
-    return (Path(reports_dir) / design.name / REPORT_RESULTS).is_file()
+    return results_of(reports_dir, design).is_file()
 
 
 MAX_DRAWDOWN = 0.25
@@ -266,7 +271,7 @@ def format_floors(plan: ConfirmationPlan, reports_dir: Path) -> str:
     """:return: the floors of every design whose report is written, one block each"""
     lines = [f"Issue 14's floors on the {plan.period} period (each design's headline run):"]
     for design in plan.designs:
-        path = Path(reports_dir) / design.name / REPORT_RESULTS
+        path = results_of(reports_dir, design)
         if not path.is_file():
             lines.append(f"  {design.name}: not run yet")
             continue
