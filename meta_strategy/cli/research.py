@@ -261,18 +261,15 @@ def run_confirm(ns: argparse.Namespace) -> int:
 
 def run_paired(ns: argparse.Namespace) -> int:
     """``bitbot paired``"""
-    from meta_strategy.research.report.paired import (
-        PairedError,
-        format_paired,
-        saved_paired_comparisons,
-    )
+    from meta_strategy.research.report.paired import format_paired, saved_paired_comparisons
+    from meta_strategy.research.report.saved import SavedReportError
 
     code = 0
     for name in ns.report:
         folder = Path(ns.reports_dir) / name
         try:
             print(format_paired(folder, saved_paired_comparisons(folder)))
-        except PairedError as e:
+        except SavedReportError as e:
             print(f"bitbot paired: {e}", file=sys.stderr)
             code = 2
     return code

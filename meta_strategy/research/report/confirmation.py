@@ -25,6 +25,7 @@ from meta_strategy.research.report.plan import (
     ReportSettings,
     ReportSettingsError,
 )
+from meta_strategy.research.report.saved import SavedReportError, read_results
 
 
 logger = logging.getLogger(__name__)
@@ -276,8 +277,11 @@ def format_floors(plan: ConfirmationPlan, reports_dir: Path) -> str:
             lines.append(f"  {design.name}: not run yet")
             continue
         try:
-            floors = floors_of(json.loads(path.read_text()))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+            floors = floors_of(read_results(path, ("verdict", "configurations", "runs")))
+        except SavedReportError as e:
+            lines.append(f"  {design.name}: {e}")
+            continue
+        except (KeyError, TypeError) as e:  # a key inside the verdict or a configuration
             lines.append(f"  {design.name}: {path} is not a report's results.json ({e!r})")
             continue
         held = sum(ok for _, ok in floors)

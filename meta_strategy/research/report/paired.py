@@ -15,7 +15,6 @@ reads a finished report (``results.json`` and ``daily_equity.csv``) and runs not
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from meta_strategy.paths import VOTE_STRATEGIES
+from meta_strategy.paths import REPORT_RESULTS, VOTE_STRATEGIES
 from meta_strategy.research.metrics import SharpeDifference, interval_verdict, sharpe_difference
 from meta_strategy.research.report.analysis import (
     BOOTSTRAP_BLOCK_DAYS,
@@ -33,15 +32,15 @@ from meta_strategy.research.report.analysis import (
     RunFigures,
 )
 from meta_strategy.research.report.plan import VOL_TARGETED_SUFFIX
+from meta_strategy.research.report.saved import SavedReportError, read_results
 
 
 logger = logging.getLogger(__name__)
 
 DAILY_EQUITY_FILE = "daily_equity.csv"
-RESULTS_FILE = "results.json"
 
 
-class PairedError(ValueError):
+class PairedError(SavedReportError):
     """A saved report cannot be compared."""
 
 
@@ -213,16 +212,8 @@ def daily_returns_of(equity: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _read_saved(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    results_path, equity_path = folder / RESULTS_FILE, folder / DAILY_EQUITY_FILE
-    try:
-        results = json.loads(results_path.read_text())
-    except (OSError, ValueError) as e:
-        raise PairedError(
-            f"{results_path}: not a readable report result ({e}); run `bitbot report` first"
-        ) from e
-    for key in ("runs", "configurations"):
-        if key not in results:
-            raise PairedError(f"{results_path}: no '{key}'; expected a results.json of a report")
+    results = read_results(folder / REPORT_RESULTS, ("runs", "configurations"))
+    equity_path = folder / DAILY_EQUITY_FILE
     try:
         equity = pd.read_csv(equity_path, index_col="date", parse_dates=["date"])
     except (OSError, ValueError) as e:
@@ -247,7 +238,8 @@ def saved_paired_comparisons(folder: Path) -> list[tuple[str, list[PairedCompari
 
     :param folder: the report's folder (``user_data/reports/<name>``)
     :return: (configuration label, its comparisons) per configuration
-    :raises PairedError: the report's files are missing or not what ``bitbot report`` writes
+    :raises SavedReportError: the report's files are missing or not what ``bitbot report``
+        writes (:class:`PairedError` for its daily equity)
     """
     results, equity = _read_saved(folder)
     figures = [

@@ -10,7 +10,6 @@ It reads what ``bitbot report`` saved (``<reports>/<name>/results.json``) and ru
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +18,14 @@ from typing import Any
 from meta_strategy.paths import REPORT_RESULTS
 from meta_strategy.research.report.paired import (
     PairedComparison,
-    PairedError,
     saved_paired_comparisons,
     strongest,
 )
+from meta_strategy.research.report.saved import SavedReportError, read_results
 from meta_strategy.research.report.trials import read_trials, trials_in
 
 
 logger = logging.getLogger(__name__)
-
-
-class SweepError(ValueError):
-    """A saved report cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -59,17 +54,6 @@ class SweepRow:
     against_strongest: PairedComparison | None = None
     """The seeds' average against the strongest baseline of its report, on the same days
     (:mod:`.paired`); None when the report's daily equity is not there."""
-
-
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise SweepError(f"{path}: not a readable report result ({e})") from e
-    for key in ("period_name", "configurations", "runs"):
-        if key not in data:
-            raise SweepError(f"{path}: no '{key}'; expected a results.json of `bitbot report`")
-    return data
 
 
 def _variant(data: dict[str, Any]) -> str:
@@ -118,7 +102,7 @@ def _saved_pairs(folder: Path) -> dict[str, list[PairedComparison]] | None:
     they were in ``results.json``), None when its daily equity cannot be read"""
     try:
         return dict(saved_paired_comparisons(folder))
-    except PairedError as e:
+    except SavedReportError as e:
         logger.info("%s: no paired comparison (%s)", folder.name, e)
         return None
 
@@ -194,11 +178,11 @@ def sweep_table(reports_dir: Path, period: str) -> Sweep:
     :param period: ``validation``, ``test`` or ``custom``
     :return: the meta-learner rows of every report of ``period`` (oldest first), the best rule
         strategy and best baseline of the newest one, and the ledger's trial count
-    :raises SweepError: a report's results file cannot be read (named)
+    :raises SavedReportError: a report's results file cannot be read (named)
     """
     reports = []
     for path in sorted(Path(reports_dir).glob(f"*/{REPORT_RESULTS}")):
-        data = _load(path)
+        data = read_results(path)
         if data["period_name"] == period:
             reports.append((data, path.parent))
     reports.sort(key=lambda report: str(report[0].get("generated_at", "")))

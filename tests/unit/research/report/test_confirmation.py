@@ -265,6 +265,10 @@ def test_the_floors_of_every_design_run_so_far(tmp_path: Path) -> None:
     (tmp_path / "two" / REPORT_RESULTS).write_text("{")
     text = format_floors(plan, tmp_path)
     assert "one: 5 of 6 floors hold" in text and "misses  mean max drawdown 30.0%" in text
-    assert "two: " in text and "is not a report's results.json" in text
+    assert f"two: {tmp_path / 'two' / REPORT_RESULTS}: not a readable report result" in text
+    (tmp_path / "two" / REPORT_RESULTS).write_text(json.dumps({"runs": []}))
+    assert "two: " in format_floors(plan, tmp_path) and "no 'verdict'" in format_floors(
+        plan, tmp_path
+    )
     (tmp_path / "two" / REPORT_RESULTS).unlink()
     assert "two: not run yet" in format_floors(plan, tmp_path)

@@ -21,6 +21,7 @@ from meta_strategy.research.report.paired import (
     same_direction,
     saved_paired_comparisons,
 )
+from meta_strategy.research.report.saved import SavedReportError
 from meta_strategy.research.report.verdict import judge, summary_lines
 
 
@@ -189,7 +190,7 @@ def test_daily_returns_stop_at_a_wiped_out_account() -> None:
 
 
 def test_a_saved_report_that_is_missing_or_corrupt_is_named(tmp_path: Path) -> None:
-    with pytest.raises(PairedError, match=r"results\.json: not a readable report result"):
+    with pytest.raises(SavedReportError, match=r"results\.json: not a readable report result"):
         saved_paired_comparisons(tmp_path / "nope")
     returns = _market()
     folder = tmp_path / "val-x"
@@ -205,7 +206,7 @@ def test_a_saved_report_that_is_missing_or_corrupt_is_named(tmp_path: Path) -> N
     with pytest.raises(PairedError, match="empty or negative equity"):
         saved_paired_comparisons(folder)
     (folder / "results.json").write_text("{}")
-    with pytest.raises(PairedError, match="no 'runs'"):
+    with pytest.raises(SavedReportError, match="no 'runs'"):
         saved_paired_comparisons(folder)
 
 

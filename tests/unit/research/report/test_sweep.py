@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from meta_strategy.cli.main import main
-from meta_strategy.research.report.sweep import SweepError, format_sweep, sweep_table
+from meta_strategy.research.report.saved import SavedReportError
+from meta_strategy.research.report.sweep import format_sweep, sweep_table
 from meta_strategy.research.report.trials import Trial, record_trials
 
 
@@ -114,7 +115,7 @@ def test_sweep_lists_each_configuration_of_the_period_with_its_spread(tmp_path: 
 def test_sweep_names_an_unreadable_report(tmp_path: Path) -> None:
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "results.json").write_text("{not json")
-    with pytest.raises(SweepError, match=r"broken/results.json: not a readable report result"):
+    with pytest.raises(SavedReportError, match=r"broken/results.json: not a readable report"):
         sweep_table(tmp_path, "validation")
 
 
