@@ -14,13 +14,16 @@ the forecasts with what followed) with its 95 % interval (bootstrap of 20-day bl
 calendar year's, and what
 trading on the forecast makes, net of the fees of each change of position: for following the
 base, the base held only while the forecast is above 0 (a veto) against the base held always;
-for BTC, long or short by the forecast's sign against buy-and-hold. Daily Sharpe, annualised.
+for BTC, long or short by the forecast's sign against buy-and-hold (and how often that is the
+base's side). Sharpe of the decisions' returns, annualised.
 
 ``bench/learnability.py`` says the shipped agent needs an IC of about 0.1 to 0.2 before it uses a
 signal out of sample. Choose on the validation period only (the default).
 
 Usage: ``.venv/bin/python bench/forecastability.py [--start 2021-01-01] [--end 2024-01-01]
-[--train-from 2020-04-01] [--base volatility] [--hours 24] [--candidates] [--datadir D]``
+[--train-from 2020-04-01] [--train-days N] [--base volatility] [--hours 24] [--candidates]
+[--datadir D]``; ``--train-days 180`` fits on the 180 days before each month, as the agent and
+its stacked predictors are.
 """
 
 from __future__ import annotations
@@ -99,17 +102,21 @@ def walk_forward(
     end: pd.Timestamp,
     hours: int,
     forecaster: Forecaster,
+    train_days: int | None = None,
 ) -> pd.Series:
     """
     :param features: the inputs at each decision (from ``--train-from`` on)
     :param outcome: what followed each decision over the next ``hours``
     :param hours: the outcomes' horizon: a decision enters the training rows once it has passed
+    :param train_days: only the decisions of this many days before the month (None: all)
     :return: the out-of-sample forecasts of the decisions in ``start`` .. ``end``, each from a
         model fitted before its month began
     """
     forecasts = []
     for month in pd.date_range(start, end, freq="MS", inclusive="left"):
         known = features.index < month - pd.Timedelta(hours=hours)
+        if train_days is not None:
+            known &= features.index >= month - pd.Timedelta(days=train_days)
         traded = (features.index >= month) & (features.index < month + pd.offsets.MonthBegin(1))
         if not traded.any():
             continue
@@ -189,6 +196,12 @@ def main() -> None:
     parser.add_argument("--start", default="2021-01-01")
     parser.add_argument("--end", default="2024-01-01")
     parser.add_argument("--train-from", default="2020-04-01")
+    parser.add_argument(
+        "--train-days",
+        type=int,
+        help="fit on this many days before each month only (the agent's windows: 180), "
+        "not every decision since --train-from",
+    )
     parser.add_argument("--base", default="volatility", help="the residual base's registry name")
     parser.add_argument("--registry", default=str(STRATEGY_REGISTRY))
     default = os.environ.get("BITBOT_DATA") or str(REPO.parent / "shared" / "data" / "binance")
@@ -203,14 +216,19 @@ def main() -> None:
     features = features.loc[:, features.nunique() > 1]
     fee = cost_per_fill(Configuration.from_files([str(REPO / "user_data" / f) for f in CONFIGS]))
     start, end = pd.Timestamp(args.start, tz="UTC"), pd.Timestamp(args.end, tz="UTC")
+    trained = f"every decision since {args.train_from}"
+    if args.train_days:
+        trained = f"the decisions of the {args.train_days} days before each month"
     print(
-        f"{features.shape[1]} inputs; monthly refits on every decision since {args.train_from}; "
+        f"{features.shape[1]} inputs; monthly refits on {trained}; "
         f"forecasts over {args.start} .. {args.end}, every {args.hours} hours"
     )
     for name, outcome in outcomes.items():
         held = features[f"%-sig_{args.base}_direction"] if name != "BTC" else None
         for model, forecaster in FORECASTERS.items():
-            forecast = walk_forward(features, outcome, start, end, args.hours, forecaster)
+            forecast = walk_forward(
+                features, outcome, start, end, args.hours, forecaster, args.train_days
+            )
             pairs = pd.DataFrame({"forecast": forecast, "outcome": outcome[forecast.index]})
             ic = information_coefficient(pairs)
             low, high = block_bootstrap(pairs, information_coefficient, args.hours)
@@ -221,7 +239,10 @@ def main() -> None:
                 rule, alternative = "the base vetoed below 0", "held always"
             else:
                 sharpe, changes, passive = long_short(forecast, outcome, fee, args.hours)
-                rule, alternative = "long/short by the sign", "buy-and-hold"
+                base = features.loc[forecast.index, f"%-sig_{args.base}_direction"]
+                agree = (np.sign(forecast) == np.sign(base)).mean()
+                rule = f"long/short by the sign (the base's side {agree:.0%} of the time)"
+                alternative = "buy-and-hold"
             print(
                 f"{name:<22} {model:<9} IC {ic:+.3f} [{low:+.3f}, {high:+.3f}] ({by_year}); "
                 f"{rule}: Sharpe {sharpe:+.2f} (changes {changes:.0%}) against {passive:+.2f} "

@@ -88,3 +88,18 @@ def test_long_short_pays_two_fills_to_turn_around():
     sharpe, changes, _ = long_short(forecast, outcome, 0.001, 24)
     assert sharpe == pytest.approx(net.mean() / net.std(ddof=1) * np.sqrt(365))
     assert changes == 1.0
+
+
+def test_a_rolling_window_forgets_what_is_older_than_its_days():
+    features, outcome = decisions(days=300)
+    first_trained = []
+
+    def spy(train, target, test):
+        first_trained.append((train.index.min(), test.index.min()))
+        return np.zeros(len(test))
+
+    start, end = pd.Timestamp("2021-01-01", tz="UTC"), pd.Timestamp("2021-03-01", tz="UTC")
+    walk_forward(features, outcome, start, end, 24, spy, train_days=60)
+    for oldest, first in first_trained:
+        month = pd.Timestamp(first.year, first.month, 1, tz="UTC")
+        assert month - pd.Timedelta(days=60) <= oldest < month - pd.Timedelta(days=59)
