@@ -22,8 +22,8 @@ signal out of sample. Choose on the validation period only (the default).
 
 Usage: ``.venv/bin/python bench/forecastability.py [--start 2021-01-01] [--end 2024-01-01]
 [--train-from 2020-04-01] [--train-days N] [--base volatility] [--hours 24] [--candidates]
-[--datadir D]``; ``--train-days 180`` fits on the 180 days before each month, as the agent and
-its stacked predictors are.
+[--ridge-alpha 100] [--datadir D]``; ``--train-days 180`` fits on the 180 days before each month,
+as the agent and its stacked predictors are.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,9 @@ RIDGE_ALPHA = 100.0
 Forecaster = Callable[[pd.DataFrame, pd.Series, pd.DataFrame], np.ndarray]
 
 
-def ridge(train: pd.DataFrame, outcome: pd.Series, test: pd.DataFrame) -> np.ndarray:
+def ridge(
+    train: pd.DataFrame, outcome: pd.Series, test: pd.DataFrame, alpha: float = RIDGE_ALPHA
+) -> np.ndarray:
     """:return: a ridge regression's forecasts, on the training rows' z-scores (clipped at 5)"""
     from sklearn.linear_model import Ridge
 
@@ -66,7 +69,7 @@ def ridge(train: pd.DataFrame, outcome: pd.Series, test: pd.DataFrame) -> np.nda
     def scaled(frame: pd.DataFrame) -> np.ndarray:
         return ((frame - mean) / std).clip(-5.0, 5.0).fillna(0.0).to_numpy()
 
-    model = Ridge(alpha=RIDGE_ALPHA).fit(scaled(train), outcome.to_numpy())
+    model = Ridge(alpha=alpha).fit(scaled(train), outcome.to_numpy())
     return model.predict(scaled(test))
 
 
@@ -210,7 +213,9 @@ def main() -> None:
     parser.add_argument(
         "--candidates", action="store_true", help="add the inputs the agent does not see today"
     )
+    parser.add_argument("--ridge-alpha", type=float, default=RIDGE_ALPHA)
     args = parser.parse_args()
+    forecasters = {**FORECASTERS, "ridge": partial(ridge, alpha=args.ridge_alpha)}
     evaluated = argparse.Namespace(**{**vars(args), "start": args.train_from})
     features, outcomes = inputs_and_outcomes(evaluated)
     features = features.loc[:, features.nunique() > 1]
@@ -225,7 +230,7 @@ def main() -> None:
     )
     for name, outcome in outcomes.items():
         held = features[f"%-sig_{args.base}_direction"] if name != "BTC" else None
-        for model, forecaster in FORECASTERS.items():
+        for model, forecaster in forecasters.items():
             forecast = walk_forward(
                 features, outcome, start, end, args.hours, forecaster, args.train_days
             )
