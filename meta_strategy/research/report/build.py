@@ -60,6 +60,7 @@ from meta_strategy.research.report.plan import (
     VOL_TARGETED_SUFFIX,
     ReportSettings,
     build_plan,
+    shipped_digest,
 )
 from meta_strategy.research.report.recording import try_record_models
 from meta_strategy.research.report.runs import (
@@ -379,6 +380,7 @@ def _report_json(
             "configs": list(choice.configs),
         },
         "differences_from_shipped": settings.differences_from_shipped(),
+        "shipped_digest": shipped_digest(),
         "configurations_tried": trials,
         "ledger": ledger,
         "verdict": judgement.verdict,

@@ -49,6 +49,18 @@ def period_of(timerange: str) -> str:
     return next((name for name, tr in PERIODS.items() if tr == timerange), "custom")
 
 
+def shipped_digest(overlay: str | Path = FREQAI_OVERLAY) -> str | None:
+    """
+    :param overlay: the shipped FreqAI overlay (``user_data/config.freqai.json``)
+    :return: a digest of its bytes: a report records it, so that what "the shipped bot" meant
+        stays known after the shipped default changes (None when it cannot be read)
+    """
+    try:
+        return hashlib.sha256(Path(overlay).read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
 def shipped_meta_settings(overlay: str | Path = FREQAI_OVERLAY) -> dict[str, Any]:
     """
     :param overlay: the shipped FreqAI overlay (``user_data/config.freqai.json``)

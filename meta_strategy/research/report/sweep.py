@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meta_strategy.paths import REPORT_RESULTS
+from meta_strategy.paths import FREQAI_OVERLAY, REPORT_RESULTS
 from meta_strategy.research.report.paired import (
     PairedComparison,
     saved_paired_comparisons,
     strongest,
 )
+from meta_strategy.research.report.plan import shipped_digest
 from meta_strategy.research.report.saved import SavedReportError, read_results
 from meta_strategy.research.report.trials import read_trials, trials_in
 
@@ -56,17 +57,27 @@ class SweepRow:
     (:mod:`.paired`); None when the report's daily equity is not there."""
 
 
-def _variant(data: dict[str, Any]) -> str:
-    """:return: the overlays that changed the runs (``meta: a + b``), else the differences"""
+def _variant(data: dict[str, Any], shipped: str | None) -> str:
+    """
+    :param shipped: the digest of today's shipped overlay (:func:`.plan.shipped_digest`)
+    :return: the overlays that changed the runs (``meta: a + b``), else the differences; on
+        whose shipped config, when it is not today's or the report did not record it
+    """
     settings = data.get("settings") or {}
     shared = [Path(p).stem for p in settings.get("overlays") or []]
     meta = [Path(p).stem for p in settings.get("meta_overlays") or []]
     deployed = [Path(p).stem for p in settings.get("deployed_overlays") or []]
     if shared or meta or deployed:
         named = (("all", shared), ("meta", meta), ("deployed", deployed))
-        return "; ".join(f"{kind}: {' + '.join(files)}" for kind, files in named if files)
-    differences = data.get("differences_from_shipped") or []
-    return "; ".join(differences) if differences else "shipped"
+        variant = "; ".join(f"{kind}: {' + '.join(files)}" for kind, files in named if files)
+    else:
+        variant = "; ".join(data.get("differences_from_shipped") or []) or "shipped"
+    recorded = data.get("shipped_digest")
+    if recorded is not None and recorded == shipped:
+        return variant
+    day = str(data.get("generated_at", ""))[:10] or "an unknown day"
+    changed = ", since changed" if recorded is not None else ""
+    return f"{variant} (on the shipped config of {day}{changed})"
 
 
 def _deployed_sharpes(data: dict[str, Any]) -> list[float]:
@@ -107,7 +118,7 @@ def _saved_pairs(folder: Path) -> dict[str, list[PairedComparison]] | None:
         return None
 
 
-def _meta_rows(data: dict[str, Any], folder: Path) -> list[SweepRow]:
+def _meta_rows(data: dict[str, Any], folder: Path, shipped: str | None) -> list[SweepRow]:
     rows = []
     deployed = _deployed_sharpes(data)
     configurations = data["configurations"]
@@ -118,7 +129,7 @@ def _meta_rows(data: dict[str, Any], folder: Path) -> list[SweepRow]:
                 report=str(data.get("report", "")),
                 generated_at=str(data.get("generated_at", "")),
                 configuration=f"Meta {conf['algorithm']}",  # the label says shipped for overlays
-                variant=_variant(data),
+                variant=_variant(data, shipped),
                 seeds=tuple(int(s) for s in conf["seeds"]),
                 sharpe_mean=float(conf["sharpe"]["mean"]),
                 sharpe_spread=float(conf["sharpe"]["spread"]),
@@ -172,10 +183,11 @@ class Sweep:
     trials: int
 
 
-def sweep_table(reports_dir: Path, period: str) -> Sweep:
+def sweep_table(reports_dir: Path, period: str, overlay: str | Path = FREQAI_OVERLAY) -> Sweep:
     """
     :param reports_dir: the reports' parent folder
     :param period: ``validation``, ``test`` or ``custom``
+    :param overlay: today's shipped FreqAI overlay: a report run on another says on which
     :return: the meta-learner rows of every report of ``period`` (oldest first), the best rule
         strategy and best baseline of the newest one, and the ledger's trial count
     :raises SavedReportError: a report's results file cannot be read (named)
@@ -186,7 +198,8 @@ def sweep_table(reports_dir: Path, period: str) -> Sweep:
         if data["period_name"] == period:
             reports.append((data, path.parent))
     reports.sort(key=lambda report: str(report[0].get("generated_at", "")))
-    rows = [row for data, folder in reports for row in _meta_rows(data, folder)]
+    shipped = shipped_digest(overlay)
+    rows = [row for data, folder in reports for row in _meta_rows(data, folder, shipped)]
     references = []
     if reports:
         for group in ("strategy", "baseline", "deployed"):

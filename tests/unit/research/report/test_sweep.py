@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from meta_strategy.cli.main import main
+from meta_strategy.research.report.plan import shipped_digest
 from meta_strategy.research.report.saved import SavedReportError
 from meta_strategy.research.report.sweep import format_sweep, sweep_table
 from meta_strategy.research.report.trials import Trial, record_trials
@@ -44,6 +45,7 @@ def _write_report(
         if overlay
         else {"overlays": [], "meta_overlays": []},
         "differences_from_shipped": differences,
+        "shipped_digest": shipped_digest(),
         "configurations": [
             {
                 "name": "meta-ppo",
@@ -162,3 +164,30 @@ def test_sweep_shows_each_configuration_against_its_reports_strongest_baseline(
     assert new.endswith("| +0.12 [-0.30, +0.50] vs Volatility System |")
     old = next(line for line in table.splitlines() if line.startswith("| val-old | Meta PPO"))
     assert old.endswith("| - |")
+
+
+def test_a_report_on_another_shipped_config_says_which(tmp_path: Path) -> None:
+    _write_report(tmp_path, "val-a", "validation", "2026-12-01T10:00:00Z", None, [0.1, 0.3])
+    _write_report(tmp_path, "val-b", "validation", "2026-12-02T10:00:00Z", "select.json", [0.5])
+    _write_report(tmp_path, "val-c", "validation", "2026-12-03T10:00:00Z", None, [0.2])
+    for name, digest in (("val-a", "0123456789abcdef"), ("val-b", None)):
+        path = tmp_path / name / "results.json"
+        results = json.loads(path.read_text())
+        if digest is None:  # written before reports recorded it
+            del results["shipped_digest"]
+        else:
+            results["shipped_digest"] = digest
+        path.write_text(json.dumps(results))
+
+    variants = [row.variant for row in sweep_table(tmp_path, "validation").rows]
+
+    assert variants == [
+        "shipped (on the shipped config of 2026-12-01, since changed)",
+        "meta: select (on the shipped config of 2026-12-02)",
+        "shipped",
+    ]
+    other = tmp_path / "config.freqai.json"
+    other.write_text("{}")
+    assert sweep_table(tmp_path, "validation", other).rows[2].variant == (
+        "shipped (on the shipped config of 2026-12-03, since changed)"
+    )
