@@ -27,7 +27,9 @@ base's (mean and the share of windows where it is above 0), and the share of day
 holds less than the whole base (its vetoes).
 
 Usage: ``.venv/bin/python bench/learnability.py [--ics 0 0.05 0.1 0.2] [--windows 6]
-[--noise-features 30] [--cycles 10] [--no-checkpoint-split]``
+[--noise-features 30] [--cycles 10] [--no-checkpoint-split] [--members K]``; ``--members 3``
+trains three agents per window (seeds differ) and lets them act by majority, as
+``rl_config.ensemble`` does.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from meta_strategy.paths import FREQAI_OVERLAY  # noqa: E402
 from meta_strategy.research.metrics import sharpe_ratio  # noqa: E402
 from meta_strategy.rl.actions import RESIDUAL_SIZES  # noqa: E402
 from meta_strategy.rl.costs import CostModel  # noqa: E402
+from meta_strategy.rl.ensemble import AgentEnsemble  # noqa: E402
 from meta_strategy.rl.env import FuturesTradingEnv, MarketArrays  # noqa: E402
 from meta_strategy.rl.imitation import clone_behaviour, cloning_set  # noqa: E402
 from meta_strategy.rl.rewards import ExcessLogReturnReward  # noqa: E402
@@ -136,29 +139,29 @@ def _follow(env: FuturesTradingEnv, act) -> tuple[float, float]:
     return sharpe_ratio(returns, periods_per_year=365), float(np.mean(partial))
 
 
-def one_window(
-    ic: float, seed: int, noise_features: int, cycles: int, checkpoint_split: bool = True
-) -> dict[str, float]:
+def train_agent(
+    train: pd.DataFrame,
+    features: np.ndarray,
+    checkpoint: pd.DataFrame | None,
+    checkpoint_features: np.ndarray | None,
+    cycles: int,
+    seed: int,
+) -> PPO:
     """
-    :param checkpoint_split: as MetaPPO, train on the window's first part and keep the best
-        checkpoint on the rest; else train on the whole window and keep the last
-    :return: held-out Sharpe of base, agent and oracle, and the agent's share of vetoes
+    One agent trained as MetaPPO trains one: cloned from the base, then PPO with the shipped
+    settings; with a ``checkpoint`` split, the checkpoint that does best on it is kept.
+
+    :param train: the candles it trains on
+    :param features: their features
+    :param checkpoint: the candles the checkpoint is chosen on (None: keep the last)
+    :param seed: the agent's seed
     """
     freqai = json.loads((REPO / FREQAI_OVERLAY).read_text())["freqai"]
-    params = freqai["model_training_parameters"]
     rl_config = freqai["rl_config"]
-    train_days = freqai["train_period_days"]
-    candles, features = planted_market(ic, 2 * train_days, noise_features, seed)
-    split = train_days * HOURS
-    # FreqAI keeps the window's last test_size for the checkpoint choice (shuffle off)
-    test_size = freqai["data_split_parameters"]["test_size"] if checkpoint_split else 0.0
-    fit = round(train_days * (1 - test_size)) * HOURS
-    train = candles.iloc[:fit].reset_index(drop=True)
-    checkpoint = candles.iloc[fit:split].reset_index(drop=True)
-    held_out = candles.iloc[split:].reset_index(drop=True)
+    fit = len(train)
     th.manual_seed(seed)
     n_envs = int(rl_config["n_envs"])
-    envs = training_envs(lambda: _env(train, features[:fit]), n_envs)
+    envs = training_envs(lambda: _env(train, features), n_envs)
     seed_envs(envs, seed)
     model = PPO(
         "MlpPolicy",
@@ -167,16 +170,16 @@ def one_window(
         seed=seed,
         device="cpu",
         verbose=0,
-        **params,
+        **freqai["model_training_parameters"],
     )
     observations, actions = cloning_set(
-        features[:fit], _residual_choices(fit), np.ones(fit), _daily_decisions(fit)
+        features, _residual_choices(fit), np.ones(fit), _daily_decisions(fit)
     )
     clone_behaviour(model, observations, actions, rl_config["behaviour_cloning"]["epochs"], seed)
     with tempfile.TemporaryDirectory() as folder:
         callbacks = []
-        if checkpoint_split:
-            evaluation = Monitor(_env(checkpoint, features[fit:split]))
+        if checkpoint is not None:
+            evaluation = Monitor(_env(checkpoint, checkpoint_features))
             evaluation.reset(seed=seed)
             callbacks.append(
                 MaskableEvalCallback(
@@ -191,6 +194,39 @@ def one_window(
         model.learn(total_timesteps=cycles * fit, callback=callbacks)
         if (Path(folder) / "best_model.zip").is_file():  # as MetaPPO: the best on the split
             model = PPO.load(Path(folder) / "best_model.zip", device="cpu")
+    return model
+
+
+def one_window(
+    ic: float,
+    seed: int,
+    noise_features: int,
+    cycles: int,
+    checkpoint_split: bool = True,
+    members: int = 1,
+) -> dict[str, float]:
+    """
+    :param checkpoint_split: as MetaPPO, train on the window's first part and keep the best
+        checkpoint on the rest; else train on the whole window and keep the last
+    :param members: agents trained on the window (seeds ``seed`` ..), acting by majority as
+        ``rl_config.ensemble`` makes them (:class:`~meta_strategy.rl.ensemble.AgentEnsemble`)
+    :return: held-out Sharpe of base, agent and oracle, and the agent's share of vetoes
+    """
+    freqai = json.loads((REPO / FREQAI_OVERLAY).read_text())["freqai"]
+    train_days = freqai["train_period_days"]
+    candles, features = planted_market(ic, 2 * train_days, noise_features, seed)
+    split = train_days * HOURS
+    # FreqAI keeps the window's last test_size for the checkpoint choice (shuffle off)
+    test_size = freqai["data_split_parameters"]["test_size"] if checkpoint_split else 0.0
+    fit = round(train_days * (1 - test_size)) * HOURS
+    train = candles.iloc[:fit].reset_index(drop=True)
+    checkpoint = candles.iloc[fit:split].reset_index(drop=True) if checkpoint_split else None
+    held_out = candles.iloc[split:].reset_index(drop=True)
+    agents = [
+        train_agent(train, features[:fit], checkpoint, features[fit:split], cycles, seed + m)
+        for m in range(members)
+    ]
+    model = agents[0] if members == 1 else AgentEnsemble(agents, "majority", RESIDUAL_SIZES)
     test_env = _env(held_out, features[split:])
     base, _ = _follow(test_env, lambda obs: len(RESIDUAL_SIZES) - 1)
     agent, vetoes = _follow(test_env, lambda obs: model.predict(obs, deterministic=True)[0])
@@ -220,6 +256,12 @@ def main() -> None:
     parser.add_argument("--noise-features", type=int, default=30)
     parser.add_argument("--cycles", type=int, default=10, help="passes over the training window")
     parser.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        help="agents per window, acting by majority (rl_config.ensemble); default 1",
+    )
+    parser.add_argument(
         "--no-checkpoint-split",
         action="store_true",
         help="train on the whole window and keep the last checkpoint (not as MetaPPO)",
@@ -235,6 +277,7 @@ def main() -> None:
             if split
             else "trained on the whole window, the last checkpoint"
         )
+        + (f"; {ns.members} agents per window, by majority" if ns.members > 1 else "")
     )
     print(
         "| IC (realised) | base Sharpe | agent Sharpe | oracle Sharpe | agent - base: mean, "
@@ -245,7 +288,7 @@ def main() -> None:
         started = time.perf_counter()
         rows = pd.DataFrame(
             [
-                one_window(ic, 1000 + w, ns.noise_features, ns.cycles, split)
+                one_window(ic, 1000 + w, ns.noise_features, ns.cycles, split, ns.members)
                 for w in range(ns.windows)
             ]
         )
