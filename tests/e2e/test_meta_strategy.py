@@ -294,6 +294,28 @@ def test_a_seed_ensemble_walk_forward_is_deterministic(
     assert [_trade_key(t) for t in first] == [_trade_key(t) for t in second]
 
 
+def test_agents_trained_on_the_whole_window_keep_their_last_checkpoint(
+    market_datadir: Path, tmp_path: Path
+) -> None:
+    """``test_size`` 0 (``user_data/overlays/whole-window-ensemble3.json``): no held-out split,
+    no checkpoint choice; the ensemble's members train on every candle of the window and
+    trade (cloned from buy-and-hold first, so that CI-sized agents trade at all)."""
+    overlay = json.loads((REPO / "user_data/overlays/whole-window-ensemble3.json").read_text())
+    rl = {
+        **overlay["freqai"]["rl_config"],
+        "behaviour_cloning": {"teacher": "buy_and_hold", "epochs": 5},
+    }
+    freqai = {
+        "data_split_parameters": overlay["freqai"]["data_split_parameters"],
+        "save_backtest_models": True,
+    }
+    trades = _backtest(market_datadir, tmp_path, "ci-whole-window", freqai, **rl)
+    assert trades, "the whole-window ensemble made no trade at all"
+    models = tmp_path / "userdir-ci-whole-window" / "models" / "ci-whole-window"
+    assert len(list(models.rglob("cb_*_model.member2.zip"))) == 2  # two windows, three members
+    assert not list(models.rglob("best_model.zip")), "no checkpoint was chosen on a split"
+
+
 def test_walk_forward_on_the_kraken_config(tmp_path: Path) -> None:
     """The Kraken futures config (BTC/USD:USD, markets from the snapshot) on synthetic data."""
     from meta_strategy.data.synthetic.config import SyntheticMarketConfig

@@ -116,9 +116,14 @@ class MetaPPO(ReinforcementLearner):
         Take the raw prices and funding rates out of the features (the agent does not see them;
         the environment trades on them).
 
-        :return: train and test market frames (open, high, low, close, funding_rate)
+        :return: train and test market frames (open, high, low, close, funding_rate); the test
+            frame is empty with ``test_size`` 0 (no held-out split, no checkpoint choice)
         """
-        frames = [market_frame(data_dictionary[k]) for k in ("train_features", "test_features")]
+        test = data_dictionary["test_features"]
+        frames = [
+            market_frame(data_dictionary["train_features"]),
+            market_frame(test) if len(test.columns) else pd.DataFrame(),
+        ]
         self.drop_ohlc_from_df(data_dictionary["train_features"], dk)
         self.drop_ohlc_from_df(data_dictionary["test_features"], dk)
         return frames[0], frames[1]
