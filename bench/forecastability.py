@@ -11,11 +11,11 @@ by then (its horizon closed before the month began), and forecast the month's de
 
 Printed per outcome and model: the out-of-sample information coefficient (rank correlation of
 the forecasts with what followed) with its 95 % interval (bootstrap of 20-day blocks) and each
-calendar year's, and what
-trading on the forecast makes, net of the fees of each change of position: for following the
-base, the base held only while the forecast is above 0 (a veto) against the base held always;
-for BTC, long or short by the forecast's sign against buy-and-hold (and how often that is the
-base's side). Sharpe of the decisions' returns, annualised.
+calendar year's, and what trading on the forecast makes, net of the fees of each change of
+position: for following the base, the base held only while the forecast is above 0 (a veto)
+against the base held always; for BTC, long or short by the forecast's sign against
+buy-and-hold (and how often that is the base's side). Sharpe of the decisions' returns,
+annualised.
 
 ``bench/learnability.py`` says the shipped agent needs an IC of about 0.1 to 0.2 before it uses a
 signal out of sample. Choose on the validation period only (the default).
