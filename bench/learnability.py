@@ -39,6 +39,7 @@ import json
 import sys
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,13 @@ def planted_market(
     return candles, features
 
 
+@cache
+def shipped_freqai() -> dict:
+    """:return: the ``freqai`` section of ``config.freqai.json``, read once per process (every
+    window and every agent trains as it says)"""
+    return json.loads((REPO / FREQAI_OVERLAY).read_text())["freqai"]
+
+
 def _daily_decisions(n: int) -> np.ndarray:
     """:return: per candle, whether the agent decides after it (each day's last candle)"""
     decisions = np.zeros(n, bool)
@@ -156,7 +164,7 @@ def train_agent(
     :param checkpoint: the candles the checkpoint is chosen on (None: keep the last)
     :param seed: the agent's seed
     """
-    freqai = json.loads((REPO / FREQAI_OVERLAY).read_text())["freqai"]
+    freqai = shipped_freqai()
     rl_config = freqai["rl_config"]
     fit = len(train)
     th.manual_seed(seed)
@@ -212,7 +220,7 @@ def one_window(
         ``rl_config.ensemble`` makes them (:class:`~meta_strategy.rl.ensemble.AgentEnsemble`)
     :return: held-out Sharpe of base, agent and oracle, and the agent's share of vetoes
     """
-    freqai = json.loads((REPO / FREQAI_OVERLAY).read_text())["freqai"]
+    freqai = shipped_freqai()
     train_days = freqai["train_period_days"]
     candles, features = planted_market(ic, 2 * train_days, noise_features, seed)
     split = train_days * HOURS
