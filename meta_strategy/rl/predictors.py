@@ -87,6 +87,10 @@ class LightGBMForecaster:
             random_state=self.seed,
             n_jobs=1,
             verbose=-1,
+            # the same trees on every machine: left to itself LightGBM picks its histogram
+            # layout by timing both, and the layouts round differently
+            deterministic=True,
+            force_row_wise=True,
         )
         self.model.fit(features[known], labels[known])
 
