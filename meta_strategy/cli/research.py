@@ -86,7 +86,9 @@ def add_parsers(sub: Any) -> None:
         "days: the Sharpe difference with its paired bootstrap interval (runs nothing)",
     )
     p_paired.set_defaults(handler=run_paired)
-    p_paired.add_argument("report", nargs="+", help="report name(s) (--name of bitbot report)")
+    p_paired.add_argument(
+        "report", nargs="+", help="report name(s) (--name of bitbot report) or folder(s)"
+    )
     p_paired.add_argument("--reports-dir", default=str(REPORTS_DIR), help="parent folder")
 
 
@@ -259,6 +261,18 @@ def run_confirm(ns: argparse.Namespace) -> int:
     return 0
 
 
+def report_folder(reports_dir: Path, report: str) -> Path:
+    """
+    :param report: a report's name (``--name`` of ``bitbot report``), or its folder
+    :return: the folder under ``reports_dir`` of that name, or the folder given when it is one
+        (``user_data/reports/val-x`` as well as ``val-x``)
+    """
+    given = Path(report)
+    if given.is_dir() and not (reports_dir / report).is_dir():
+        return given
+    return reports_dir / report
+
+
 def run_paired(ns: argparse.Namespace) -> int:
     """``bitbot paired``"""
     from meta_strategy.research.report.paired import format_paired, saved_paired_comparisons
@@ -266,7 +280,7 @@ def run_paired(ns: argparse.Namespace) -> int:
 
     code = 0
     for name in ns.report:
-        folder = Path(ns.reports_dir) / name
+        folder = report_folder(Path(ns.reports_dir), name)
         try:
             print(format_paired(folder, saved_paired_comparisons(folder)))
         except SavedReportError as e:

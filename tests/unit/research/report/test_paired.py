@@ -224,6 +224,11 @@ def test_bitbot_paired_prints_each_report_and_names_a_missing_one(
     captured = capsys.readouterr()
     assert "val-x:" in captured.out
     assert "bitbot paired:" in captured.err and "val-missing/results.json" in captured.err
+    folder = str(tmp_path / "val-x")
+    assert main(["paired", "--reports-dir", str(tmp_path / "elsewhere"), folder]) == 0, (
+        "a report's folder is read where it is"
+    )
+    assert capsys.readouterr().out.startswith("val-x: each configuration's")
 
 
 def test_the_share_of_hours_in_each_baselines_direction() -> None:
